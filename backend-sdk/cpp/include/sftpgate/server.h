@@ -1,0 +1,104 @@
+// Hosting a Backend as a gRPC service.
+//
+//   MyBackend backend(...);
+//   sftpgate::ServeOptions options;
+//   options.listen_address = "127.0.0.1:7000";   // or "unix:/run/b.sock"
+//   return sftpgate::ServeBackend(options, &backend);  // until SIGTERM
+//
+// The host serves sftpgate.v1.Backend and grpc.health.v1.Health, streams
+// reads, writes and listings in chunks (never a whole file in memory), turns
+// a cancelled stream into FileWriter::Abort(), and answers Describe from the
+// optional methods the concrete backend class overrides.
+
+#ifndef SFTPGATE_SERVER_H_
+#define SFTPGATE_SERVER_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <type_traits>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "sftpgate/backend.h"
+
+namespace sftpgate {
+
+struct ServeOptions {
+  // "host:port" (port 0 picks a free one) or "unix:/path".
+  std::string listen_address = "127.0.0.1:7000";
+  // Payload bytes per ReadChunk the host sends when the request does not
+  // ask for a size; also the largest it will send.
+  uint32_t preferred_chunk_size = 256 * 1024;
+  uint32_t max_chunk_size = 1024 * 1024;
+  // Entries per ListDirResponse message.
+  uint32_t list_batch_size = 512;
+  // Worker threads for gRPC's sync server (0: gRPC's default).
+  int threads = 0;
+};
+
+// Which optional operations a backend serves; reported by Describe.
+struct Capabilities {
+  bool symlinks = false;
+  bool hard_links = false;
+  bool stat_fs = false;
+  bool real_path = false;
+  bool set_stat_no_follow = false;
+};
+
+// Detects at compile time which optional methods `B` overrides: taking the
+// address of an inherited member gives a pointer-to-member of the class
+// that declared it, so its type names Backend exactly when B (or a class
+// between) did not override it.
+template <typename B>
+constexpr Capabilities CapabilitiesOf() {
+  static_assert(std::is_base_of_v<Backend, B>);
+  Capabilities c;
+  c.symlinks = !std::is_same_v<decltype(&B::Symlink), decltype(&Backend::Symlink)>;
+  c.hard_links = !std::is_same_v<decltype(&B::Link), decltype(&Backend::Link)>;
+  c.stat_fs = !std::is_same_v<decltype(&B::StatFs), decltype(&Backend::StatFs)>;
+  c.real_path = !std::is_same_v<decltype(&B::RealPath), decltype(&Backend::RealPath)>;
+  c.set_stat_no_follow = !std::is_same_v<decltype(&B::SetStatNoFollow),
+                                         decltype(&Backend::SetStatNoFollow)>;
+  return c;
+}
+
+// A running backend service. Thread-safe.
+class BackendServer {
+ public:
+  virtual ~BackendServer() = default;
+  // The TCP port bound (useful with port 0); 0 for unix sockets.
+  virtual int port() const = 0;
+  // Blocks until Shutdown() is called (from another thread or a signal).
+  virtual void Wait() = 0;
+  // Stops accepting calls, cancels those in flight (uploads abort) and
+  // returns once the service has stopped. Idempotent.
+  virtual void Shutdown() = 0;
+};
+
+// Starts serving `backend` (not owned; must outlive the server) and returns
+// at once. Fails if the address cannot be bound.
+absl::StatusOr<std::unique_ptr<BackendServer>> StartBackendServer(
+    const ServeOptions& options, Backend* backend,
+    const Capabilities& capabilities);
+
+template <typename B>
+absl::StatusOr<std::unique_ptr<BackendServer>> StartBackendServer(
+    const ServeOptions& options, B* backend) {
+  return StartBackendServer(options, backend, CapabilitiesOf<B>());
+}
+
+// Serves `backend` until SIGINT or SIGTERM, then shuts down cleanly.
+// Prints "listening on ADDR" to stderr once bound. Returns the bind error,
+// or OK after a clean shutdown.
+absl::Status ServeBackend(const ServeOptions& options, Backend* backend,
+                          const Capabilities& capabilities);
+
+template <typename B>
+absl::Status ServeBackend(const ServeOptions& options, B* backend) {
+  return ServeBackend(options, backend, CapabilitiesOf<B>());
+}
+
+}  // namespace sftpgate
+
+#endif  // SFTPGATE_SERVER_H_

@@ -1,0 +1,100 @@
+// SftpSession: one SFTP v3 conversation over one SSH channel.
+//
+// The SSH layer (server/ssh) owns the channel and feeds its bytes in; the
+// session decodes packets, dispatches each to a handler that calls the
+// backend asynchronously, and writes encoded replies to a PacketSink.
+// Replies go out as soon as they are ready (out of order where the SFTP
+// spec allows it).
+//
+// Thread safety: not thread-safe. Every method is called on the owning
+// loop thread, and every reply the session produces is written to the sink
+// on that thread too (gRPC completions are Post()ed to the Executor).
+// Hold it in a std::shared_ptr: pending backend calls keep weak references.
+
+#ifndef SFTPGATE_SERVER_SFTP_SFTP_SESSION_H_
+#define SFTPGATE_SERVER_SFTP_SFTP_SESSION_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "server/common/executor.h"
+#include "sftpgate/v1/backend.grpc.pb.h"
+
+namespace sftpgate::server {
+
+// Where the session's output bytes go: the SSH channel's output queue.
+// Called on the loop thread only.
+class PacketSink {
+ public:
+  virtual ~PacketSink() = default;
+  // Queues `bytes` (whole, framed SFTP packets) for the channel. Never
+  // blocks; the SSH layer writes as the channel window allows.
+  virtual void Send(std::string bytes) = 0;
+  // Bytes queued and not yet accepted by the channel. The session stops
+  // taking input while this is above its output limit.
+  virtual size_t QueuedBytes() const = 0;
+  // Ends the channel (after flushing what is queued), e.g. on a protocol
+  // violation that cannot be answered with a status.
+  virtual void Close() = 0;
+};
+
+struct SftpLimits {
+  // Largest SFTP packet accepted (length field); larger ones end the
+  // session before any allocation. OpenSSH uses 256 KiB + header.
+  uint32_t max_packet_length = 256 * 1024 + 1024;
+  // Largest READ/WRITE payload advertised in limits@openssh.com; longer
+  // READs are clamped to it.
+  uint32_t max_read_length = 255 * 1024;
+  uint32_t max_write_length = 255 * 1024;
+  // Requests being served at once; input pauses at the cap.
+  uint32_t max_in_flight = 128;
+  // Open handles per session; more gives SSH_FX_FAILURE.
+  uint32_t max_handles = 256;
+  // Output bytes queued before input pauses.
+  size_t max_queued_output = 4 * 1024 * 1024;
+  // Deadline of every unary backend call, and of a stream between chunks.
+  int call_timeout_ms = 30000;
+};
+
+struct SftpSessionOptions {
+  // The authenticated session, sent on every backend request.
+  v1::Session session;
+  // Stub for the backend serving this session (shared by many sessions).
+  std::shared_ptr<v1::Backend::StubInterface> backend;
+  Executor* executor = nullptr;  // the owning loop; not owned
+  PacketSink* sink = nullptr;    // not owned; outlives the session
+  SftpLimits limits;
+  // Called (on the loop thread) when the session can take input again
+  // after OnChannelData consumed less than it was offered.
+  std::function<void()> resume_input;
+};
+
+class SftpSession : public std::enable_shared_from_this<SftpSession> {
+ public:
+  static std::shared_ptr<SftpSession> Create(SftpSessionOptions options);
+  virtual ~SftpSession() = default;
+
+  // Offers channel bytes. Returns how many were consumed (whole packets
+  // plus any partial packet it buffered). When less than data.size() the
+  // session is at a limit (requests in flight or queued output); the SSH
+  // layer keeps the rest in the channel (so the SSH window applies
+  // backpressure) and offers it again after resume_input is called.
+  virtual size_t OnChannelData(absl::string_view data) = 0;
+
+  // The channel is gone (EOF, close, disconnect or server shutdown):
+  // cancel every backend call, abort every upload that was not closed, and
+  // never touch the sink again.
+  virtual void Shutdown() = 0;
+
+  // Number of requests currently being served (for idle timeouts and
+  // draining on SIGTERM).
+  virtual size_t InFlight() const = 0;
+};
+
+}  // namespace sftpgate::server
+
+#endif  // SFTPGATE_SERVER_SFTP_SFTP_SESSION_H_
