@@ -1,0 +1,201 @@
+"""sftpgate vs OpenSSH sftp-server, side by side in one run.
+
+Run through bench/run (it builds first). Rounds are interleaved: every
+workload runs on OpenSSH, then on each sftpgate configuration, then again,
+so drift on the machine hits all servers alike. The table shows medians
+and the ratio sftpgate/OpenSSH, oriented so that >= 1.0 is "as good or
+better" for speed rows; for time and memory rows the raw ratio is shown
+and lower is better.
+"""
+
+import argparse
+import datetime
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import servers  # noqa: E402
+import workloads  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MIB = workloads.MIB
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--quick", action="store_true",
+                   help="small sizes, to check the harness (not for docs)")
+    p.add_argument("--no-docs", action="store_true",
+                   help="print the table without rewriting docs/benchmarks.md")
+    p.add_argument("--only", default="",
+                   help="comma-separated row keys to run (bulk,parallel,"
+                        "small,listing,idle)")
+    return p.parse_args()
+
+
+def machine():
+    cpu = "?"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    ssh = subprocess.run(["ssh", "-V"], capture_output=True, text=True).stderr.strip()
+    return (f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB RAM, "
+            f"{platform.system()} {platform.release()}, {ssh}, loopback, "
+            f"files on tmpfs (/dev/shm), cipher {servers.CIPHER}")
+
+
+def main():
+    args = parse_args()
+    only = set(filter(None, args.only.split(",")))
+    want = lambda key: not only or key in only  # noqa: E731
+    bulk_size = 64 * MIB if args.quick else 1024 * MIB
+    par_size = 16 * MIB if args.quick else 256 * MIB
+    small_count = 200 if args.quick else 2000
+    list_count = 1000 if args.quick else 10000
+    idle_count = 20 if args.quick else 200
+
+    work = tempfile.mkdtemp(prefix="sftpgate-bench-")
+    shm = tempfile.mkdtemp(prefix="sftpgate-bench-", dir="/dev/shm")
+    local = os.path.join(shm, "local")
+    os.makedirs(local)
+    key = os.path.join(work, "client_key")
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key],
+                   check=True)
+    bin_dir = os.path.join(ROOT, "build", "bin")
+
+    started = []
+    try:
+        for name in ("openssh", "localfs"):
+            os.makedirs(os.path.join(shm, name))
+        started.append(servers.OpenSshServer(work, key, os.path.join(shm, "openssh")))
+        started.append(servers.SftpgateServer(work, key, bin_dir, "memory"))
+        started.append(servers.SftpgateServer(work, key, bin_dir, "localfs",
+                                              os.path.join(shm, "localfs")))
+        rows = []  # (key, label, unit, higher_is_better, fn)
+        if want("bulk"):
+            bulk = workloads.Bulk(local, bulk_size)
+            label = f"{bulk_size // MIB} MiB"
+            rows += [("bulk", f"upload {label}, 1 session", "MiB/s", True, bulk.upload),
+                     ("bulk", f"download {label}, 1 session", "MiB/s", True, bulk.download)]
+        if want("parallel"):
+            par = workloads.Parallel(local, 4, par_size)
+            rows.append(("parallel", f"4 sessions x {par_size // MIB} MiB up+down",
+                         "MiB/s", True, par.run))
+        if want("small"):
+            small = workloads.SmallFiles(local, small_count, 4096)
+            rows.append(("small", f"{small_count} files x 4 KiB upload", "s",
+                         False, small.run))
+        if want("listing"):
+            listing = workloads.Listing(local, list_count)
+            rows.append(("listing", f"ls -l of {list_count} entries", "s", False,
+                         listing.run))
+        results = {}  # (label, server name) -> [values]
+        for rnd in range(args.rounds):
+            for key_, label, unit, hib, fn in rows:
+                for server in started:
+                    value = fn(server)
+                    results.setdefault((label, server.name), []).append(value)
+                    print(f"round {rnd + 1} {label:38} {server.name:20} "
+                          f"{value:10.2f} {unit}", flush=True)
+        idle = None
+        if want("idle"):
+            idle = workloads.IdleSessions(idle_count)
+            for rnd in range(args.rounds):
+                for server in started:
+                    value = idle.run(server)
+                    for role, kib in value.items():
+                        results.setdefault((f"idle:{role}", server.name), []).append(kib)
+                    print(f"round {rnd + 1} idle {idle_count} sessions "
+                          f"{server.name:20} {value}", flush=True)
+        table = render(rows, results, started, idle_count if idle else 0)
+        print()
+        print(table)
+        if not args.no_docs and not args.quick:
+            write_docs(table, args)
+    finally:
+        for server in started:
+            server.stop()
+        shutil.rmtree(shm, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def render(rows, results, started, idle_count):
+    ref = started[0].name
+    gates = [s.name for s in started[1:]]
+    head = ["workload", "unit", ref] + gates + [f"ratio {g.split(' ')[1]}" for g in gates]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+
+    def line(label, shown, unit, hib):
+        base = statistics.median(results[(label, ref)])
+        cells = [shown, unit, f"{base:.2f}"]
+        meds = [statistics.median(results[(label, g)]) for g in gates]
+        cells += [f"{m:.2f}" for m in meds]
+        cells += [f"{(m / base if base else float('nan')):.2f}" for m in meds]
+        lines.append("| " + " | ".join(cells) + " |")
+
+    for _, label, unit, hib, _fn in rows:
+        line(label, label, unit + (" (higher better)" if hib else " (lower better)"), hib)
+    if idle_count:
+        # OpenSSH has one number (its per-session processes); sftpgate has
+        # the front end and the backend separately.
+        base = statistics.median(results[("idle:server", ref)])
+        for role in ("front end", "backend"):
+            cells = [f"idle session memory, {role} ({idle_count} sessions)",
+                     "KiB/session (lower better)", f"{base:.0f}"]
+            meds = [statistics.median(results[(f"idle:{role}", g)]) for g in gates]
+            cells += [f"{m:.0f}" for m in meds]
+            cells += [f"{m / base:.3f}" for m in meds]
+            lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def write_docs(table, args):
+    path = os.path.join(ROOT, "docs", "benchmarks.md")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    cmd = "bench/run" + (f" --rounds {args.rounds}" if args.rounds != 3 else "")
+    today = datetime.date.today().isoformat()
+    with open(path, "w") as f:
+        f.write(f"""# Benchmarks
+
+sftpgate against OpenSSH's own `sftp-server`, measured side by side in one
+run by `bench/run`. This page is rewritten by that command; the analysis
+section at the end is kept by hand in `bench/analysis.md`.
+
+- Command: `{cmd}`
+- Date: {today}
+- Machine: {machine()}
+- Client: OpenSSH `sftp` for every server, same key, cipher and options.
+- Servers: OpenSSH sshd (Debian, standard `sftp-server`, files on tmpfs);
+  sftpgate front end + memory backend; sftpgate front end + localfs backend
+  on the same tmpfs. Each backend is a separate process reached over gRPC
+  on loopback TCP.
+- Rounds: {args.rounds}, interleaved (OpenSSH, sftpgate memory, sftpgate
+  localfs, OpenSSH, ...); each cell is the median.
+- Ratios are sftpgate / OpenSSH. For MiB/s rows >= 1.0 means sftpgate is
+  as fast or faster; for seconds and KiB rows lower is better, so <= 1.0
+  means sftpgate is as good or better. Idle-session memory is the growth
+  of proportional set size (PSS) per authenticated idle session: for
+  OpenSSH all its per-session processes, for sftpgate the front-end
+  process and, separately, the backend process.
+
+{table}
+""")
+        analysis = os.path.join(ROOT, "bench", "analysis.md")
+        if os.path.exists(analysis):
+            with open(analysis) as a:
+                f.write("\n" + a.read())
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,194 @@
+"""The servers the benchmark compares, each started on a free loopback port.
+
+Every server is driven by the same OpenSSH `sftp` client with the same key
+and cipher; only the server side differs:
+
+  OpenSshServer      Debian's sshd with the standard sftp-server, files on
+                     a tmpfs directory.
+  SftpgateServer     build/bin/sftpgate in front of a backend process
+                     (memory, or localfs on the same tmpfs).
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import time
+
+CIPHER = "aes128-gcm@openssh.com"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port, proc, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{proc.args[0]} exited with {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"port {port} did not open")
+
+
+def descendants(pid):
+    """All live descendant pids of `pid` (from /proc)."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(entry))
+        except OSError:
+            continue
+    out, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
+def pss_kib(pids):
+    """Sum of proportional set sizes: shared pages are split, not counted
+    once per process, so forking servers are measured fairly."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as f:
+                for line in f:
+                    if line.startswith("Pss:"):
+                        total += int(line.split()[1])
+        except OSError:
+            pass
+    return total
+
+
+class Server:
+    """Base: a running server plus how the client reaches it."""
+
+    name = "?"
+    user = "bench"
+
+    def __init__(self, workdir, client_key):
+        self.workdir = workdir
+        self.client_key = client_key
+        self.port = free_port()
+        self.procs = []
+
+    def remote_dir(self):
+        """Directory the benchmark may use, as the client names it."""
+        raise NotImplementedError
+
+    def sftp_args(self):
+        return [
+            "sftp", "-q", "-P", str(self.port), "-i", self.client_key,
+            "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
+            "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
+            "-o", f"Ciphers={CIPHER}", "-o", "Compression=no",
+            f"{self.user}@127.0.0.1",
+        ]
+
+    def memory_pids(self):
+        """{role: [pids]} whose memory is charged to the server."""
+        raise NotImplementedError
+
+    def stop(self):
+        for proc in reversed(self.procs):
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in reversed(self.procs):
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+class OpenSshServer(Server):
+    name = "OpenSSH"
+    user = "root"
+
+    def __init__(self, workdir, client_key, data_dir):
+        super().__init__(workdir, client_key)
+        self.data_dir = data_dir
+        host_key = os.path.join(workdir, "sshd_host_key")
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f",
+                        host_key], check=True)
+        config = os.path.join(workdir, "sshd_config")
+        with open(config, "w") as f:
+            f.write(f"""Port {self.port}
+ListenAddress 127.0.0.1
+HostKey {host_key}
+PidFile none
+AuthorizedKeysFile {client_key}.pub
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+MaxStartups 1000
+MaxSessions 10
+LogLevel ERROR
+Ciphers {CIPHER},aes256-gcm@openssh.com,chacha20-poly1305@openssh.com
+Subsystem sftp /usr/lib/openssh/sftp-server
+""")
+        os.makedirs("/run/sshd", exist_ok=True)
+        self.procs.append(subprocess.Popen(
+            ["/usr/sbin/sshd", "-D", "-e", "-f", config],
+            stderr=open(os.path.join(workdir, "sshd.log"), "w")))
+        wait_for_port(self.port, self.procs[0])
+
+    def remote_dir(self):
+        return self.data_dir
+
+    def memory_pids(self):
+        return {"server": [self.procs[0].pid] + descendants(self.procs[0].pid)}
+
+
+class SftpgateServer(Server):
+    def __init__(self, workdir, client_key, bin_dir, backend, data_dir=None):
+        super().__init__(workdir, client_key)
+        self.name = f"sftpgate ({backend})"
+        backend_port = free_port()
+        listen = f"127.0.0.1:{backend_port}"
+        if backend == "memory":
+            args = [os.path.join(bin_dir, "sftpgate-memory-backend"),
+                    "--listen", listen]
+        else:
+            args = [os.path.join(bin_dir, "sftpgate-localfs-backend"),
+                    "--root", data_dir, "--listen", listen]
+        log = open(os.path.join(workdir, f"backend-{backend}.log"), "w")
+        self.procs.append(subprocess.Popen(args, stderr=log))
+        wait_for_port(backend_port, self.procs[-1])
+
+        with open(client_key + ".pub") as f:
+            pubkey = f.read().strip()
+        users = os.path.join(workdir, f"users-{backend}.toml")
+        with open(users, "w") as f:
+            f.write(f'[[user]]\nname = "{self.user}"\n'
+                    f'authorized_keys = ["{pubkey}"]\n')
+        log = open(os.path.join(workdir, f"sftpgate-{backend}.log"), "w")
+        self.procs.append(subprocess.Popen(
+            [os.path.join(bin_dir, "sftpgate"),
+             "--listen", f"127.0.0.1:{self.port}", "--backend", listen,
+             "--host-key", os.path.join(workdir, "sftpgate_host_key"),
+             "--users", users, "--log-level", "warning",
+             "--max-sessions", "1000"],
+            stderr=log))
+        wait_for_port(self.port, self.procs[-1])
+
+    def remote_dir(self):
+        return "/"
+
+    def memory_pids(self):
+        return {"front end": [self.procs[1].pid],
+                "backend": [self.procs[0].pid]}
