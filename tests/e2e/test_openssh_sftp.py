@@ -1,0 +1,236 @@
+"""OpenSSH `sftp -b` against the gate: transfers, listings, metadata
+operations and the error messages a user sees."""
+
+import os
+import re
+import unittest
+
+import harness
+
+
+def parse_ls_long(text):
+    """{name: (mode string, size)} from `ls -l`/`ls -ln` output lines."""
+    entries = {}
+    for line in text.splitlines():
+        fields = line.split()
+        if len(fields) < 9 or not re.match(r"^[-dlcbps][-rwxsStT]{9}", fields[0]):
+            continue
+        name = " ".join(fields[8:]).split(" -> ")[0]
+        entries[os.path.basename(name)] = (fields[0][:10], int(fields[4]))
+    return entries
+
+
+def sections(stdout):
+    """sftp -b echoes each command as "sftp> cmd": [(cmd, output lines)]."""
+    out = []
+    for line in stdout.splitlines():
+        if line.startswith("sftp> "):
+            out.append((line[len("sftp> "):], []))
+        elif out:
+            out[-1][1].append(line)
+    return out
+
+
+def names(lines):
+    """Base names listed by `ls -1`."""
+    return sorted(os.path.basename(n) for line in lines for n in line.split())
+
+
+class OpenSshSftpTest(harness.GateTestCase):
+
+    def batch(self, commands, user="alice", **kw):
+        return self.gate.sftp_batch(user, commands, cwd=self.local, **kw)
+
+    def outputs(self, commands, **kw):
+        """Runs a batch that must succeed; the output of each command."""
+        got = sections(self.batch(commands, **kw).stdout)
+        self.assertEqual([c for c, _ in got], commands)
+        return ["\n".join(lines) for _, lines in got]
+
+    def test_put_get_roundtrip_by_checksum(self):
+        d = self.name("dir")
+        big = self.local_file("big.bin", harness.BIG)
+        empty = self.local_file("empty.bin", b"")
+        small = self.local_file("small.txt", b"hello\n")
+        self.batch([f"mkdir {d}", f"put {big} {d}/big.bin",
+                    f"put {empty} {d}/empty.bin", f"put {small} {d}/small.txt",
+                    f"get {d}/big.bin big.back", f"get {d}/empty.bin empty.back",
+                    f"get {d}/small.txt small.back"])
+        self.assertSameFile(self.local_path("big.back"), harness.BIG)
+        self.assertSameFile(self.local_path("empty.back"), b"")
+        self.assertSameFile(self.local_path("small.back"), b"hello\n")
+
+    def test_password_auth(self):
+        d = self.name("dir")
+        src = self.local_file("f.bin", harness.BIG[:300000])
+        self.batch([f"mkdir {d}", f"put {src} {d}/f.bin",
+                    f"get {d}/f.bin f.back"], auth="password")
+        self.assertSameFile(self.local_path("f.back"), src)
+
+    def test_wrong_password_fails(self):
+        proc = self.batch(["ls"], auth="password", password="not-the-password",
+                          check=False)
+        self.assertNotEqual(proc.returncode, 0, harness.describe(proc))
+        self.assertNotIn("Connected to", proc.stdout + proc.stderr)
+
+    def test_another_users_key_is_refused(self):
+        bob = self.gate.user("bob")
+        alice_with_bobs_key = type(bob)(name="alice", password="", key=bob.key)
+        proc = self.gate.sftp_batch(alice_with_bobs_key, ["ls"], check=False)
+        self.assertFails(proc, "Permission denied")
+
+    def test_reget_and_reput_resume(self):
+        d = self.name("dir")
+        full = self.local_file("full.bin", harness.BIG)
+        half = len(harness.BIG) // 2 + 17
+        self.local_file("part.bin", harness.BIG[:half])
+        self.local_file("head.bin", harness.BIG[:half])
+        self.batch([f"mkdir {d}", f"put {full} {d}/full.bin",
+                    # reget: part.bin holds the first half; fetch the rest
+                    f"reget {d}/full.bin part.bin",
+                    # reput: the remote holds the first half; send the rest
+                    f"put head.bin {d}/resumed.bin",
+                    f"reput {full} {d}/resumed.bin",
+                    f"get {d}/resumed.bin resumed.back"])
+        self.assertSameFile(self.local_path("part.bin"), harness.BIG)
+        self.assertSameFile(self.local_path("resumed.back"), harness.BIG)
+
+    def test_ls_long_shows_names_sizes_and_modes(self):
+        d = self.name("dir")
+        a = self.local_file("a.txt", b"x" * 1234, mode=0o644)
+        b = self.local_file("b.bin", b"", mode=0o644)
+        out = self.outputs([f"mkdir {d}", f"mkdir {d}/sub", f"put {a} {d}/a.txt",
+                            f"put {b} {d}/b.bin", f"chmod 600 {d}/a.txt",
+                            f"chmod 751 {d}/sub", f"ls -l {d}", f"ls -ln {d}",
+                            f"ls -1 {d}"])
+        expected = {"a.txt": ("-rw-------", 1234), "b.bin": ("-rw-r--r--", 0),
+                    "sub": ("drwxr-x--x", None)}
+        # `ls -l` prints the server's long names, `ls -ln` the client's own
+        # rendering of the attributes: both must agree with what was done.
+        for listing in out[6:8]:
+            got = parse_ls_long(listing)
+            self.assertEqual(set(got), set(expected), listing)
+            for name, (mode, size) in expected.items():
+                self.assertEqual(got[name][0], mode, f"{name}\n{listing}")
+                if size is not None:
+                    self.assertEqual(got[name][1], size, f"{name}\n{listing}")
+        self.assertEqual(names([out[8]]), ["a.txt", "b.bin", "sub"])
+
+    def test_mkdir_rename_rm_rmdir(self):
+        d = self.name("dir")
+        f = self.local_file("f.txt", b"content\n")
+        out = self.outputs([f"mkdir {d}", f"mkdir {d}/x", f"put {f} {d}/x/f.txt",
+                            f"rename {d}/x/f.txt {d}/x/g.txt",
+                            f"rename {d}/x {d}/y", f"ls -1 {d}",
+                            f"ls -1 {d}/y", f"get {d}/y/g.txt g.back",
+                            f"rm {d}/y/g.txt", f"ls -1 {d}/y", f"rmdir {d}/y",
+                            f"ls -1 {d}"])
+        self.assertSameFile(self.local_path("g.back"), b"content\n")
+        self.assertEqual(names([out[5]]), ["y"])
+        self.assertEqual(names([out[6]]), ["g.txt"])
+        self.assertEqual(names([out[9]]), [])
+        self.assertEqual(names([out[11]]), [])
+
+    def test_symlink_and_hard_link(self):
+        d = self.name("dir")
+        f = self.local_file("t.txt", b"target data\n")
+        out = self.outputs([f"mkdir {d}", f"put {f} {d}/t.txt",
+                            f"symlink t.txt {d}/sym", f"ln -s t.txt {d}/sym2",
+                            f"ln {d}/t.txt {d}/hard", f"ls -l {d}",
+                            f"get {d}/sym sym.back", f"get {d}/sym2 sym2.back",
+                            f"get {d}/hard hard.back"])
+        got = parse_ls_long(out[5])
+        self.assertEqual(set(got), {"t.txt", "sym", "sym2", "hard"}, out[5])
+        self.assertEqual(got["sym"][0][0], "l", out[5])
+        self.assertEqual(got["sym2"][0][0], "l", out[5])
+        self.assertEqual(got["hard"], ("-rw-r--r--", 12), out[5])
+        self.assertEqual(got["t.txt"], ("-rw-r--r--", 12), out[5])
+        for name in ("sym.back", "sym2.back", "hard.back"):
+            self.assertSameFile(self.local_path(name), b"target data\n")
+
+    def test_df(self):
+        out = self.outputs(["df", "df -i", "df -h"])
+        numbers = r"\n\s*\d+\s+\d+\s+\d+\s+\d+\s+\d+%"
+        self.assertRegex(out[0], r"Size\s+Used\s+Avail\s+\(root\)\s+%Capacity"
+                         + numbers)
+        self.assertRegex(out[1], r"Inodes\s+Used\s+Avail\s+\(root\)\s+"
+                         r"%Capacity" + numbers)
+        self.assertRegex(out[2], r"Size\s+Used\s+Avail")
+
+    def test_missing_file(self):
+        proc = self.batch([f"get {self.name('nope')} x"], check=False)
+        self.assertFails(proc, "not found", "No such file or directory")
+        proc = self.batch([f"rm {self.name('nope')}"], check=False)
+        self.assertFails(proc, "not found", "No such file or directory")
+        proc = self.batch([f"rename {self.name('nope')} b"], check=False)
+        self.assertFails(proc, "No such file or directory")
+
+    def test_rmdir_of_non_empty_directory_fails(self):
+        d = self.name("dir")
+        f = self.local_file("f.txt", b"x")
+        self.batch([f"mkdir {d}", f"put {f} {d}/f.txt"])
+        proc = self.batch([f"rmdir {d}"], check=False)
+        # OpenSSH 9.2 says: remote rmdir "/path": Failure
+        self.assertFails(proc, ": Failure")
+        self.assertIn("f.txt", self.batch([f"ls {d}"]).stdout)
+
+    def test_read_only_user(self):
+        f = self.local_file("f.txt", b"x")
+        out = self.batch(["ls -l", "get readme.txt r.back",
+                          "get docs/guide.txt g.back"], user="reader").stdout
+        self.assertIn("readme.txt", out)
+        self.assertSameFile(self.local_path("r.back"), b"shared, read only\n")
+        self.assertSameFile(self.local_path("g.back"), b"a guide\n" * 100)
+        for cmd in (f"put {f} new.txt", f"put {f} readme.txt", "mkdir nd",
+                    "rm readme.txt", "rename readme.txt moved.txt",
+                    "chmod 600 readme.txt", "rmdir docs",
+                    "symlink readme.txt l"):
+            with self.subTest(cmd=cmd):
+                proc = self.batch([cmd], user="reader", check=False)
+                self.assertFails(proc, "Permission denied")
+        self.assertSameFile(self.local_path("r.back"), b"shared, read only\n")
+        self.assertEqual(self.gate.admin_read("/shared/readme.txt"),
+                         b"shared, read only\n")
+        self.assertIsNone(self.gate.admin_read("/shared/new.txt"))
+
+    def test_user_root_is_slash_and_dotdot_stays_inside(self):
+        f = self.local_file("mine.txt", b"alice's\n")
+        d = self.name("dir")
+        out = self.outputs([f"mkdir {d}", f"put {f} {d}/mine.txt", "pwd",
+                            "cd ..", "pwd", "ls -1 /", "ls -1 /..",
+                            "ls -1 ../..", f"ls -1 /../{d}"])
+        self.assertEqual(out[2].strip(), "Remote working directory: /")
+        self.assertEqual(out[4].strip(), "Remote working directory: /")
+        for listing in out[5:8]:
+            self.assertIn(d, names([listing]), listing)
+            self.assertNotIn("bob", names([listing]), listing)
+            self.assertNotIn("alice", names([listing]), listing)
+        self.assertEqual(names([out[8]]), ["mine.txt"])
+        for path in ("/../bob/secret.txt", "../bob/secret.txt",
+                     "/bob/secret.txt", "../../../bob/secret.txt"):
+            with self.subTest(path=path):
+                proc = self.batch([f"get {path} s.back"], check=False)
+                self.assertFails(proc, "not found", "No such file or directory")
+                self.assertFalse(os.path.exists(self.local_path("s.back")))
+        # alice's file is where the admin expects it: under /alice
+        self.assertEqual(self.gate.admin_read(f"/alice/{d}/mine.txt"),
+                         b"alice's\n")
+
+    def test_symlink_cannot_escape_user_root(self):
+        d = self.name("dir")
+        self.batch([f"mkdir {d}", f"symlink ../../bob/secret.txt {d}/rel",
+                    f"symlink /../bob/secret.txt {d}/abs",
+                    f"symlink /bob/secret.txt {d}/abs2"])
+        for link in ("rel", "abs", "abs2"):
+            with self.subTest(link=link):
+                proc = self.batch([f"get {d}/{link} {link}.back"], check=False)
+                self.assertNotEqual(proc.returncode, 0, harness.describe(proc))
+                if os.path.exists(self.local_path(f"{link}.back")):
+                    with open(self.local_path(f"{link}.back"), "rb") as fh:
+                        self.assertNotIn(b"secret", fh.read())
+
+
+harness.parametrize(globals(), OpenSshSftpTest)
+
+if __name__ == "__main__":
+    unittest.main()
