@@ -1,0 +1,68 @@
+#include "sftpgate/backend_main.h"
+
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+
+ABSL_FLAG(std::string, listen, "",
+          "Address to serve on: host:port (port 0 picks a free one) or "
+          "unix:/path. Required.");
+ABSL_FLAG(int, threads, 0,
+          "Most worker threads for gRPC's server (0: gRPC's default).");
+ABSL_FLAG(uint32_t, chunk_size, 256 * 1024,
+          "Preferred read/write chunk payload, bytes.");
+ABSL_FLAG(uint32_t, max_chunk_size, 1024 * 1024,
+          "Largest chunk payload accepted or sent, bytes.");
+ABSL_FLAG(uint32_t, list_batch_size, 512,
+          "Directory entries per ListDir message.");
+
+namespace sftpgate {
+namespace {
+
+[[noreturn]] void UsageError(absl::string_view message) {
+  std::fprintf(stderr, "error: %s\n%s\nRun with --help for the flags.\n",
+               std::string(message).c_str(),
+               std::string(absl::ProgramUsageMessage()).c_str());
+  std::exit(2);
+}
+
+}  // namespace
+
+ServeOptions ParseBackendFlags(int argc, char** argv, absl::string_view usage) {
+  absl::SetProgramUsageMessage(usage);
+  // Exits with a message on unknown or malformed flags.
+  std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
+  if (rest.size() > 1) {
+    UsageError(absl::StrCat("unexpected argument '", rest[1], "'"));
+  }
+  ServeOptions options;
+  options.listen_address = absl::GetFlag(FLAGS_listen);
+  options.threads = absl::GetFlag(FLAGS_threads);
+  options.preferred_chunk_size = absl::GetFlag(FLAGS_chunk_size);
+  options.max_chunk_size = absl::GetFlag(FLAGS_max_chunk_size);
+  options.list_batch_size = absl::GetFlag(FLAGS_list_batch_size);
+  if (options.listen_address.empty()) UsageError("--listen is required");
+  if (options.threads < 0) UsageError("--threads must be >= 0");
+  if (options.preferred_chunk_size == 0 ||
+      options.preferred_chunk_size > options.max_chunk_size) {
+    UsageError("need 0 < --chunk_size <= --max_chunk_size");
+  }
+  if (options.max_chunk_size > (1u << 30)) {
+    UsageError("--max_chunk_size must be at most 1 GiB");
+  }
+  if (options.list_batch_size == 0) UsageError("--list_batch_size must be > 0");
+  return options;
+}
+
+int ExitCodeFor(const absl::Status& status) {
+  if (status.ok()) return 0;
+  std::fprintf(stderr, "%s\n", status.ToString().c_str());
+  return 1;
+}
+
+}  // namespace sftpgate

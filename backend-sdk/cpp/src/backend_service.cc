@@ -1,0 +1,369 @@
+#include "backend_service.h"
+
+#include <algorithm>
+#include <limits>
+#include <memory>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "sftpgate/paths.h"
+
+namespace sftpgate {
+namespace {
+
+grpc::Status ToGrpc(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  // absl::StatusCode and grpc::StatusCode share their numeric values.
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
+                      std::string(status.message()));
+}
+
+absl::Status CheckPath(absl::string_view path) {
+  if (path.find('\0') != absl::string_view::npos) {
+    return absl::InvalidArgumentError("path contains a NUL byte");
+  }
+  if (!IsNormalizedPath(path)) {
+    return absl::InvalidArgumentError("path is not absolute and normalized");
+  }
+  return absl::OkStatus();
+}
+
+// Validates the session of a request and returns the one to hand to the
+// backend: `session` itself, or a copy in `*defaulted` whose empty root
+// reads "/" so that backends never see an empty root.
+absl::StatusOr<const Session*> CheckSession(bool present,
+                                            const Session& session,
+                                            Session* defaulted) {
+  if (!present) return absl::InvalidArgumentError("request has no session");
+  if (session.root().empty()) {
+    *defaulted = session;
+    defaulted->set_root("/");
+    return defaulted;
+  }
+  if (!IsNormalizedPath(session.root())) {
+    return absl::InvalidArgumentError("session root is not normalized");
+  }
+  return &session;
+}
+
+// Checks `request`'s session and `paths`, then runs `op(session)`, which
+// returns the absl::Status of the backend call.
+template <typename Request, typename Op>
+grpc::Status Handle(const Request& request,
+                    std::initializer_list<absl::string_view> paths, Op&& op) {
+  Session defaulted;
+  absl::StatusOr<const Session*> session =
+      CheckSession(request.has_session(), request.session(), &defaulted);
+  if (!session.ok()) return ToGrpc(session.status());
+  for (absl::string_view path : paths) {
+    absl::Status valid = CheckPath(path);
+    if (!valid.ok()) return ToGrpc(valid);
+  }
+  return ToGrpc(op(**session));
+}
+
+// Moves the value of `result` into `*out`; returns its status.
+template <typename T>
+absl::Status Take(absl::StatusOr<T> result, T* out) {
+  if (!result.ok()) return result.status();
+  *out = *std::move(result);
+  return absl::OkStatus();
+}
+
+absl::Status ClientGone() {
+  return absl::CancelledError("the client cancelled the call");
+}
+
+// Ends an upload exactly once: Commit() when asked, Abort() otherwise
+// (including from the destructor, so every early return discards it).
+// Not thread-safe; lives on one handler's stack.
+class Upload {
+ public:
+  explicit Upload(std::unique_ptr<FileWriter> writer)
+      : writer_(std::move(writer)) {}
+  Upload(const Upload&) = delete;
+  Upload& operator=(const Upload&) = delete;
+  ~Upload() {
+    if (!finished_) writer_->Abort();
+  }
+
+  absl::Status Write(uint64_t offset, absl::string_view data) {
+    return writer_->Write(offset, data);
+  }
+  // A failed Commit() discards the upload itself (FileWriter contract), so
+  // Abort() is not called after it.
+  absl::StatusOr<uint64_t> Commit() {
+    finished_ = true;
+    return writer_->Commit();
+  }
+
+ private:
+  std::unique_ptr<FileWriter> writer_;
+  bool finished_ = false;
+};
+
+}  // namespace
+
+BackendService::BackendService(Backend* backend,
+                               const Capabilities& capabilities,
+                               const ServeOptions& options)
+    : backend_(backend), capabilities_(capabilities), options_(options) {}
+
+grpc::Status BackendService::Describe(grpc::ServerContext*,
+                                      const v1::DescribeRequest*,
+                                      v1::DescribeResponse* response) {
+  response->set_name(backend_->Name());
+  response->set_symlinks(capabilities_.symlinks);
+  response->set_hard_links(capabilities_.hard_links);
+  response->set_stat_fs(capabilities_.stat_fs);
+  response->set_real_path(capabilities_.real_path);
+  response->set_set_stat_no_follow(capabilities_.set_stat_no_follow);
+  response->set_random_write(backend_->AcceptsRandomWrites());
+  response->set_preferred_chunk_size(options_.preferred_chunk_size);
+  response->set_max_chunk_size(options_.max_chunk_size);
+  response->set_max_list_batch(options_.list_batch_size);
+  return grpc::Status::OK;
+}
+
+grpc::Status BackendService::Stat(grpc::ServerContext*,
+                                  const v1::StatRequest* request,
+                                  v1::StatResponse* response) {
+  return Handle(*request, {request->path()},
+                [&](const Session& session) -> absl::Status {
+                  return Take(backend_->Stat(session, request->path(),
+                                             request->follow_symlinks()),
+                              response->mutable_attributes());
+                });
+}
+
+grpc::Status BackendService::MakeDir(grpc::ServerContext*,
+                                     const v1::MakeDirRequest* request,
+                                     v1::MakeDirResponse*) {
+  return Handle(*request, {request->path()},
+                [&](const Session& session) -> absl::Status {
+                  return backend_->MakeDir(session, request->path(),
+                                           request->attributes());
+                });
+}
+
+grpc::Status BackendService::RemoveDir(grpc::ServerContext*,
+                                       const v1::RemoveDirRequest* request,
+                                       v1::RemoveDirResponse*) {
+  return Handle(*request, {request->path()},
+                [&](const Session& session) -> absl::Status {
+                  return backend_->RemoveDir(session, request->path());
+                });
+}
+
+grpc::Status BackendService::Remove(grpc::ServerContext*,
+                                    const v1::RemoveRequest* request,
+                                    v1::RemoveResponse*) {
+  return Handle(*request, {request->path()},
+                [&](const Session& session) -> absl::Status {
+                  return backend_->Remove(session, request->path());
+                });
+}
+
+grpc::Status BackendService::Rename(grpc::ServerContext*,
+                                    const v1::RenameRequest* request,
+                                    v1::RenameResponse*) {
+  return Handle(*request, {request->from(), request->to()},
+                [&](const Session& session) -> absl::Status {
+                  return backend_->Rename(session, request->from(),
+                                          request->to(), request->overwrite());
+                });
+}
+
+grpc::Status BackendService::SetStat(grpc::ServerContext*,
+                                     const v1::SetStatRequest* request,
+                                     v1::SetStatResponse*) {
+  return Handle(
+      *request, {request->path()}, [&](const Session& session) -> absl::Status {
+        return request->follow_symlinks()
+                   ? backend_->SetStat(session, request->path(),
+                                       request->attributes())
+                   : backend_->SetStatNoFollow(session, request->path(),
+                                               request->attributes());
+      });
+}
+
+grpc::Status BackendService::Symlink(grpc::ServerContext*,
+                                     const v1::SymlinkRequest* request,
+                                     v1::SymlinkResponse*) {
+  // The target is stored verbatim (it may be relative or dangling), so only
+  // NUL and emptiness are refused here.
+  return Handle(
+      *request, {request->link_path()},
+      [&](const Session& session) -> absl::Status {
+        if (request->target().empty()) {
+          return absl::InvalidArgumentError("symlink target is empty");
+        }
+        if (request->target().find('\0') != std::string::npos) {
+          return absl::InvalidArgumentError(
+              "symlink target contains a NUL byte");
+        }
+        return backend_->Symlink(session, request->link_path(),
+                                 request->target());
+      });
+}
+
+grpc::Status BackendService::ReadLink(grpc::ServerContext*,
+                                      const v1::ReadLinkRequest* request,
+                                      v1::ReadLinkResponse* response) {
+  return Handle(*request, {request->path()},
+                [&](const Session& session) -> absl::Status {
+                  return Take(backend_->ReadLink(session, request->path()),
+                              response->mutable_target());
+                });
+}
+
+grpc::Status BackendService::Link(grpc::ServerContext*,
+                                  const v1::LinkRequest* request,
+                                  v1::LinkResponse*) {
+  return Handle(*request, {request->existing_path(), request->new_path()},
+                [&](const Session& session) -> absl::Status {
+                  return backend_->Link(session, request->existing_path(),
+                                        request->new_path());
+                });
+}
+
+grpc::Status BackendService::RealPath(grpc::ServerContext*,
+                                      const v1::RealPathRequest* request,
+                                      v1::RealPathResponse* response) {
+  return Handle(*request, {request->path()},
+                [&](const Session& session) -> absl::Status {
+                  return Take(backend_->RealPath(session, request->path()),
+                              response->mutable_path());
+                });
+}
+
+grpc::Status BackendService::StatFs(grpc::ServerContext*,
+                                    const v1::StatFsRequest* request,
+                                    v1::StatFsResponse* response) {
+  return Handle(
+      *request, {request->path()}, [&](const Session& session) -> absl::Status {
+        return Take(backend_->StatFs(session, request->path()), response);
+      });
+}
+
+grpc::Status BackendService::ListDir(
+    grpc::ServerContext* context, const v1::ListDirRequest* request,
+    grpc::ServerWriter<v1::ListDirResponse>* writer) {
+  return Handle(
+      *request, {request->path()}, [&](const Session& session) -> absl::Status {
+        const size_t max_entries =
+            std::max<uint32_t>(1, options_.list_batch_size);
+        // Also flush by size so that a batch of long names stays well under
+        // the message size limit.
+        const size_t max_bytes = options_.preferred_chunk_size;
+        v1::ListDirResponse batch;
+        size_t batch_bytes = 0;
+        auto flush = [&]() -> absl::Status {
+          if (batch.entries_size() == 0) return absl::OkStatus();
+          if (!writer->Write(batch)) return ClientGone();
+          batch.Clear();
+          batch_bytes = 0;
+          return absl::OkStatus();
+        };
+        absl::Status listed = backend_->ListDir(
+            session, request->path(), [&](DirEntry entry) -> absl::Status {
+              if (context->IsCancelled()) return ClientGone();
+              batch_bytes += entry.ByteSizeLong();
+              *batch.add_entries() = std::move(entry);
+              if (static_cast<size_t>(batch.entries_size()) >= max_entries ||
+                  batch_bytes >= max_bytes) {
+                return flush();
+              }
+              return absl::OkStatus();
+            });
+        if (!listed.ok()) return listed;
+        return flush();
+      });
+}
+
+grpc::Status BackendService::Read(grpc::ServerContext* context,
+                                  const v1::ReadRequest* request,
+                                  grpc::ServerWriter<v1::ReadChunk>* writer) {
+  return Handle(
+      *request, {request->path()}, [&](const Session& session) -> absl::Status {
+        absl::StatusOr<std::unique_ptr<FileReader>> reader =
+            backend_->OpenRead(session, request->path(), request->offset());
+        if (!reader.ok()) return reader.status();
+        uint64_t chunk_size = request->chunk_size() != 0
+                                  ? request->chunk_size()
+                                  : options_.preferred_chunk_size;
+        chunk_size = std::max<uint64_t>(
+            1, std::min<uint64_t>(chunk_size, options_.max_chunk_size));
+        uint64_t remaining = request->length() != 0
+                                 ? request->length()
+                                 : std::numeric_limits<uint64_t>::max();
+        v1::ReadChunk chunk;
+        uint64_t offset = request->offset();
+        while (remaining > 0) {
+          if (context->IsCancelled()) return ClientGone();
+          const size_t want = std::min(chunk_size, remaining);
+          absl::Status read = (*reader)->Read(want, chunk.mutable_data());
+          if (!read.ok()) return read;
+          if (chunk.data().empty()) break;  // end of file
+          // Never send more than asked, even if a reader misbehaves.
+          if (chunk.data().size() > want) chunk.mutable_data()->resize(want);
+          chunk.set_offset(offset);
+          if (!writer->Write(chunk)) return ClientGone();
+          offset += chunk.data().size();
+          remaining -= chunk.data().size();
+        }
+        return absl::OkStatus();
+      });
+}
+
+grpc::Status BackendService::Write(grpc::ServerContext* context,
+                                   grpc::ServerReader<v1::WriteRequest>* reader,
+                                   v1::WriteResponse* response) {
+  v1::WriteRequest message;
+  if (!reader->Read(&message)) {
+    return ToGrpc(context->IsCancelled()
+                      ? ClientGone()
+                      : absl::InvalidArgumentError("write stream is empty"));
+  }
+  if (!message.has_header()) {
+    return ToGrpc(absl::InvalidArgumentError(
+        "the first write message must carry the header"));
+  }
+  return Handle(
+      message, {message.header().path()},
+      [&](const Session& session) -> absl::Status {
+        absl::StatusOr<std::unique_ptr<FileWriter>> opened =
+            backend_->OpenWrite(session, message.header());
+        if (!opened.ok()) return opened.status();
+        Upload upload(*std::move(opened));
+        const bool random = backend_->AcceptsRandomWrites();
+        uint64_t next_offset = message.header().offset();
+        v1::WriteRequest chunk_message;
+        while (reader->Read(&chunk_message)) {
+          if (chunk_message.has_header()) {
+            return absl::InvalidArgumentError("write header sent twice");
+          }
+          if (!chunk_message.has_chunk()) {
+            return absl::InvalidArgumentError("write message carries no chunk");
+          }
+          const v1::WriteChunk& chunk = chunk_message.chunk();
+          if (!random && chunk.offset() != next_offset) {
+            return absl::InvalidArgumentError(absl::StrCat(
+                "chunk at offset ", chunk.offset(), " but expected ",
+                next_offset, ": this backend takes sequential writes only"));
+          }
+          absl::Status written = upload.Write(chunk.offset(), chunk.data());
+          if (!written.ok()) return written;
+          next_offset = chunk.offset() + chunk.data().size();
+        }
+        // Read() failing on a cancelled call marks the context cancelled
+        // (gRPC >= 1.41), so this tells a cancel from a clean half-close.
+        if (context->IsCancelled()) return ClientGone();
+        absl::StatusOr<uint64_t> committed = upload.Commit();
+        if (!committed.ok()) return committed.status();
+        response->set_committed_size(*committed);
+        return absl::OkStatus();
+      });
+}
+
+}  // namespace sftpgate

@@ -1,0 +1,145 @@
+#include "sftpgate/server.h"
+
+#include <signal.h>
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "backend_service.h"
+#include "grpcpp/grpcpp.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/resource_quota.h"
+
+namespace sftpgate {
+namespace {
+
+// Room for the non-payload part of a message (offsets, session, header).
+constexpr int kMessageOverhead = 64 * 1024;
+
+// Thread-safe: grpc::Server may be shut down from any thread; `mu_` makes
+// Shutdown() idempotent.
+class GrpcBackendServer final : public BackendServer {
+ public:
+  GrpcBackendServer(std::unique_ptr<BackendService> service,
+                    std::unique_ptr<grpc::Server> server, int port)
+      : service_(std::move(service)), server_(std::move(server)), port_(port) {}
+
+  ~GrpcBackendServer() override { Shutdown(); }
+
+  int port() const override { return port_; }
+
+  void Wait() override { server_->Wait(); }
+
+  void Shutdown() override {
+    absl::MutexLock lock(&mu_);
+    if (shut_down_) return;
+    shut_down_ = true;
+    server_->GetHealthCheckService()->SetServingStatus(false);
+    // A deadline of "now" cancels calls in flight at once, so streaming
+    // handlers see the cancel and abort their uploads.
+    server_->Shutdown(std::chrono::system_clock::now());
+    server_->Wait();
+  }
+
+ private:
+  // Declared before server_: the service must outlive the gRPC server.
+  const std::unique_ptr<BackendService> service_;
+  const std::unique_ptr<grpc::Server> server_;
+  const int port_;
+  absl::Mutex mu_;
+  bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+bool IsUnixAddress(absl::string_view address) {
+  return absl::StartsWith(address, "unix:") ||
+         absl::StartsWith(address, "unix-abstract:");
+}
+
+// The address clients should dial: `listen_address` with a requested port
+// 0 replaced by the port actually bound.
+std::string BoundAddress(absl::string_view listen_address, int port) {
+  if (port > 0 && absl::EndsWith(listen_address, ":0")) {
+    return absl::StrCat(listen_address.substr(0, listen_address.size() - 1),
+                        port);
+  }
+  return std::string(listen_address);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<BackendServer>> StartBackendServer(
+    const ServeOptions& options, Backend* backend,
+    const Capabilities& capabilities) {
+  if (options.max_chunk_size == 0 || options.preferred_chunk_size == 0 ||
+      options.preferred_chunk_size > options.max_chunk_size ||
+      options.max_chunk_size > (1u << 30)) {
+    return absl::InvalidArgumentError(
+        "chunk sizes must satisfy 0 < preferred <= max <= 1 GiB");
+  }
+  auto service =
+      std::make_unique<BackendService>(backend, capabilities, options);
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(options.listen_address,
+                           grpc::InsecureServerCredentials(), &port);
+  const int max_message =
+      static_cast<int>(options.max_chunk_size) + kMessageOverhead;
+  builder.SetMaxReceiveMessageSize(max_message);
+  builder.SetMaxSendMessageSize(max_message);
+  if (options.threads > 0) {
+    grpc::ResourceQuota quota("sftpgate-backend");
+    quota.SetMaxThreads(options.threads);
+    builder.SetResourceQuota(quota);
+  }
+  builder.RegisterService(service.get());
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr ||
+      (port == 0 && !IsUnixAddress(options.listen_address))) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", options.listen_address));
+  }
+  server->GetHealthCheckService()->SetServingStatus(true);
+  if (IsUnixAddress(options.listen_address)) port = 0;
+  return std::make_unique<GrpcBackendServer>(std::move(service),
+                                             std::move(server), port);
+}
+
+absl::Status ServeBackend(const ServeOptions& options, Backend* backend,
+                          const Capabilities& capabilities) {
+  // Block SIGINT/SIGTERM before gRPC starts its threads (they inherit the
+  // mask), then take them synchronously with sigwait(): no code runs in a
+  // signal handler.
+  sigset_t stop_signals, previous;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, &previous);
+
+  absl::StatusOr<std::unique_ptr<BackendServer>> server =
+      StartBackendServer(options, backend, capabilities);
+  if (!server.ok()) {
+    pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+    return server.status();
+  }
+  std::fprintf(stderr, "listening on %s\n",
+               BoundAddress(options.listen_address, (*server)->port()).c_str());
+  std::fflush(stderr);
+
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  std::fprintf(stderr, "signal %d: shutting down\n", signal_number);
+  (*server)->Shutdown();
+  server->reset();
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  return absl::OkStatus();
+}
+
+}  // namespace sftpgate
