@@ -1,0 +1,43 @@
+// PacketWriter: builds one framed SFTP packet (uint32 length, type byte,
+// fields) in a single string, so a reply is sent without further copies.
+//
+// Thread safety: a writer is used by one thread.
+
+#ifndef SFTPGATE_SERVER_SFTP_PACKET_WRITER_H_
+#define SFTPGATE_SERVER_SFTP_PACKET_WRITER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "absl/strings/string_view.h"
+
+namespace sftpgate::server::sftp {
+
+class PacketWriter {
+ public:
+  // Starts a packet of `type`. `expected_size` (whole packet, bytes) is
+  // reserved up front; pass the exact size for large payloads so they are
+  // copied once.
+  explicit PacketWriter(uint8_t type, size_t expected_size = 64);
+
+  PacketWriter& U8(uint8_t value);
+  PacketWriter& U32(uint32_t value);
+  PacketWriter& U64(uint64_t value);
+  // A uint32 length followed by the bytes.
+  PacketWriter& String(absl::string_view value);
+
+  // Bytes written so far, including the length field.
+  size_t size() const { return buffer_.size(); }
+
+  // Fills in the length field and returns the framed packet. The writer
+  // must not be used afterwards.
+  std::string Finish() &&;
+
+ private:
+  std::string buffer_;
+};
+
+}  // namespace sftpgate::server::sftp
+
+#endif  // SFTPGATE_SERVER_SFTP_PACKET_WRITER_H_
