@@ -31,6 +31,7 @@ import ctypes
 import dataclasses
 import hashlib
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -126,6 +127,21 @@ def tree_digest(top):
             out[os.path.normpath(os.path.join(rel, f))] = sha256(
                 os.path.join(dirpath, f))
     return out
+
+
+def parse_ls_long(text):
+    """{name: (mode string, size)} from `ls -l`-style lines (OpenSSH sftp,
+    lftp); other lines are skipped. "." and ".." are left out."""
+    entries = {}
+    for line in text.splitlines():
+        fields = line.split()
+        if len(fields) < 9 or not re.match(r"^[-dlcbps][-rwxsStT]{9}", fields[0]):
+            continue
+        name = " ".join(fields[8:]).split(" -> ")[0]
+        name = os.path.basename(name.rstrip("/"))  # lftp marks dirs "d/"
+        if name not in (".", ".."):
+            entries[name] = (fields[0][:10], int(fields[4]))
+    return entries
 
 
 def _die_with_parent():

@@ -2,22 +2,9 @@
 operations and the error messages a user sees."""
 
 import os
-import re
 import unittest
 
 import harness
-
-
-def parse_ls_long(text):
-    """{name: (mode string, size)} from `ls -l`/`ls -ln` output lines."""
-    entries = {}
-    for line in text.splitlines():
-        fields = line.split()
-        if len(fields) < 9 or not re.match(r"^[-dlcbps][-rwxsStT]{9}", fields[0]):
-            continue
-        name = " ".join(fields[8:]).split(" -> ")[0]
-        entries[os.path.basename(name)] = (fields[0][:10], int(fields[4]))
-    return entries
 
 
 def sections(stdout):
@@ -108,7 +95,7 @@ class OpenSshSftpTest(harness.GateTestCase):
         # `ls -l` prints the server's long names, `ls -ln` the client's own
         # rendering of the attributes: both must agree with what was done.
         for listing in out[6:8]:
-            got = parse_ls_long(listing)
+            got = harness.parse_ls_long(listing)
             self.assertEqual(set(got), set(expected), listing)
             for name, (mode, size) in expected.items():
                 self.assertEqual(got[name][0], mode, f"{name}\n{listing}")
@@ -139,7 +126,7 @@ class OpenSshSftpTest(harness.GateTestCase):
                             f"ln {d}/t.txt {d}/hard", f"ls -l {d}",
                             f"get {d}/sym sym.back", f"get {d}/sym2 sym2.back",
                             f"get {d}/hard hard.back"])
-        got = parse_ls_long(out[5])
+        got = harness.parse_ls_long(out[5])
         self.assertEqual(set(got), {"t.txt", "sym", "sym2", "hard"}, out[5])
         self.assertEqual(got["sym"][0][0], "l", out[5])
         self.assertEqual(got["sym2"][0][0], "l", out[5])

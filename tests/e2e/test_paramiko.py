@@ -1,0 +1,217 @@
+"""paramiko's SFTPClient: the Python API surface over the gate."""
+
+import errno
+import io
+import stat
+import unittest
+
+import paramiko
+
+import harness
+
+
+class ParamikoTest(harness.GateTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.session = self.gate.paramiko("alice")
+        self.sftp = self.session.__enter__()
+        self.addCleanup(self.session.__exit__, None, None, None)
+        self.dir = "/" + self.name("dir")
+        self.sftp.mkdir(self.dir)
+
+    def write(self, path, data):
+        with self.sftp.open(path, "wb") as f:
+            f.write(data)
+
+    def read(self, path):
+        with self.sftp.open(path, "rb") as f:
+            return f.read()
+
+    def assertErrno(self, code, fn, *args):
+        with self.assertRaises(IOError) as ctx:
+            fn(*args)
+        self.assertEqual(ctx.exception.errno, code, repr(ctx.exception))
+
+    def test_put_get_by_checksum(self):
+        big = self.local_file("big.bin", harness.BIG)
+        empty = self.local_file("empty.bin", b"")
+        attrs = self.sftp.put(big, f"{self.dir}/big.bin")
+        self.assertEqual(attrs.st_size, len(harness.BIG))
+        self.sftp.put(empty, f"{self.dir}/empty.bin")
+        self.sftp.get(f"{self.dir}/big.bin", self.local_path("big.back"))
+        self.sftp.get(f"{self.dir}/empty.bin", self.local_path("empty.back"))
+        self.assertSameFile(self.local_path("big.back"), harness.BIG)
+        self.assertSameFile(self.local_path("empty.back"), b"")
+        # putfo/getfo stream through file objects
+        self.sftp.putfo(io.BytesIO(b"via fo"), f"{self.dir}/fo.txt")
+        buf = io.BytesIO()
+        self.sftp.getfo(f"{self.dir}/fo.txt", buf)
+        self.assertEqual(buf.getvalue(), b"via fo")
+
+    def test_listdir_attr_and_stat(self):
+        self.write(f"{self.dir}/a.txt", b"x" * 1234)
+        self.write(f"{self.dir}/empty", b"")
+        self.sftp.mkdir(f"{self.dir}/sub", 0o750)
+        self.sftp.chmod(f"{self.dir}/sub", 0o750)
+        self.sftp.chmod(f"{self.dir}/a.txt", 0o600)
+        self.sftp.symlink("a.txt", f"{self.dir}/link")
+        entries = {a.filename: a for a in self.sftp.listdir_attr(self.dir)}
+        self.assertEqual(set(entries), {"a.txt", "empty", "sub", "link"})
+        self.assertEqual(sorted(self.sftp.listdir(self.dir)),
+                         ["a.txt", "empty", "link", "sub"])
+        self.assertEqual(entries["a.txt"].st_size, 1234)
+        self.assertEqual(entries["a.txt"].st_mode, stat.S_IFREG | 0o600)
+        self.assertEqual(entries["empty"].st_size, 0)
+        self.assertEqual(entries["sub"].st_mode, stat.S_IFDIR | 0o750)
+        self.assertTrue(stat.S_ISLNK(entries["link"].st_mode))
+        # stat follows the link, lstat does not
+        st = self.sftp.stat(f"{self.dir}/link")
+        self.assertEqual((st.st_mode, st.st_size), (stat.S_IFREG | 0o600, 1234))
+        self.assertTrue(stat.S_ISLNK(self.sftp.lstat(f"{self.dir}/link").st_mode))
+        self.assertTrue(stat.S_ISDIR(self.sftp.stat("/").st_mode))
+        self.assertIsNotNone(entries["a.txt"].st_mtime)
+
+    def test_utime_and_truncate(self):
+        path = f"{self.dir}/t.txt"
+        self.write(path, b"0123456789")
+        self.sftp.utime(path, (1_000_000_000, 1_200_000_000))
+        self.assertEqual(self.sftp.stat(path).st_mtime, 1_200_000_000)
+        self.sftp.truncate(path, 4)
+        self.assertEqual(self.read(path), b"0123")
+
+    def test_rename_and_posix_rename(self):
+        a, b, c = (f"{self.dir}/{n}" for n in ("a", "b", "c"))
+        self.write(a, b"A")
+        self.write(b, b"B")
+        # plain SFTP rename refuses to overwrite
+        with self.assertRaises(IOError):
+            self.sftp.rename(a, b)
+        self.assertEqual(self.read(b), b"B")
+        self.sftp.rename(a, c)
+        self.assertEqual(self.read(c), b"A")
+        self.assertErrno(errno.ENOENT, self.sftp.stat, a)
+        # posix-rename@openssh.com replaces the target atomically
+        self.sftp.posix_rename(c, b)
+        self.assertEqual(self.read(b), b"A")
+        self.assertErrno(errno.ENOENT, self.sftp.stat, c)
+        self.sftp.rename(self.dir, self.dir + "-moved")
+        self.assertEqual(self.read(self.dir + "-moved/b"), b"A")
+        self.dir += "-moved"
+
+    def test_symlink_readlink(self):
+        self.write(f"{self.dir}/target", b"T")
+        self.sftp.symlink("target", f"{self.dir}/rel")
+        self.sftp.symlink("/does/not/exist", f"{self.dir}/dangling")
+        self.assertEqual(self.sftp.readlink(f"{self.dir}/rel"), "target")
+        self.assertEqual(self.sftp.readlink(f"{self.dir}/dangling"),
+                         "/does/not/exist")
+        self.assertEqual(self.read(f"{self.dir}/rel"), b"T")
+        self.assertErrno(errno.ENOENT, self.read, f"{self.dir}/dangling")
+        self.assertEqual(self.sftp.normalize(f"{self.dir}/../{self.dir}/rel"),
+                         f"{self.dir}/target")
+        self.assertEqual(self.sftp.normalize("."), "/")
+        self.sftp.remove(f"{self.dir}/rel")
+        self.assertEqual(self.read(f"{self.dir}/target"), b"T")
+
+    def test_statvfs(self):
+        # paramiko has no statvfs(); send statvfs@openssh.com through its
+        # generic request path and decode the reply (11 uint64, in order).
+        kind, msg = self.sftp._request(  # pylint: disable=protected-access
+            paramiko.sftp.CMD_EXTENDED, "statvfs@openssh.com", "/")
+        self.assertEqual(kind, paramiko.sftp.CMD_EXTENDED_REPLY)
+        (bsize, frsize, blocks, bfree, bavail, files, ffree, favail, _fsid,
+         _flag, namemax) = (msg.get_int64() for _ in range(11))
+        self.assertGreater(bsize, 0)
+        self.assertGreater(frsize, 0)
+        self.assertGreater(blocks, 0)
+        self.assertLessEqual(bfree, blocks)
+        self.assertLessEqual(bavail, bfree)
+        self.assertLessEqual(ffree, files)
+        self.assertLessEqual(favail, ffree)
+        self.assertGreater(namemax, 0)
+
+    def test_seek_and_read(self):
+        path = f"{self.dir}/big.bin"
+        self.sftp.putfo(io.BytesIO(harness.BIG), path)
+        with self.sftp.open(path, "rb") as f:
+            for offset, size in ((3_000_000, 100_000), (17, 5), (0, 65536),
+                                 (len(harness.BIG) - 10, 100), (4_000_000, 1),
+                                 (1_000_000, 2_000_000)):
+                f.seek(offset)
+                self.assertEqual(f.read(size),
+                                 harness.BIG[offset:offset + size],
+                                 f"offset {offset} size {size}")
+            f.seek(len(harness.BIG) + 5)
+            self.assertEqual(f.read(10), b"")
+        # random-access writes inside an existing file
+        with self.sftp.open(path, "r+b") as f:
+            f.seek(1000)
+            f.write(b"PATCH")
+        expected = harness.BIG[:1000] + b"PATCH" + harness.BIG[1005:]
+        with self.sftp.open(path, "rb") as f:
+            f.prefetch()
+            self.assertEqual(harness.sha256(f.read()), harness.sha256(expected))
+
+    def test_append(self):
+        path = f"{self.dir}/log.txt"
+        self.write(path, b"one\n")
+        with self.sftp.open(path, "ab") as f:
+            f.write(b"two\n")
+        self.assertEqual(self.read(path), b"one\ntwo\n")
+
+    def test_errors_have_errno(self):
+        self.assertErrno(errno.ENOENT, self.sftp.stat, f"{self.dir}/nope")
+        self.assertErrno(errno.ENOENT, self.sftp.open, f"{self.dir}/nope", "rb")
+        self.assertErrno(errno.ENOENT, self.sftp.listdir, f"{self.dir}/nope")
+        self.assertErrno(errno.ENOENT, self.sftp.remove, f"{self.dir}/nope")
+        self.assertErrno(errno.ENOENT, self.sftp.rmdir, f"{self.dir}/nope")
+        self.assertErrno(errno.ENOENT, self.sftp.rename, f"{self.dir}/nope",
+                         f"{self.dir}/x")
+        self.assertErrno(errno.ENOENT, self.sftp.mkdir, f"{self.dir}/no/sub")
+        # non-empty rmdir and mkdir over an existing name: generic failure
+        self.write(f"{self.dir}/f", b"")
+        with self.assertRaises(IOError):
+            self.sftp.rmdir(self.dir)
+        with self.assertRaises(IOError):
+            self.sftp.mkdir(f"{self.dir}/f")
+        with self.assertRaises(IOError):
+            self.sftp.open(f"{self.dir}/f", "x")
+
+    def test_read_only_user_gets_permission_denied(self):
+        with self.gate.paramiko("reader") as ro:
+            self.assertEqual(ro.open("readme.txt").read(),
+                             b"shared, read only\n")
+            for fn, args in ((ro.open, ("new.txt", "wb")),
+                             (ro.open, ("readme.txt", "ab")),
+                             (ro.mkdir, ("d",)), (ro.remove, ("readme.txt",)),
+                             (ro.rmdir, ("docs",)),
+                             (ro.rename, ("readme.txt", "x")),
+                             (ro.chmod, ("readme.txt", 0o600)),
+                             (ro.symlink, ("readme.txt", "l"))):
+                with self.subTest(op=fn.__name__, args=args):
+                    self.assertErrno(errno.EACCES, fn, *args)
+            self.assertEqual(ro.open("readme.txt").read(),
+                             b"shared, read only\n")
+
+    def test_user_root(self):
+        self.assertEqual(self.sftp.normalize("/.."), "/")
+        self.assertIn(self.name("dir"), self.sftp.listdir("/.."))
+        self.assertNotIn("bob", self.sftp.listdir("/.."))
+        self.assertErrno(errno.ENOENT, self.sftp.stat, "/../bob/secret.txt")
+        self.assertErrno(errno.ENOENT, self.sftp.open, "../bob/secret.txt")
+        self.sftp.symlink("../../bob/secret.txt", f"{self.dir}/escape")
+        with self.assertRaises(IOError):
+            self.read(f"{self.dir}/escape")
+
+    def test_key_auth_and_wrong_password(self):
+        with self.gate.paramiko("bob", auth="key") as sftp:
+            self.assertEqual(sftp.listdir("/"), ["secret.txt"])
+        with self.assertRaises(paramiko.AuthenticationException):
+            self.gate.paramiko("bob", password="wrong")
+
+
+harness.parametrize(globals(), ParamikoTest)
+
+if __name__ == "__main__":
+    unittest.main()
