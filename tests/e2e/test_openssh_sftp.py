@@ -1,6 +1,7 @@
 """OpenSSH `sftp -b` against the gate: transfers, listings, metadata
 operations and the error messages a user sees."""
 
+import concurrent.futures
 import os
 import unittest
 
@@ -46,6 +47,26 @@ class OpenSshSftpTest(harness.GateTestCase):
         self.assertSameFile(self.local_path("big.back"), harness.BIG)
         self.assertSameFile(self.local_path("empty.back"), b"")
         self.assertSameFile(self.local_path("small.back"), b"hello\n")
+
+    def test_parallel_sessions(self):
+        """Several sessions of two users at once keep their bytes apart."""
+        d = self.name("dir")
+        users = ["alice", "bob"] * 2
+        for user in ("alice", "bob"):
+            self.batch([f"mkdir {d}"], user=user)
+        srcs = [self.local_file(f"p{i}.bin", bytes([i]) + harness.BIG[i:])
+                for i in range(len(users))]
+        with concurrent.futures.ThreadPoolExecutor(len(users)) as pool:
+            list(pool.map(lambda i: self.batch(
+                [f"put {srcs[i]} {d}/p{i}.bin", f"get {d}/p{i}.bin p{i}.back"],
+                user=users[i]), range(len(users))))
+        for i, user in enumerate(users):
+            self.assertSameFile(self.local_path(f"p{i}.back"), srcs[i])
+            other = "bob" if user == "alice" else "alice"
+            self.assertIsNone(self.gate.admin_read(f"/{other}/{d}/p{i}.bin"))
+            stored = self.gate.admin_read(f"/{user}/{d}/p{i}.bin")
+            self.assertEqual(harness.sha256(stored or b"missing"),
+                             harness.sha256(srcs[i]))
 
     def test_password_auth(self):
         d = self.name("dir")
