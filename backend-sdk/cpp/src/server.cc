@@ -41,7 +41,9 @@ class GrpcBackendServer final : public BackendServer {
     absl::MutexLock lock(&mu_);
     if (shut_down_) return;
     shut_down_ = true;
-    server_->GetHealthCheckService()->SetServingStatus(false);
+    if (auto* health = server_->GetHealthCheckService()) {
+      health->SetServingStatus(false);
+    }
     // A deadline of "now" cancels calls in flight at once, so streaming
     // handlers see the cancel and abort their uploads.
     server_->Shutdown(std::chrono::system_clock::now());
@@ -92,6 +94,9 @@ absl::StatusOr<std::unique_ptr<BackendServer>> StartBackendServer(
                            grpc::InsecureServerCredentials(), &port);
   const int max_message =
       static_cast<int>(options.max_chunk_size) + kMessageOverhead;
+  // Without SO_REUSEPORT a busy port is an error instead of two servers
+  // silently sharing it.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(max_message);
   builder.SetMaxSendMessageSize(max_message);
   if (options.threads > 0) {
