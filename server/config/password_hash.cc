@@ -1,0 +1,109 @@
+#include "server/config/password_hash.h"
+
+#include <crypt.h>
+
+#include <cstring>
+#include <memory>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
+namespace sftpgate::server {
+namespace {
+
+// crypt_r's work area is ~32 KiB: one per thread, allocated on first use.
+struct crypt_data* ThreadCryptData() {
+  thread_local std::unique_ptr<struct crypt_data> data;
+  if (data == nullptr) data = std::make_unique<struct crypt_data>();
+  std::memset(data.get(), 0, sizeof(struct crypt_data));
+  return data.get();
+}
+
+// crypt(3) signals failure with NULL or with a string starting with '*'.
+bool CryptFailed(const char* result) {
+  return result == nullptr || result[0] == '*';
+}
+
+bool ConstantTimeEquals(absl::string_view a, absl::string_view b) {
+  if (a.size() != b.size()) return false;
+  unsigned char diff = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  }
+  return diff == 0;
+}
+
+// Characters crypt(3) uses in settings and hashes of the methods we take.
+bool IsHashChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+         (c >= '0' && c <= '9') || c == '.' || c == '/' || c == '$' ||
+         c == '=' || c == ',' || c == '-';
+}
+
+constexpr const char* kAcceptedPrefixes[] = {"$y$",  "$gy$", "$7$", "$2b$",
+                                             "$2a$", "$2y$", "$6$", "$5$"};
+
+}  // namespace
+
+absl::StatusOr<std::string> HashPassword(absl::string_view password) {
+  if (password.find('\0') != absl::string_view::npos) {
+    return absl::InvalidArgumentError("password contains a NUL byte");
+  }
+  std::string plain(password);
+  for (const char* prefix : {"$y$", "$6$"}) {
+    char setting[CRYPT_GENSALT_OUTPUT_SIZE];
+    // count 0 = the method's default cost; NULL rbytes = libcrypt's RNG.
+    if (crypt_gensalt_rn(prefix, 0, nullptr, 0, setting, sizeof(setting)) ==
+        nullptr) {
+      continue;
+    }
+    const char* hash = crypt_r(plain.c_str(), setting, ThreadCryptData());
+    if (!CryptFailed(hash)) return std::string(hash);
+  }
+  return absl::InternalError(
+      "libcrypt offers neither yescrypt nor SHA-512 crypt");
+}
+
+absl::Status CheckCryptHashFormat(absl::string_view hash) {
+  bool known_prefix = false;
+  for (const char* prefix : kAcceptedPrefixes) {
+    if (absl::StartsWith(hash, prefix)) known_prefix = true;
+  }
+  if (!known_prefix) {
+    if (absl::StartsWith(hash, "$1$") || absl::StartsWith(hash, "$md5") ||
+        absl::StartsWith(hash, "$sha1$") || absl::StartsWith(hash, "_") ||
+        absl::StartsWith(hash, "$3$")) {
+      return absl::InvalidArgumentError(
+          "is an obsolete, weak crypt(3) method; make a new hash with "
+          "`sftpgate hash-password`");
+    }
+    return absl::InvalidArgumentError(
+        "does not look like a crypt(3) hash (expected \"$y$...\" or "
+        "\"$6$...\", as printed by `sftpgate hash-password`); plaintext "
+        "passwords are not accepted");
+  }
+  for (char c : hash) {
+    if (!IsHashChar(c)) {
+      return absl::InvalidArgumentError(
+          "contains characters a crypt(3) hash never has");
+    }
+  }
+  // A setting alone ("$6$salt") is shorter than any real hash.
+  if (hash.size() < 20 || hash.back() == '$') {
+    return absl::InvalidArgumentError(
+        "is too short to be a crypt(3) hash (salt only?)");
+  }
+  return absl::OkStatus();
+}
+
+bool VerifyPassword(absl::string_view password, const std::string& hash) {
+  // A NUL would silently truncate the password for crypt(3); still hash
+  // something so that the time spent does not tell.
+  bool valid_input = password.find('\0') == absl::string_view::npos;
+  std::string plain(valid_input ? password : absl::string_view());
+  const char* result = crypt_r(plain.c_str(), hash.c_str(), ThreadCryptData());
+  if (CryptFailed(result)) return false;
+  return ConstantTimeEquals(result, hash) && valid_input;
+}
+
+}  // namespace sftpgate::server

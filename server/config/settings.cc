@@ -1,0 +1,162 @@
+#include "server/config/settings.h"
+
+#include <limits>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "server/config/toml_util.h"
+
+namespace sftpgate::server {
+namespace {
+
+absl::Status TypeError(absl::string_view where, absl::string_view key,
+                       absl::string_view expected, const toml::node& node) {
+  return absl::InvalidArgumentError(absl::StrCat(
+      where, ": ", key, " must be ", expected, ", not ", TomlTypeName(node)));
+}
+
+absl::Status ReadValue(const toml::node& node, absl::string_view where,
+                       absl::string_view key, std::string* out) {
+  const auto* value = node.as_string();
+  if (value == nullptr) return TypeError(where, key, "a string", node);
+  *out = value->get();
+  return absl::OkStatus();
+}
+
+absl::Status ReadValue(const toml::node& node, absl::string_view where,
+                       absl::string_view key, int* out) {
+  const auto* value = node.as_integer();
+  if (value == nullptr) return TypeError(where, key, "an integer", node);
+  int64_t v = value->get();
+  if (v < std::numeric_limits<int>::min() ||
+      v > std::numeric_limits<int>::max()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(where, ": ", key, " is out of range"));
+  }
+  *out = static_cast<int>(v);
+  return absl::OkStatus();
+}
+
+absl::Status SetFromToml(absl::string_view source, absl::string_view raw_key,
+                         const toml::node& node, Settings* settings) {
+  const std::string key = CanonicalKey(raw_key);
+  const std::string where = Where(source, node);
+#define SFTPGATE_SETTINGS_READ(type, name, default_value, help) \
+  if (key == #name) return ReadValue(node, where, key, &settings->name);
+  SFTPGATE_SETTINGS(SFTPGATE_SETTINGS_READ)
+#undef SFTPGATE_SETTINGS_READ
+  return absl::InvalidArgumentError(
+      absl::StrCat(where, ": unknown setting \"", raw_key, "\""));
+}
+
+absl::Status Positive(absl::string_view name, int value) {
+  if (value > 0) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat(name, " must be positive (got ", value, ")"));
+}
+
+}  // namespace
+
+absl::Status ParseSettings(absl::string_view toml, absl::string_view source,
+                           Settings* settings) {
+  absl::StatusOr<toml::table> table = ParseToml(toml, source);
+  if (!table.ok()) return table.status();
+  for (const auto& [key, node] : *table) {
+    absl::Status status =
+        SetFromToml(source, ToAbsl(key.str()), node, settings);
+    if (!status.ok()) return status;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status LoadSettingsFile(const std::string& path, Settings* settings) {
+  absl::StatusOr<std::string> text = ReadTextFile(path, "config file");
+  if (!text.ok()) return text.status();
+  return ParseSettings(*text, path, settings);
+}
+
+absl::Status ParseListenAddress(absl::string_view listen, std::string* host,
+                                uint16_t* port) {
+  absl::string_view host_part;
+  absl::string_view port_part;
+  if (!listen.empty() && listen.front() == '[') {
+    size_t close = listen.find(']');
+    if (close == absl::string_view::npos || close + 1 >= listen.size() ||
+        listen[close + 1] != ':') {
+      return absl::InvalidArgumentError(
+          absl::StrCat("listen address \"", listen, "\" is not [V6]:PORT"));
+    }
+    host_part = listen.substr(1, close - 1);
+    port_part = listen.substr(close + 2);
+  } else {
+    size_t colon = listen.rfind(':');
+    if (colon == absl::string_view::npos || listen.find(':') != colon) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("listen address \"", listen, "\" is not HOST:PORT"));
+    }
+    host_part = listen.substr(0, colon);
+    port_part = listen.substr(colon + 1);
+  }
+  uint32_t port_number = 0;
+  if (host_part.empty() || !absl::SimpleAtoi(port_part, &port_number) ||
+      port_number > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "listen address \"", listen, "\" needs a host and a port 0-65535"));
+  }
+  *host = std::string(host_part);
+  *port = static_cast<uint16_t>(port_number);
+  return absl::OkStatus();
+}
+
+absl::Status ValidateSettings(const Settings& s) {
+  for (const auto& [name, value] :
+       {std::pair<const char*, const std::string*>{"backend", &s.backend},
+        {"host_key", &s.host_key},
+        {"users", &s.users}}) {
+    if (value->empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", name, " is required (flag or config key)"));
+    }
+  }
+  std::string host;
+  uint16_t port = 0;
+  absl::Status status = ParseListenAddress(s.listen, &host, &port);
+  if (!status.ok()) return status;
+  if (s.log_format != "text" && s.log_format != "json") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "log_format must be text or json (got \"", s.log_format, "\")"));
+  }
+  if (s.log_level != "debug" && s.log_level != "info" &&
+      s.log_level != "warning" && s.log_level != "error") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("log_level must be debug, info, warning or error (got \"",
+                     s.log_level, "\")"));
+  }
+  for (const auto& [name, value] :
+       {std::pair<const char*, int>{"max_sessions", s.max_sessions},
+        {"max_auth_tries", s.max_auth_tries},
+        {"login_grace_seconds", s.login_grace_seconds},
+        {"max_channels_per_session", s.max_channels_per_session},
+        {"call_timeout_ms", s.call_timeout_ms},
+        {"max_in_flight", s.max_in_flight},
+        {"max_handles", s.max_handles}}) {
+    status = Positive(name, value);
+    if (!status.ok()) return status;
+  }
+  if (s.event_loop_threads < 0 || s.event_loop_threads > 1024) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "event_loop_threads must be 0-1024 (got ", s.event_loop_threads, ")"));
+  }
+  return absl::OkStatus();
+}
+
+SftpLimits SftpLimitsFromSettings(const Settings& settings) {
+  SftpLimits limits;
+  limits.call_timeout_ms = settings.call_timeout_ms;
+  limits.max_in_flight = static_cast<uint32_t>(settings.max_in_flight);
+  limits.max_handles = static_cast<uint32_t>(settings.max_handles);
+  return limits;
+}
+
+}  // namespace sftpgate::server

@@ -1,0 +1,82 @@
+// Front-end settings: what `sftpgate` is told on its command line or in its
+// TOML config file (--config). Both use the same names: every setting is a
+// flag --NAME (dashes and underscores both accepted) and a top-level TOML
+// key NAME. Flags given on the command line override the file.
+//
+// Plain data; not synchronized.
+
+#ifndef SFTPGATE_SERVER_CONFIG_SETTINGS_H_
+#define SFTPGATE_SERVER_CONFIG_SETTINGS_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "server/sftp/sftp_session.h"
+
+namespace sftpgate::server {
+
+// The one list of settings: X(type, name, default, help). Used to declare
+// the struct below, the command-line flags (main.cc) and the TOML keys, so
+// that the three can never disagree. Types are std::string or int.
+#define SFTPGATE_SETTINGS(X)                                                \
+  X(std::string, listen, "127.0.0.1:2222",                                  \
+    "Address to accept SSH connections on: HOST:PORT or [V6]:PORT")         \
+  X(std::string, backend, "",                                               \
+    "gRPC target of the storage backend, e.g. unix:/run/b.sock, "           \
+    "127.0.0.1:9000 or dns:///backends:9000")                               \
+  X(std::string, host_key, "",                                              \
+    "SSH host private key file; generated (ed25519, mode 0600) if missing") \
+  X(std::string, users, "", "Users file (TOML, [[user]] tables)")           \
+  X(std::string, log_format, "text", "Log format: text or json")            \
+  X(std::string, log_level, "info",                                         \
+    "Least level logged: debug, info, "                                     \
+    "warning or error")                                                     \
+  X(int, max_sessions, 1000, "Most SSH connections open at once")           \
+  X(int, max_auth_tries, 6,                                                 \
+    "Failed authentication attempts allowed per "                           \
+    "connection before it is closed")                                       \
+  X(int, login_grace_seconds, 120,                                          \
+    "Seconds a connection may take to authenticate")                        \
+  X(int, event_loop_threads, 0, "SSH event-loop threads (0: one per CPU)")  \
+  X(int, max_channels_per_session, 10,                                      \
+    "Most SFTP channels one SSH connection may open at once")               \
+  X(int, call_timeout_ms, SftpLimits{}.call_timeout_ms,                     \
+    "Deadline of each backend call, in milliseconds")                       \
+  X(int, max_in_flight, static_cast<int>(SftpLimits{}.max_in_flight),       \
+    "SFTP requests served at once per channel")                             \
+  X(int, max_handles, static_cast<int>(SftpLimits{}.max_handles),           \
+    "Open SFTP handles per channel")
+
+struct Settings {
+#define SFTPGATE_SETTINGS_FIELD(type, name, default_value, help) \
+  type name = default_value;
+  SFTPGATE_SETTINGS(SFTPGATE_SETTINGS_FIELD)
+#undef SFTPGATE_SETTINGS_FIELD
+};
+
+// Reads the TOML file at `path` and sets every key it holds in `settings`
+// (keys it lacks are left alone). Errors name the file, the line and the
+// key: unreadable file, TOML syntax error, unknown key, wrong type.
+absl::Status LoadSettingsFile(const std::string& path, Settings* settings);
+
+// Same, from TOML text; `source` names it in messages.
+absl::Status ParseSettings(absl::string_view toml, absl::string_view source,
+                           Settings* settings);
+
+// Checks that the settings make sense together: required values present,
+// listen address parseable, enumerations known, numbers in range. The
+// message names the setting.
+absl::Status ValidateSettings(const Settings& settings);
+
+// Splits "host:port" or "[v6]:port".
+absl::Status ParseListenAddress(absl::string_view listen, std::string* host,
+                                uint16_t* port);
+
+// SFTP limits derived from the settings.
+SftpLimits SftpLimitsFromSettings(const Settings& settings);
+
+}  // namespace sftpgate::server
+
+#endif  // SFTPGATE_SERVER_CONFIG_SETTINGS_H_

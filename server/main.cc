@@ -1,0 +1,263 @@
+// sftpgate: the SFTP front end. Speaks SSH/SFTP to clients and sends every
+// filesystem operation to a gRPC backend.
+//
+//   sftpgate --listen 127.0.0.1:2222 --backend unix:/run/b.sock \
+//            --host-key /var/lib/sftpgate/host_key --users users.toml
+//   sftpgate --config sftpgate.toml [--flags that override the file]
+//   sftpgate hash-password < password.txt
+//
+// Exit status: 0 after a clean shutdown (SIGINT/SIGTERM), 2 for bad usage or
+// configuration, 1 when the server cannot start.
+
+#include <libssh/libssh.h>
+#include <pthread.h>
+#include <signal.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "server/broker/backend_channel.h"
+#include "server/common/log.h"
+#include "server/config/password_hash.h"
+#include "server/config/settings.h"
+#include "server/config/users.h"
+#include "server/ssh/host_key.h"
+#include "server/ssh/ssh_server.h"
+#include "server/ssh/user_auth.h"
+
+ABSL_FLAG(std::string, config, "",
+          "TOML config file with the settings below (flags override it)");
+
+#define SFTPGATE_DEFINE_FLAG(type, name, default_value, help) \
+  ABSL_FLAG(type, name, default_value, help);
+SFTPGATE_SETTINGS(SFTPGATE_DEFINE_FLAG)
+#undef SFTPGATE_DEFINE_FLAG
+
+namespace sftpgate::server {
+namespace {
+
+constexpr int kExitUsage = 2;
+constexpr int kExitFailure = 1;
+
+constexpr char kUsage[] =
+    "SFTP server with storage in a gRPC backend.\n\n"
+    "  sftpgate --listen 127.0.0.1:2222 --backend TARGET --host-key PATH "
+    "--users PATH\n"
+    "  sftpgate --config PATH [flags overriding the file]\n"
+    "  sftpgate hash-password   (reads a password on stdin, prints its "
+    "crypt(3) hash)\n\n"
+    "Flag names take '-' or '_' alike (--host-key == --host_key).";
+
+int Fail(int code, absl::string_view message) {
+  std::cerr << "sftpgate: " << message << "\n";
+  return code;
+}
+
+// absl flag names are identifiers; accept the dashed spelling too by
+// rewriting "--host-key=x" to "--host_key=x" (name part only).
+void NormalizeFlagNames(int argc, char** argv,
+                        std::vector<std::string>* storage) {
+  storage->reserve(argc);
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--") break;
+    if (arg.size() < 2 || arg[0] != '-') continue;
+    size_t start = arg.find_first_not_of('-');
+    size_t end = std::min(arg.find('='), arg.size());
+    if (start == std::string::npos || start >= end) continue;
+    std::replace(arg.begin() + start, arg.begin() + end, '-', '_');
+    storage->push_back(std::move(arg));
+    argv[i] = storage->back().data();
+  }
+}
+
+// The --config value, looked up before absl parses the command line so the
+// file can supply defaults that explicit flags then override.
+std::string FindConfigFlag(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    absl::string_view arg = argv[i];
+    if (arg == "--") break;
+    absl::string_view name =
+        absl::StripPrefix(absl::StripPrefix(arg, "-"), "-");
+    if (name == "config" && i + 1 < argc) return argv[i + 1];
+    if (absl::ConsumePrefix(&name, "config=")) return std::string(name);
+  }
+  return "";
+}
+
+void SettingsToFlags(const Settings& settings) {
+#define SFTPGATE_SET_FLAG(type, name, default_value, help) \
+  absl::SetFlag(&FLAGS_##name, settings.name);
+  SFTPGATE_SETTINGS(SFTPGATE_SET_FLAG)
+#undef SFTPGATE_SET_FLAG
+}
+
+Settings SettingsFromFlags() {
+  Settings settings;
+#define SFTPGATE_GET_FLAG(type, name, default_value, help) \
+  settings.name = absl::GetFlag(FLAGS_##name);
+  SFTPGATE_SETTINGS(SFTPGATE_GET_FLAG)
+#undef SFTPGATE_GET_FLAG
+  return settings;
+}
+
+// Reads one line from stdin; on a terminal without echo.
+bool ReadSecretLine(const char* prompt, std::string* line) {
+  bool tty = isatty(STDIN_FILENO);
+  termios saved{};
+  if (tty) {
+    std::cerr << prompt << std::flush;
+    tcgetattr(STDIN_FILENO, &saved);
+    termios quiet = saved;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+  }
+  bool ok = static_cast<bool>(std::getline(std::cin, *line));
+  if (tty) {
+    tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+    std::cerr << "\n";
+  }
+  if (!line->empty() && line->back() == '\r') line->pop_back();
+  return ok || !line->empty();
+}
+
+int HashPasswordCommand() {
+  std::string password;
+  if (!ReadSecretLine("Password: ", &password) || password.empty()) {
+    return Fail(kExitUsage, "hash-password: no password on stdin");
+  }
+  if (isatty(STDIN_FILENO)) {
+    std::string again;
+    ReadSecretLine("Again: ", &again);
+    if (again != password) {
+      return Fail(kExitUsage, "hash-password: the passwords differ");
+    }
+  }
+  absl::StatusOr<std::string> hash = HashPassword(password);
+  std::fill(password.begin(), password.end(), '\0');
+  if (!hash.ok()) return Fail(kExitFailure, hash.status().message());
+  std::cout << *hash << "\n";
+  return 0;
+}
+
+LogLevel ParseLogLevel(absl::string_view name) {
+  if (name == "debug") return LogLevel::kDebug;
+  if (name == "warning") return LogLevel::kWarning;
+  if (name == "error") return LogLevel::kError;
+  return LogLevel::kInfo;
+}
+
+int Serve(const Settings& settings) {
+  SetLogFormat(settings.log_format == "json" ? LogFormat::kJson
+                                             : LogFormat::kText);
+  SetLogLevel(ParseLogLevel(settings.log_level));
+
+  absl::StatusOr<UserDb> users = LoadUsersFile(settings.users);
+  if (!users.ok()) return Fail(kExitUsage, users.status().message());
+
+  bool generated = false;
+  absl::StatusOr<ssh_key> host_key =
+      LoadOrCreateHostKey(settings.host_key, &generated);
+  if (!host_key.ok()) return Fail(kExitFailure, host_key.status().message());
+  if (generated) {
+    LogEvent(LogLevel::kInfo, "host_key_generated",
+             {{"path", settings.host_key}, {"type", "ed25519"}});
+  }
+
+  UserAuthenticator authenticator(&*users);
+  ServerContext context;
+  context.auth = &authenticator;
+  BackendChannelOptions backend_options;
+  backend_options.target = settings.backend;
+  context.backend = MakeBackendStub(backend_options);
+  context.sftp_limits = SftpLimitsFromSettings(settings);
+  context.limits.max_auth_tries = settings.max_auth_tries;
+  context.limits.login_grace = absl::Seconds(settings.login_grace_seconds);
+  context.limits.max_channels = settings.max_channels_per_session;
+
+  SshServerOptions options;
+  uint16_t port = 0;
+  absl::Status status =
+      ParseListenAddress(settings.listen, &options.host, &port);
+  if (!status.ok()) return Fail(kExitUsage, status.message());
+  options.port = port;
+  options.loop_threads =
+      settings.event_loop_threads > 0
+          ? settings.event_loop_threads
+          : std::max(1u, std::thread::hardware_concurrency());
+  options.max_sessions = settings.max_sessions;
+
+  // Signals are taken by sigwait() below: block them before any thread
+  // starts so every thread inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  SshServer server(&context, options, *host_key);
+  status = server.Start();
+  if (!status.ok()) return Fail(kExitFailure, status.message());
+  LogEvent(LogLevel::kInfo, "started",
+           {{"listen", absl::StrCat(options.host, ":", server.port())},
+            {"backend", settings.backend},
+            {"users", absl::StrCat(users->users().size())}});
+
+  int received = 0;
+  sigwait(&signals, &received);
+  LogEvent(LogLevel::kInfo, "stopping", {{"signal", strsignal(received)}});
+  server.Stop();
+  LogEvent(LogLevel::kInfo, "stopped", {});
+  return 0;
+}
+
+int Main(int argc, char** argv) {
+  if (argc >= 2 && std::strcmp(argv[1], "hash-password") == 0) {
+    if (argc > 2) return Fail(kExitUsage, "hash-password takes no arguments");
+    return HashPasswordCommand();
+  }
+  absl::SetProgramUsageMessage(kUsage);
+  std::vector<std::string> normalized;
+  NormalizeFlagNames(argc, argv, &normalized);
+
+  std::string config = FindConfigFlag(argc, argv);
+  if (!config.empty()) {
+    Settings from_file;
+    absl::Status status = LoadSettingsFile(config, &from_file);
+    if (!status.ok()) return Fail(kExitUsage, status.message());
+    SettingsToFlags(from_file);
+  }
+  std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
+  if (rest.size() > 1) {
+    return Fail(kExitUsage, absl::StrCat("unexpected argument \"", rest[1],
+                                         "\" (see --help)"));
+  }
+  Settings settings = SettingsFromFlags();
+  absl::Status status = ValidateSettings(settings);
+  if (!status.ok()) return Fail(kExitUsage, status.message());
+
+  ssh_init();
+  int code = Serve(settings);
+  ssh_finalize();
+  return code;
+}
+
+}  // namespace
+}  // namespace sftpgate::server
+
+int main(int argc, char** argv) { return sftpgate::server::Main(argc, argv); }

@@ -1,0 +1,28 @@
+// The server's SSH host key: loaded from a file, or generated and saved
+// there (ed25519, mode 0600) when the file does not exist yet.
+
+#ifndef SFTPGATE_SERVER_SSH_HOST_KEY_H_
+#define SFTPGATE_SERVER_SSH_HOST_KEY_H_
+
+#include <libssh/libssh.h>
+
+#include <string>
+
+#include "absl/status/statusor.h"
+
+namespace sftpgate::server {
+
+// Returns the private key at `path` (the caller owns it: ssh_key_free, or
+// hand it to SSH_BIND_OPTIONS_IMPORT_KEY). A missing file is created with a
+// new ed25519 key; `*generated` (optional) tells which happened. An
+// unreadable or unparseable file is an error naming the path; so is a key
+// file readable by group or others.
+absl::StatusOr<ssh_key> LoadOrCreateHostKey(const std::string& path,
+                                            bool* generated = nullptr);
+
+// "SHA256:..." fingerprint of a key's public half, for the log.
+std::string KeyFingerprint(const ssh_key key);
+
+}  // namespace sftpgate::server
+
+#endif  // SFTPGATE_SERVER_SSH_HOST_KEY_H_

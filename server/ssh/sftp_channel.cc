@@ -1,0 +1,302 @@
+#include "server/ssh/sftp_channel.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "server/common/log.h"
+#include "server/ssh/connection.h"
+
+namespace sftpgate::server {
+namespace {
+
+// Input read from libssh in one go when draining, and per loop round.
+constexpr size_t kDrainChunk = 256 * 1024;
+constexpr size_t kDrainPerRound = 4 * kDrainChunk;
+
+SftpChannel* Self(void* userdata) {
+  return static_cast<SftpChannel*>(userdata);
+}
+
+}  // namespace
+
+SftpChannel::SftpChannel(Connection* owner, ssh_channel channel)
+    : owner_(owner), channel_(channel) {
+  callbacks_ = {};
+  ssh_callbacks_init(&callbacks_);
+  callbacks_.userdata = this;
+  callbacks_.channel_data_function = &SftpChannel::OnData;
+  callbacks_.channel_eof_function = &SftpChannel::OnEof;
+  callbacks_.channel_close_function = &SftpChannel::OnClose;
+  callbacks_.channel_pty_request_function = &SftpChannel::OnPtyRequest;
+  callbacks_.channel_shell_request_function = &SftpChannel::OnShellRequest;
+  callbacks_.channel_exec_request_function = &SftpChannel::OnExecRequest;
+  callbacks_.channel_env_request_function = &SftpChannel::OnEnvRequest;
+  callbacks_.channel_subsystem_request_function =
+      &SftpChannel::OnSubsystemRequest;
+  // x11-req and auth-agent-req are left unset on purpose: libssh then
+  // answers x11-req with failure through the default reply; with a
+  // callback set it would answer success.
+  ssh_set_channel_callbacks(channel_, &callbacks_);
+}
+
+SftpChannel::~SftpChannel() {
+  EndSession();
+  ssh_remove_channel_callbacks(channel_, &callbacks_);
+  // Sends CLOSE if we have not yet; libssh frees the channel once the peer's
+  // CLOSE arrives (or with the session).
+  in_libssh_ = true;
+  ssh_channel_free(channel_);
+}
+
+// ---------------------------------------------------------------------------
+// libssh callbacks: record what happened, never free anything.
+
+int SftpChannel::OnData(ssh_session, ssh_channel, void* data, uint32_t len,
+                        int is_stderr, void* self) {
+  if (is_stderr) return static_cast<int>(len);  // clients send none; drop
+  return Self(self)->HandleData(static_cast<const char*>(data), len);
+}
+
+void SftpChannel::OnEof(ssh_session, ssh_channel, void* self) {
+  Self(self)->eof_received_ = true;
+}
+
+void SftpChannel::OnClose(ssh_session, ssh_channel, void* self) {
+  Self(self)->closed_by_peer_ = true;
+}
+
+int SftpChannel::OnPtyRequest(ssh_session, ssh_channel, const char*, int, int,
+                              int, int, void* self) {
+  Self(self)->Refuse("pty-req");
+  return -1;
+}
+
+int SftpChannel::OnShellRequest(ssh_session, ssh_channel, void* self) {
+  Self(self)->Refuse("shell");
+  return 1;
+}
+
+int SftpChannel::OnExecRequest(ssh_session, ssh_channel, const char*,
+                               void* self) {
+  Self(self)->Refuse("exec");
+  return 1;
+}
+
+int SftpChannel::OnEnvRequest(ssh_session, ssh_channel, const char*,
+                              const char*, void*) {
+  // Clients send LANG etc. without wanting a reply; refusing is harmless
+  // and not worth a log line.
+  return 1;
+}
+
+int SftpChannel::OnSubsystemRequest(ssh_session, ssh_channel, const char* name,
+                                    void* self) {
+  SftpChannel* channel = Self(self);
+  if (absl::string_view(name) != "sftp") {
+    channel->Refuse(absl::StrCat("subsystem ", name).c_str());
+    return 1;
+  }
+  return channel->StartSftp() ? 0 : 1;
+}
+
+// ---------------------------------------------------------------------------
+
+void SftpChannel::Refuse(const char* request) {
+  LogEvent(LogLevel::kInfo, "channel_request_refused",
+           {{"session", owner_->id()},
+            {"user", owner_->user()},
+            {"request", request}});
+}
+
+bool SftpChannel::StartSftp() {
+  if (sftp_started_) {
+    Refuse("subsystem sftp (already running)");
+    return false;
+  }
+  SftpSessionOptions options = owner_->NewSftpSessionOptions();
+  options.sink = this;
+  options.resume_input = [this, alive = std::weak_ptr<int>(alive_)] {
+    if (alive.lock() != nullptr) OnResume();
+  };
+  session_ = SftpSession::Create(std::move(options));
+  if (session_ == nullptr) {
+    LogEvent(LogLevel::kError, "sftp_start_failed",
+             {{"session", owner_->id()}, {"user", owner_->user()}});
+    return false;
+  }
+  sftp_started_ = true;
+  LogEvent(LogLevel::kInfo, "sftp_start",
+           {{"session", owner_->id()}, {"user", owner_->user()}});
+  return true;
+}
+
+int SftpChannel::HandleData(const char* data, uint32_t len) {
+  if (session_ == nullptr || close_requested_) {
+    // No SFTP session (not started yet, or over): nothing can use the bytes.
+    return static_cast<int>(len);
+  }
+  if (in_libssh_ || in_session_ || paused_ ||
+      pending_offset_ < pending_.size()) {
+    // Re-entered from a libssh call we made, or input is held back: leave
+    // the bytes in libssh's buffer (this keeps their order, and the SSH
+    // window throttles the client). Service() drains them.
+    libssh_has_input_ = true;
+    return 0;
+  }
+  resumed_during_offer_ = false;
+  in_session_ = true;
+  size_t used = session_->OnChannelData(absl::string_view(data, len));
+  in_session_ = false;
+  if (used < len) {
+    libssh_has_input_ = true;
+    if (!resumed_during_offer_) paused_ = true;
+  }
+  return static_cast<int>(used);
+}
+
+void SftpChannel::OnResume() {
+  resumed_during_offer_ = true;
+  paused_ = false;
+}
+
+void SftpChannel::Send(std::string bytes) {
+  if (session_ended_ || bytes.empty()) return;
+  queued_bytes_ += bytes.size();
+  out_.push_back(std::move(bytes));
+}
+
+void SftpChannel::Close() { close_requested_ = true; }
+
+void SftpChannel::Abort() { EndSession(); }
+
+void SftpChannel::EndSession() {
+  if (session_ == nullptr || session_ended_) return;
+  session_ended_ = true;
+  session_->Shutdown();
+  session_.reset();
+  LogEvent(LogLevel::kDebug, "sftp_end", {{"session", owner_->id()}});
+}
+
+void SftpChannel::Flush() {
+  size_t budget = owner_->context().limits.max_write_per_round;
+  while (!out_.empty() && budget > 0 && !broken_ && !closed_by_peer_) {
+    // libssh sends its whole output buffer with one blocking send() once
+    // the socket polls writable; keep that buffer small by adding only
+    // when it is empty.
+    if (ssh_get_status(owner_->session()) & SSH_WRITE_PENDING) return;
+    uint32_t window = ssh_channel_window_size(channel_);
+    if (window == 0) return;
+    // The front string is not touched by anything libssh may re-enter
+    // (only session input is, and it is held back while in_libssh_).
+    const std::string& front = out_.front();
+    size_t n = std::min<size_t>({front.size() - out_offset_, window, budget});
+    in_libssh_ = true;
+    int rc = ssh_channel_write(channel_, front.data() + out_offset_,
+                               static_cast<uint32_t>(n));
+    in_libssh_ = false;
+    if (rc < 0) {
+      broken_ = true;
+      return;
+    }
+    if (rc == 0) return;
+    out_offset_ += rc;
+    queued_bytes_ -= rc;
+    budget -= std::min<size_t>(budget, rc);
+    if (out_offset_ == front.size()) {
+      out_.pop_front();
+      out_offset_ = 0;
+    }
+  }
+}
+
+bool SftpChannel::OfferPending() {
+  absl::string_view rest(pending_.data() + pending_offset_,
+                         pending_.size() - pending_offset_);
+  resumed_during_offer_ = false;
+  in_session_ = true;
+  size_t used = session_->OnChannelData(rest);
+  in_session_ = false;
+  pending_offset_ += used;
+  if (pending_offset_ < pending_.size()) {
+    if (!resumed_during_offer_) paused_ = true;
+    return false;
+  }
+  pending_.clear();
+  pending_offset_ = 0;
+  return true;
+}
+
+void SftpChannel::DrainInput(bool* busy) {
+  size_t budget = kDrainPerRound;
+  while (session_ != nullptr && !paused_ && !close_requested_) {
+    if (pending_offset_ < pending_.size()) {
+      if (!OfferPending()) return;
+      continue;
+    }
+    if (!libssh_has_input_) return;
+    if (budget == 0) {
+      *busy = true;
+      return;
+    }
+    pending_.resize(kDrainChunk);
+    in_libssh_ = true;
+    int n =
+        ssh_channel_read_nonblocking(channel_, pending_.data(), kDrainChunk, 0);
+    in_libssh_ = false;
+    if (n <= 0) {
+      pending_.clear();
+      libssh_has_input_ = false;
+      if (n < 0) broken_ = true;
+      return;
+    }
+    pending_.resize(n);
+    pending_offset_ = 0;
+    budget -= std::min<size_t>(budget, n);
+  }
+}
+
+void SftpChannel::CloseLocal() {
+  if (closed_local_) return;
+  closed_local_ = true;
+  if (broken_ || closed_by_peer_) return;
+  in_libssh_ = true;
+  // Like sshd when sftp-server exits: exit-status 0, EOF, CLOSE.
+  ssh_channel_request_send_exit_status(channel_, 0);
+  ssh_channel_send_eof(channel_);
+  ssh_channel_close(channel_);
+  in_libssh_ = false;
+}
+
+bool SftpChannel::Service(bool* busy) {
+  if (!broken_ && !closed_by_peer_) {
+    size_t queued_before = queued_bytes_;
+    Flush();
+    // The session may have paused for queued output, which PacketSink has
+    // no way to report drained: offer input again when output moved.
+    if (paused_ && queued_bytes_ < queued_before) paused_ = false;
+    DrainInput(busy);
+    if (!out_.empty() && ssh_channel_window_size(channel_) > 0 &&
+        !(ssh_get_status(owner_->session()) & SSH_WRITE_PENDING)) {
+      *busy = true;  // stopped for the write budget
+    }
+  }
+  if (broken_ || closed_by_peer_) {
+    EndSession();
+    return true;
+  }
+  // The client will send nothing more once it sent EOF and we took all of
+  // its input: end the session (like sftp-server on EOF of its stdin).
+  bool input_done = !libssh_has_input_ && pending_offset_ >= pending_.size();
+  if (eof_received_ && input_done) EndSession();
+  if ((eof_received_ && input_done) || close_requested_) {
+    EndSession();
+    if (out_.empty()) {
+      CloseLocal();
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace sftpgate::server

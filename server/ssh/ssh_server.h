@@ -1,0 +1,71 @@
+// SshServer: the SSH listener. One acceptor thread takes connections
+// (ssh_bind_accept) and hands each to the least-loaded of N ConnectionLoops.
+//
+// Algorithms are pinned to modern ones (no CBC, no SHA-1); see
+// ssh_server.cc. The system's libssh server config is not read.
+//
+// Thread safety: Start() and Stop() from one controlling thread.
+
+#ifndef SFTPGATE_SERVER_SSH_SSH_SERVER_H_
+#define SFTPGATE_SERVER_SSH_SSH_SERVER_H_
+
+#include <libssh/libssh.h>
+#include <libssh/server.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "server/ssh/connection_loop.h"
+#include "server/ssh/server_context.h"
+
+namespace sftpgate::server {
+
+struct SshServerOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 2222;  // 0: any free port (see SshServer::port())
+  int loop_threads = 1;
+  int max_sessions = 1000;
+};
+
+class SshServer {
+ public:
+  // `context` must outlive the server. Takes ownership of `host_key`.
+  SshServer(ServerContext* context, SshServerOptions options, ssh_key host_key);
+  ~SshServer();
+
+  SshServer(const SshServer&) = delete;
+  SshServer& operator=(const SshServer&) = delete;
+
+  // Binds, listens, starts the loops and the acceptor.
+  absl::Status Start();
+  // The port actually bound (after Start()).
+  uint16_t port() const { return bound_port_; }
+  // Stops accepting, disconnects every connection, joins all threads.
+  void Stop();
+
+ private:
+  absl::Status ConfigureBind();
+  void AcceptLoop();
+  void AcceptOne();
+
+  ServerContext* const context_;
+  const SshServerOptions options_;
+  ssh_key host_key_;  // owned until handed to the bind
+  ssh_bind bind_ = nullptr;
+  uint16_t bound_port_ = 0;
+  int stop_fd_ = -1;
+  std::thread acceptor_;
+  std::vector<std::unique_ptr<ConnectionLoop>> loops_;
+  uint64_t next_id_ = 1;    // acceptor thread only
+  uint32_t id_prefix_ = 0;  // random per process
+  bool stopped_ = false;
+};
+
+}  // namespace sftpgate::server
+
+#endif  // SFTPGATE_SERVER_SSH_SSH_SERVER_H_

@@ -1,0 +1,41 @@
+// UserAuthenticator: checks SSH credentials against the users file.
+//
+// Immutable after construction; safe to call from every event loop at once.
+
+#ifndef SFTPGATE_SERVER_SSH_USER_AUTH_H_
+#define SFTPGATE_SERVER_SSH_USER_AUTH_H_
+
+#include <libssh/libssh.h>
+
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "server/config/users.h"
+
+namespace sftpgate::server {
+
+class UserAuthenticator {
+ public:
+  // `users` must outlive the authenticator.
+  explicit UserAuthenticator(const UserDb* users);
+
+  // The user when `password` matches their hash, else nullptr. An unknown
+  // user, or one without a password, costs a full hash computation too, so
+  // that timing does not reveal which names exist.
+  const UserRecord* CheckPassword(absl::string_view user,
+                                  absl::string_view password) const;
+
+  // The user when `key` (a public key) is one of their authorized keys,
+  // else nullptr. Does not check a signature: libssh does that.
+  const UserRecord* CheckPublicKey(absl::string_view user,
+                                   const ssh_key key) const;
+
+ private:
+  const UserDb* users_;
+  // A real hash to burn time on when the user cannot log in by password.
+  std::string decoy_hash_;
+};
+
+}  // namespace sftpgate::server
+
+#endif  // SFTPGATE_SERVER_SSH_USER_AUTH_H_
