@@ -6,8 +6,8 @@ sftpgate_sdk.serve(); the front end reaches it over gRPC.
 
 Paths: every path handed to a Backend method is absolute and normalized
 ("/", "/a/b") and in the *session's view*: "/" means session.root inside the
-backend (the servicer normalizes and refuses ".." above "/" before calling
-you). An implementation must confine every path, and every symlink it
+backend (the servicer refuses other paths with INVALID_ARGUMENT before
+calling you). An implementation must confine every path, and every symlink it
 follows, beneath that root (see sftpgate_sdk.paths) and raise
 BackendError(PERMISSION_DENIED) when a path would leave it.
 

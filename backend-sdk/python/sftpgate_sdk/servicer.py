@@ -1,9 +1,9 @@
 """Adapts a Backend to the sftpgate.v1.Backend gRPC service.
 
-What the servicer does so that backends need not:
-- normalizes every request path into the session's view and refuses a ".."
-  that climbs above "/" (PERMISSION_DENIED) or a NUL (INVALID_ARGUMENT);
-  normalizes Session.root ("" becomes "/");
+What the servicer does so that backends need not (as the C++ host does):
+- refuses a request without a session, a path that is not absolute and
+  normalized or holds a NUL, a session root that is not normalized, and an
+  empty symlink target (INVALID_ARGUMENT); an empty root reads "/";
 - refuses modifying calls from a read-only session (PERMISSION_DENIED);
 - batches listings, chunks reads (honoring offset, length and chunk_size),
   checks that uploads arrive in order unless the backend takes random
@@ -23,7 +23,7 @@ import grpc
 
 from .backend import capabilities_of
 from .errors import BackendError, StatusCode, status_of
-from .paths import normalize_path, resolve_beneath
+from .paths import is_normalized_path
 from .proto import pb, pb_grpc
 
 __all__ = ["BackendServicer"]
@@ -58,19 +58,27 @@ def _handled(method):
 
 
 def _session_of(request):
-    """The request's session with a normalized root ("" -> "/")."""
+    """The request's session, checked; an empty root reads "/"."""
+    if not request.HasField("session"):
+        raise BackendError(StatusCode.INVALID_ARGUMENT, "request has no session")
     session = request.session
-    if session.root and session.root == normalize_path(session.root):
-        return session
-    fixed = pb.Session()
-    fixed.CopyFrom(session)
-    fixed.root = normalize_path(session.root)
-    return fixed
+    if not session.root:
+        defaulted = pb.Session()
+        defaulted.CopyFrom(session)
+        defaulted.root = "/"
+        return defaulted
+    if not is_normalized_path(session.root):
+        raise BackendError(StatusCode.INVALID_ARGUMENT, "session root is not normalized")
+    return session
 
 
 def _path(path):
-    """A session-view path, normalized; ".." above "/" is refused."""
-    return resolve_beneath("/", path)
+    """`path`, checked: absolute, normalized, no NUL."""
+    if "\0" in path:
+        raise BackendError(StatusCode.INVALID_ARGUMENT, "path contains a NUL byte")
+    if not is_normalized_path(path):
+        raise BackendError(StatusCode.INVALID_ARGUMENT, "path is not absolute and normalized")
+    return path
 
 
 def _writable(session):
@@ -153,8 +161,11 @@ class BackendServicer(pb_grpc.BackendServicer):
 
     @_handled
     def Symlink(self, request, context):
+        if not request.target:
+            raise BackendError(StatusCode.INVALID_ARGUMENT, "symlink target is empty")
         if "\0" in request.target:
-            raise BackendError(StatusCode.INVALID_ARGUMENT, "target contains a NUL byte")
+            raise BackendError(StatusCode.INVALID_ARGUMENT,
+                               "symlink target contains a NUL byte")
         # The target is stored verbatim: it is confined when followed.
         self._backend.symlink(_writable(_session_of(request)), _path(request.link_path),
                               request.target)
@@ -186,12 +197,15 @@ class BackendServicer(pb_grpc.BackendServicer):
         entries = None
         try:
             entries = iter(self._backend.list_dir(_session_of(request), _path(request.path)))
-            batch = []
+            batch, batch_bytes = [], 0
             for entry in entries:
                 batch.append(entry)
-                if len(batch) >= self._list_batch:
+                # Also flush by size, so long names stay far from the
+                # message size limit.
+                batch_bytes += entry.ByteSize()
+                if len(batch) >= self._list_batch or batch_bytes >= self._preferred_chunk:
                     yield pb.ListDirResponse(entries=batch)
-                    batch = []
+                    batch, batch_bytes = [], 0
             if batch:
                 yield pb.ListDirResponse(entries=batch)
         except Exception as exc:  # pylint: disable=broad-except
@@ -204,7 +218,7 @@ class BackendServicer(pb_grpc.BackendServicer):
                 close()
 
     def Read(self, request, context):
-        chunk = min(request.chunk_size or self._preferred_chunk, self._max_chunk)
+        chunk = max(1, min(request.chunk_size or self._preferred_chunk, self._max_chunk))
         remaining = request.length or None  # None: up to end of file.
         offset = request.offset
         reader = None
@@ -236,11 +250,9 @@ class BackendServicer(pb_grpc.BackendServicer):
                 raise BackendError(StatusCode.INVALID_ARGUMENT,
                                    "the first write message must carry the header")
             session = _writable(_session_of(first))
-            header = pb.WriteHeader()
-            header.CopyFrom(first.header)
-            header.path = _path(header.path)
-            writer = self._backend.open_write(session, header)
-            self._receive_chunks(request_iterator, writer, header)
+            _path(first.header.path)
+            writer = self._backend.open_write(session, first.header)
+            self._receive_chunks(request_iterator, writer, first.header)
             if not context.is_active():
                 # Cancelled after the last chunk: nobody would learn of a
                 # commit, so discard. The response is never delivered.

@@ -1,0 +1,97 @@
+#!/usr/bin/env node
+'use strict';
+// node-memory: an in-memory sftpgate storage backend in Node.js, written
+// straight against the gRPC contract (no SDK): @grpc/proto-loader loads
+// proto/sftpgate/v1/backend.proto at run time and @grpc/grpc-js serves it,
+// with grpc.health.v1 from grpc-health-check.
+//
+//   node server.js --listen 127.0.0.1:7000 [--proto DIR]
+//
+// Prints "listening on ADDR" to stderr once bound (the real port when
+// asked for port 0); SIGTERM or SIGINT shut it down (in-flight uploads are
+// cancelled and discarded).
+
+const path = require('path');
+const grpc = require('@grpc/grpc-js');
+const protoLoader = require('@grpc/proto-loader');
+const {HealthImplementation} = require('grpc-health-check');
+const {MemoryFs} = require('./lib/memfs');
+const {backendHandlers, MAX_CHUNK} = require('./lib/service');
+
+function parseArgs(argv) {
+  const args = {
+    listen: '127.0.0.1:7000',
+    proto: path.join(__dirname, '..', '..', 'proto'),
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i].split(/=(.*)/s, 2);
+    const value = () => (inline !== undefined ? inline : argv[++i]);
+    if (flag === '--listen') args.listen = value();
+    else if (flag === '--proto') args.proto = value();
+    else if (flag === '--help' || flag === '-h') {
+      console.log('usage: server.js [--listen HOST:PORT|unix:PATH] [--proto PROTO_ROOT]');
+      process.exit(0);
+    } else {
+      console.error(`node-memory: unknown argument ${argv[i]}`);
+      process.exit(2);
+    }
+  }
+  return args;
+}
+
+// The WriteHeader.Flag values, read from the proto rather than repeated.
+function writeFlags(packageDefinition) {
+  const header = packageDefinition['sftpgate.v1.WriteHeader'].type;
+  const flagEnum = header.enumType.find((e) => e.name === 'Flag');
+  return Object.fromEntries(flagEnum.value.map((v) => [v.name, v.number]));
+}
+
+function main() {
+  const args = parseArgs(process.argv.slice(2));
+  const packageDefinition = protoLoader.loadSync('sftpgate/v1/backend.proto', {
+    includeDirs: [args.proto],
+    keepCase: true,
+    longs: Number,
+    enums: Number,
+    defaults: false,
+    oneofs: true,
+  });
+  const v1 = grpc.loadPackageDefinition(packageDefinition).sftpgate.v1;
+
+  const messageLimit = MAX_CHUNK + 64 * 1024;
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': messageLimit,
+    'grpc.max_send_message_length': messageLimit,
+  });
+  server.addService(v1.Backend.service, backendHandlers(new MemoryFs(), writeFlags(packageDefinition)));
+  const health = new HealthImplementation({'': 'SERVING', 'sftpgate.v1.Backend': 'SERVING'});
+  health.addToServer(server);
+
+  server.bindAsync(args.listen, grpc.ServerCredentials.createInsecure(), (error, port) => {
+    if (error) {
+      console.error(`node-memory: cannot listen on ${args.listen}: ${error.message}`);
+      process.exit(1);
+    }
+    const bound = args.listen.startsWith('unix:') ? args.listen :
+        `${args.listen.replace(/:[^:]*$/, '')}:${port}`;
+    console.error(`listening on ${bound}`);
+  });
+
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    health.setStatus('', 'NOT_SERVING');
+    health.setStatus('sftpgate.v1.Backend', 'NOT_SERVING');
+    // Let short calls finish; cancel what is still running after 2 s.
+    const force = setTimeout(() => server.forceShutdown(), 2000);
+    server.tryShutdown(() => {
+      clearTimeout(force);
+      process.exit(0);
+    });
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+main();
