@@ -27,9 +27,11 @@
 namespace sftpgate {
 
 // Parses the command line (common and backend-defined flags) and returns
-// the ServeOptions of the common ones. On an unknown or malformed flag, a
-// positional argument, or inconsistent values, prints a clear message and
-// the usage to stderr and exits with status 2 (--help exits as absl does).
+// the ServeOptions of the common ones. Never returns on bad input: an
+// unknown or malformed flag makes absl's parser print the error and exit
+// with status 1; a positional argument, a missing --listen or inconsistent
+// sizes print the error and the usage and exit with status 2. --help
+// prints the flags and exits as absl does.
 ServeOptions ParseBackendFlags(int argc, char** argv, absl::string_view usage);
 
 // Returns the exit code for `status`: 0 when OK; otherwise prints the
