@@ -213,3 +213,33 @@ def python_env():
         raise SystemExit("FAIL: generated Python stubs missing in %s/python; build the "
                          "project first" % build)
     return {"PYTHONPATH": os.pathsep.join(paths), "PYTHONDONTWRITEBYTECODE": "1"}
+
+
+def conformance_main(name, args, env=None, cwd=None):
+    """Entry point of a "backend passes the conformance suite" test: starts
+    the backend `args` (which must print "listening on ADDR" and accept
+    --listen), runs the suite against it, checks the backend still runs
+    and stops cleanly on SIGTERM. Exits 0 only if all of that holds."""
+    with Stack("sftpgate-%s-" % name) as stack:
+        backend = stack.spawn(name, list(args) + ["--listen", "%s:0" % HOST], env=env, cwd=cwd)
+        address = backend.wait_listening()
+        log("%s listening on %s" % (name, address))
+        ok, results = run_conformance(address)
+        counts = {verdict: list(results.values()).count(verdict)
+                  for verdict in ("PASS", "FAIL", "SKIP")}
+        if not results:
+            ok = False
+            log("the conformance suite reported no checks")
+        if backend.popen.poll() is not None:
+            ok = False
+            log("%s died during the suite:\n%s" % (name, backend.log_text()))
+        status = backend.stop()
+        if status != 0:
+            ok = False
+            log("%s exited with %s after SIGTERM (want 0):\n%s"
+                % (name, status, backend.log_text()))
+        if not ok:
+            stack.dump_logs()
+        log("%s: %d checks passed, %d failed, %d skipped"
+            % (name, counts["PASS"], counts["FAIL"], counts["SKIP"]))
+    return 0 if ok else 1
