@@ -1,7 +1,7 @@
 // sftpgate: the SFTP front end. Speaks SSH/SFTP to clients and sends every
 // filesystem operation to a gRPC backend.
 //
-//   sftpgate --listen 127.0.0.1:2222 --backend unix:/run/b.sock \
+//   sftpgate --listen 127.0.0.1:2222 --backend unix:/run/b.sock
 //            --host-key /var/lib/sftpgate/host_key --users users.toml
 //   sftpgate --config sftpgate.toml [--flags that override the file]
 //   sftpgate hash-password < password.txt

@@ -42,11 +42,13 @@ namespace sftpgate::server {
   X(int, event_loop_threads, 0, "SSH event-loop threads (0: one per CPU)")  \
   X(int, max_channels_per_session, 10,                                      \
     "Most SFTP channels one SSH connection may open at once")               \
-  X(int, call_timeout_ms, SftpLimits{}.call_timeout_ms,                     \
+  X(int, call_timeout_ms, ::sftpgate::server::SftpLimits{}.call_timeout_ms, \
     "Deadline of each backend call, in milliseconds")                       \
-  X(int, max_in_flight, static_cast<int>(SftpLimits{}.max_in_flight),       \
+  X(int, max_in_flight,                                                     \
+    static_cast<int>(::sftpgate::server::SftpLimits{}.max_in_flight),       \
     "SFTP requests served at once per channel")                             \
-  X(int, max_handles, static_cast<int>(SftpLimits{}.max_handles),           \
+  X(int, max_handles,                                                       \
+    static_cast<int>(::sftpgate::server::SftpLimits{}.max_handles),         \
     "Open SFTP handles per channel")
 
 struct Settings {

@@ -1,0 +1,90 @@
+// Password hashes and the authenticator built on them.
+
+#include <libssh/libssh.h>
+
+#include <string>
+
+#include "gtest/gtest.h"
+#include "server/config/password_hash.h"
+#include "server/config/users.h"
+#include "server/ssh/user_auth.h"
+
+namespace sftpgate::server {
+namespace {
+
+TEST(PasswordHashTest, RoundTrip) {
+  absl::StatusOr<std::string> hash = HashPassword("s3cret pass");
+  ASSERT_TRUE(hash.ok()) << hash.status();
+  EXPECT_TRUE(hash->rfind("$y$", 0) == 0 || hash->rfind("$6$", 0) == 0)
+      << *hash;
+  EXPECT_TRUE(CheckCryptHashFormat(*hash).ok());
+  EXPECT_TRUE(VerifyPassword("s3cret pass", *hash));
+  EXPECT_FALSE(VerifyPassword("s3cret pass ", *hash));
+  EXPECT_FALSE(VerifyPassword("", *hash));
+  EXPECT_FALSE(VerifyPassword(std::string("s3cret pass\0x", 13), *hash));
+}
+
+TEST(PasswordHashTest, SaltsDiffer) {
+  EXPECT_NE(*HashPassword("same"), *HashPassword("same"));
+}
+
+TEST(PasswordHashTest, RejectsNul) {
+  EXPECT_FALSE(HashPassword(std::string("a\0b", 3)).ok());
+}
+
+TEST(PasswordHashTest, VerifyAgainstGarbageIsFalse) {
+  EXPECT_FALSE(VerifyPassword("x", ""));
+  EXPECT_FALSE(VerifyPassword("x", "plaintext"));
+  EXPECT_FALSE(VerifyPassword("x", "$6$"));
+}
+
+class UserAuthenticatorTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_EQ(ssh_pki_generate(SSH_KEYTYPE_ED25519, 0, &alice_key_), SSH_OK);
+    ASSERT_EQ(ssh_pki_generate(SSH_KEYTYPE_ED25519, 0, &other_key_), SSH_OK);
+    char* b64 = nullptr;
+    ASSERT_EQ(ssh_pki_export_pubkey_base64(alice_key_, &b64), SSH_OK);
+    std::string toml = "[[user]]\nname = \"alice\"\npassword_hash = \"" +
+                       *HashPassword("alice-pw") +
+                       "\"\nauthorized_keys = [\"ssh-ed25519 " + b64 +
+                       "\"]\n[[user]]\nname = \"keyonly\"\n"
+                       "authorized_keys = [\"ssh-ed25519 " +
+                       b64 + "\"]\n";
+    ssh_string_free_char(b64);
+    absl::StatusOr<UserDb> db = ParseUsers(toml, "test");
+    ASSERT_TRUE(db.ok()) << db.status();
+    db_ = *std::move(db);
+  }
+  void TearDown() override {
+    ssh_key_free(alice_key_);
+    ssh_key_free(other_key_);
+  }
+  UserDb db_;
+  ssh_key alice_key_ = nullptr;
+  ssh_key other_key_ = nullptr;
+};
+
+TEST_F(UserAuthenticatorTest, Password) {
+  UserAuthenticator auth(&db_);
+  const UserRecord* user = auth.CheckPassword("alice", "alice-pw");
+  ASSERT_NE(user, nullptr);
+  EXPECT_EQ(user->name, "alice");
+  EXPECT_EQ(auth.CheckPassword("alice", "wrong"), nullptr);
+  EXPECT_EQ(auth.CheckPassword("nobody", "alice-pw"), nullptr);
+  // A user without a password cannot log in with any password.
+  EXPECT_EQ(auth.CheckPassword("keyonly", ""), nullptr);
+  EXPECT_EQ(auth.CheckPassword("keyonly", "alice-pw"), nullptr);
+}
+
+TEST_F(UserAuthenticatorTest, PublicKey) {
+  UserAuthenticator auth(&db_);
+  EXPECT_NE(auth.CheckPublicKey("alice", alice_key_), nullptr);
+  EXPECT_NE(auth.CheckPublicKey("keyonly", alice_key_), nullptr);
+  EXPECT_EQ(auth.CheckPublicKey("alice", other_key_), nullptr);
+  EXPECT_EQ(auth.CheckPublicKey("nobody", alice_key_), nullptr);
+  EXPECT_EQ(auth.CheckPublicKey("alice", nullptr), nullptr);
+}
+
+}  // namespace
+}  // namespace sftpgate::server
