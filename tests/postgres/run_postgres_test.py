@@ -35,14 +35,8 @@ def start_backend(stack, dsn, name="postgres-backend"):
 
 def part_conformance(stack):
     dsn = pg_cluster.start(stack)
-    backend, address = start_backend(stack, dsn)
-    ok, results = h.run_conformance(address)
-    if not results:
-        h.log("the conformance suite reported no checks")
-        ok = False
-    if backend.stop() != 0:
-        h.log("backend did not exit cleanly on SIGTERM:\n%s" % backend.log_text())
-        ok = False
+    ok, results = h.run_conformance(
+        [h.binary("sftpgate-postgres-backend"), "--listen", "{addr}", "--dsn", dsn])
     verdicts = list(results.values())
     h.log("postgres-backend: %d checks passed, %d failed, %d skipped"
           % (verdicts.count("PASS"), verdicts.count("FAIL"), verdicts.count("SKIP")))

@@ -187,12 +187,15 @@ def run(args, timeout=600, input_text=None, env=None, cwd=None):
                           stdin=None if input_text is not None else subprocess.DEVNULL)
 
 
-def run_conformance(target, extra_args=()):
-    """Runs build/bin/sftpgate-conformance against `target`, printing its
-    report. Returns (ok, {check name: PASS/FAIL/SKIP})."""
-    conformance = binary("sftpgate-conformance")
-    log("conformance suite against %s" % target)
-    proc = run([conformance, "--target", target] + list(extra_args), timeout=900)
+def run_conformance(backend_args, extra_args=()):
+    """Runs the conformance suite against a backend started by the
+    conformance helper's runner (tests/conformance/run_against.sh), which
+    picks the port: `backend_args` may use its {addr}/{port} placeholders.
+    Prints the report. Returns (ok, {check name: PASS/FAIL/SKIP})."""
+    suite = binary("sftpgate-conformance")
+    runner = os.path.join(REPO, "tests", "conformance", "run_against.sh")
+    log("conformance suite against: %s" % " ".join(backend_args))
+    proc = run([runner, suite] + list(extra_args) + ["--"] + list(backend_args), timeout=1200)
     sys.stdout.write(proc.stdout)
     sys.stdout.write(proc.stderr)
     sys.stdout.flush()
@@ -201,7 +204,7 @@ def run_conformance(target, extra_args=()):
         match = re.match(r"^(PASS|FAIL|SKIP) ([^\s:]+)", line)
         if match:
             results[match.group(2)] = match.group(1)
-    return proc.returncode == 0, results
+    return proc.returncode == 0 and bool(results), results
 
 
 def python_env():
@@ -214,32 +217,3 @@ def python_env():
                          "project first" % build)
     return {"PYTHONPATH": os.pathsep.join(paths), "PYTHONDONTWRITEBYTECODE": "1"}
 
-
-def conformance_main(name, args, env=None, cwd=None):
-    """Entry point of a "backend passes the conformance suite" test: starts
-    the backend `args` (which must print "listening on ADDR" and accept
-    --listen), runs the suite against it, checks the backend still runs
-    and stops cleanly on SIGTERM. Exits 0 only if all of that holds."""
-    with Stack("sftpgate-%s-" % name) as stack:
-        backend = stack.spawn(name, list(args) + ["--listen", "%s:0" % HOST], env=env, cwd=cwd)
-        address = backend.wait_listening()
-        log("%s listening on %s" % (name, address))
-        ok, results = run_conformance(address)
-        counts = {verdict: list(results.values()).count(verdict)
-                  for verdict in ("PASS", "FAIL", "SKIP")}
-        if not results:
-            ok = False
-            log("the conformance suite reported no checks")
-        if backend.popen.poll() is not None:
-            ok = False
-            log("%s died during the suite:\n%s" % (name, backend.log_text()))
-        status = backend.stop()
-        if status != 0:
-            ok = False
-            log("%s exited with %s after SIGTERM (want 0):\n%s"
-                % (name, status, backend.log_text()))
-        if not ok:
-            stack.dump_logs()
-        log("%s: %d checks passed, %d failed, %d skipped"
-            % (name, counts["PASS"], counts["FAIL"], counts["SKIP"]))
-    return 0 if ok else 1
