@@ -25,6 +25,7 @@ absl::StatusCode CodeFor(int err) {
     case ENOTDIR:
     case EISDIR:
     case EBUSY:
+    case ENXIO:  // e.g. a FIFO opened for writing without a reader
     case EMLINK:
       return absl::StatusCode::kFailedPrecondition;
     case ENOSPC:

@@ -59,6 +59,11 @@ absl::StatusOr<struct stat> FStat(int fd, absl::string_view what) {
   return st;
 }
 
+absl::Status NotRegular(absl::string_view what) {
+  return absl::FailedPreconditionError(
+      absl::StrCat(what, ": not a regular file"));
+}
+
 // Changes what `attributes` sets on `target` itself (never through a final
 // symlink): size, then owner, then mode (chown clears set-ID bits), then
 // times (truncating touches mtime).
@@ -75,18 +80,17 @@ absl::Status ApplyAttributes(const SessionTree& tree, const Target& target,
   const char* name = target.name.c_str();
   if (attributes.has_size()) {
     if (S_ISDIR(st.st_mode)) return StatusFromErrno(EISDIR, what);
+    if (!S_ISREG(st.st_mode)) return NotRegular(what);
     if (attributes.size() >
         static_cast<uint64_t>(std::numeric_limits<off_t>::max())) {
       return StatusFromErrno(EFBIG, what);
     }
-    // O_NONBLOCK: opening a FIFO must not hang; only regular files go on.
+    // O_NONBLOCK: should the name have become a FIFO meanwhile, opening
+    // it must not hang.
     LOCALFS_ASSIGN_OR_RETURN(
         UniqueFd fd, tree.OpenTarget(target, O_WRONLY | O_NONBLOCK, what));
     LOCALFS_ASSIGN_OR_RETURN(struct stat opened, FStat(fd.get(), what));
-    if (!S_ISREG(opened.st_mode)) {
-      return absl::FailedPreconditionError(
-          absl::StrCat(what, ": not a regular file"));
-    }
+    if (!S_ISREG(opened.st_mode)) return NotRegular(what);
     if (::ftruncate(fd.get(), static_cast<off_t>(attributes.size())) != 0) {
       return StatusFromErrno(errno, what);
     }
@@ -288,8 +292,7 @@ absl::StatusOr<std::unique_ptr<FileReader>> LocalFsBackend::OpenRead(
   LOCALFS_ASSIGN_OR_RETURN(struct stat st, FStat(fd.get(), req.what));
   if (S_ISDIR(st.st_mode)) return StatusFromErrno(EISDIR, req.what);
   if (!S_ISREG(st.st_mode)) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(req.what, ": not a regular file"));
+    return NotRegular(req.what);
   }
   ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
   return std::make_unique<LocalFileReader>(std::move(fd), offset,
@@ -311,8 +314,7 @@ absl::StatusOr<std::unique_ptr<FileWriter>> LocalFsBackend::OpenWrite(
     }
     if (S_ISDIR(st->st_mode)) return StatusFromErrno(EISDIR, req.what);
     if (!S_ISREG(st->st_mode)) {
-      return absl::FailedPreconditionError(
-          absl::StrCat(req.what, ": not a regular file"));
+      return NotRegular(req.what);
     }
     existing = *st;
   } else if (!absl::IsNotFound(st.status())) {
