@@ -43,6 +43,7 @@ absl::Status NoSuchFile() {
 }
 
 // Streams one immutable snapshot; never takes the backend's lock.
+// Thread safety: one thread at a time (FileReader contract).
 class MemoryReader : public FileReader {
  public:
   MemoryReader(std::shared_ptr<const FileData> data, uint64_t offset)
@@ -64,6 +65,8 @@ class MemoryReader : public FileReader {
 // Stages an upload in a private FileDataBuilder; Commit publishes it under
 // the backend's lock. Either `file_` (an existing file) or `parent_` and
 // `name_` (a file to create at commit) are set.
+// Thread safety: one thread at a time (FileWriter contract); Commit takes
+// the backend's mutex.
 class MemoryBackend::Writer : public FileWriter {
  public:
   Writer(MemoryBackend* backend, std::shared_ptr<Inode> file,

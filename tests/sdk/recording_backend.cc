@@ -8,6 +8,7 @@
 namespace sftpgate::testing {
 namespace {
 
+// Reads a copy of `content`. One thread at a time (FileReader contract).
 class StringReader : public FileReader {
  public:
   StringReader(std::string content, uint64_t offset)
@@ -30,7 +31,8 @@ class StringReader : public FileReader {
 
 }  // namespace
 
-// Records into the backend's Upload at `index`.
+// Records into the backend's Upload at `index`, under the backend's
+// mutex. One thread at a time (FileWriter contract).
 class RecordingBackend::Writer : public FileWriter {
  public:
   Writer(RecordingBackend* backend, size_t index)
