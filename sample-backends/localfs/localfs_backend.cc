@@ -67,8 +67,7 @@ absl::Status NotRegular(absl::string_view what) {
 // Changes what `attributes` sets on `target` itself (never through a final
 // symlink): size, then owner, then mode (chown clears set-ID bits), then
 // times (truncating touches mtime).
-absl::Status ApplyAttributes(const SessionTree& tree, const Target& target,
-                             const Attributes& attributes,
+absl::Status ApplyAttributes(const Target& target, const Attributes& attributes,
                              absl::string_view what) {
   LOCALFS_ASSIGN_OR_RETURN(struct stat st, LStat(target, what));
   const bool is_link = S_ISLNK(st.st_mode);
@@ -87,8 +86,8 @@ absl::Status ApplyAttributes(const SessionTree& tree, const Target& target,
     }
     // O_NONBLOCK: should the name have become a FIFO meanwhile, opening
     // it must not hang.
-    LOCALFS_ASSIGN_OR_RETURN(
-        UniqueFd fd, tree.OpenTarget(target, O_WRONLY | O_NONBLOCK, what));
+    LOCALFS_ASSIGN_OR_RETURN(UniqueFd fd,
+                             OpenTarget(target, O_WRONLY | O_NONBLOCK, what));
     LOCALFS_ASSIGN_OR_RETURN(struct stat opened, FStat(fd.get(), what));
     if (!S_ISREG(opened.st_mode)) return NotRegular(what);
     if (::ftruncate(fd.get(), static_cast<off_t>(attributes.size())) != 0) {
@@ -235,7 +234,7 @@ absl::Status LocalFsBackend::SetStat(const Session& session,
                            Begin(session, "setstat", path, Access::kModify));
   LOCALFS_ASSIGN_OR_RETURN(Target target,
                            req.tree.LocateFollow(req.rel, req.what));
-  return ApplyAttributes(req.tree, target, attributes, req.what);
+  return ApplyAttributes(target, attributes, req.what);
 }
 
 absl::Status LocalFsBackend::SetStatNoFollow(const Session& session,
@@ -244,7 +243,7 @@ absl::Status LocalFsBackend::SetStatNoFollow(const Session& session,
   LOCALFS_ASSIGN_OR_RETURN(Request req,
                            Begin(session, "lsetstat", path, Access::kModify));
   LOCALFS_ASSIGN_OR_RETURN(Target target, req.tree.Locate(req.rel, req.what));
-  return ApplyAttributes(req.tree, target, attributes, req.what);
+  return ApplyAttributes(target, attributes, req.what);
 }
 
 absl::Status LocalFsBackend::ListDir(const Session& session,

@@ -150,9 +150,8 @@ absl::StatusOr<Target> SessionTree::LocateFollow(absl::string_view rel,
   }
 }
 
-absl::StatusOr<UniqueFd> SessionTree::OpenTarget(const Target& target,
-                                                 int flags,
-                                                 absl::string_view what) const {
+absl::StatusOr<UniqueFd> OpenTarget(const Target& target, int flags,
+                                    absl::string_view what) {
   int fd = ::openat(target.dir.get(), target.name.c_str(),
                     flags | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) return StatusFromErrno(errno, what);

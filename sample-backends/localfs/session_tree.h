@@ -9,6 +9,9 @@
 // already-resolved parent descriptor, so a final symlink is only followed
 // where the caller asks for it.
 //
+// Errors: StatusFromErrno(errno, what), where the caller's `what` names the
+// operation and the request path for the message.
+//
 // Thread safety: immutable after construction; all methods may be called
 // concurrently. Nothing about the tree's contents is cached.
 
@@ -58,9 +61,9 @@ class SessionTree {
                                 absl::string_view what) const;
 
   // As Locate, but while the final name is a symlink, follows it (at most
-  // 40 links; ELOOP beyond) and returns the object it leads to. The final
-  // name may not exist (the caller may create it there); it is then never
-  // a symlink at the time it was checked.
+  // 40 links; ELOOP beyond) and returns where it leads. The returned name
+  // was not a symlink when checked; it may not exist (the caller may then
+  // create it there).
   absl::StatusOr<Target> LocateFollow(absl::string_view rel,
                                       absl::string_view what) const;
 
@@ -70,21 +73,18 @@ class SessionTree {
   absl::StatusOr<UniqueFd> Open(absl::string_view rel, int flags,
                                 absl::string_view what) const;
 
-  // Opens `target` itself (no symlink followed) with `flags`.
-  absl::StatusOr<UniqueFd> OpenTarget(const Target& target, int flags,
-                                      absl::string_view what) const;
-
   // The session-view path ("/a/b") of the object `fd` refers to, read from
-  // /proc/self/fd. FAILED_PRECONDITION if it is no longer beneath the root
-  // (moved or deleted meanwhile).
+  // /proc/self/fd. NOT_FOUND if it was deleted; FAILED_PRECONDITION if it
+  // is no longer beneath the root (moved meanwhile).
   absl::StatusOr<std::string> ViewPathOf(int fd, absl::string_view what) const;
 
  private:
   UniqueFd root_;
 };
 
-// Errors of every method are StatusFromErrno(errno, what): `what` names the
-// operation and the request path for the message.
+// Opens `target` itself (a final symlink is not followed) with `flags`.
+absl::StatusOr<UniqueFd> OpenTarget(const Target& target, int flags,
+                                    absl::string_view what);
 
 // openat2(2) with RESOLVE_NO_MAGICLINKS | `resolve`, O_CLOEXEC added,
 // retried on EAGAIN. Returns the descriptor or -1 with errno set.

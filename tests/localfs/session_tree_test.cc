@@ -118,5 +118,25 @@ TEST(BackendRootTest, CreatesSessionRootsBeneathOnly) {
   EXPECT_TRUE(absl::IsPermissionDenied(root->OpenSession("/../x").status()));
 }
 
+// /proc/self/{root,cwd,exe,fd/N} are "magic links" that jump anywhere
+// regardless of roots; RESOLVE_NO_MAGICLINKS makes the kernel refuse them.
+// /proc is the one place they can be reached from without mounting one.
+TEST(BackendRootTest, MagicLinksAreRefused) {
+  auto root = BackendRoot::Open("/proc");
+  ASSERT_TRUE(root.ok()) << root.status();
+  auto tree = root->OpenSession("/self");
+  ASSERT_TRUE(tree.ok()) << tree.status();
+  for (const char* path : {"root/etc/hostname", "root", "cwd", "exe", "fd/0"}) {
+    SCOPED_TRACE(path);
+    EXPECT_TRUE(
+        absl::IsPermissionDenied(tree->Open(path, O_PATH, "t").status()));
+    EXPECT_TRUE(
+        absl::IsPermissionDenied(tree->LocateFollow(path, "t").status()) ||
+        absl::IsPermissionDenied(tree->Open(path, O_RDONLY, "t").status()));
+  }
+  // Plain files there are fine.
+  EXPECT_TRUE(tree->Open("status", O_RDONLY, "t").ok());
+}
+
 }  // namespace
 }  // namespace sftpgate::localfs::testing
