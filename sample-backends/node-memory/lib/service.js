@@ -30,6 +30,13 @@ function checked(request, ...paths) {
   return session;
 }
 
+// `session`, if it may modify the store. The front end refuses modifying
+// operations of read-only sessions itself; the data's owner checks again.
+function writable(session) {
+  if (session.read_only) throw new FsError(status.PERMISSION_DENIED, 'read-only session');
+  return session;
+}
+
 // The gRPC error for an exception: FsError keeps its code; anything else
 // is a bug, logged here and reported without details.
 function toStatus(error) {
@@ -132,7 +139,7 @@ function write(fs, flags, call, callback) {
       if (header === null) {
         if (message.kind !== 'header') throw invalid('the first write message must carry the header');
         header = message.header;
-        session = checked(message, header.path);
+        session = writable(checked(message, header.path));
         header.flags = header.flags || 0;
         target = fs.openWrite(session, header, flags);
         upload = new Upload(target.initial, (header.flags & flags.FLAG_APPEND) !== 0);
@@ -146,8 +153,12 @@ function write(fs, flags, call, callback) {
       finish(error);
     }
   });
-  call.on('end', () => {
+  const commit = () => {
     if (done) return;
+    if (call.cancelled) {
+      finish(new FsError(status.CANCELLED, 'cancelled'));
+      return;
+    }
     try {
       if (header === null) throw invalid('write stream is empty');
       const permissions = header.attributes && header.attributes.mode !== undefined ?
@@ -158,7 +169,12 @@ function write(fs, flags, call, callback) {
     } catch (error) {
       finish(error);
     }
-  });
+  };
+  // A client's cancellation (RST_STREAM) also ends the request stream, and
+  // grpc-js reports the cancellation only afterwards, from the same close
+  // (on the next tick). Decide after those have run, or a cancelled
+  // upload would be published.
+  call.on('end', () => setImmediate(commit));
   // Cancelled by the client (or the deadline): nothing becomes visible.
   call.on('cancelled', () => finish(new FsError(status.CANCELLED, 'cancelled')));
   call.on('error', () => finish(new FsError(status.CANCELLED, 'stream error')));
@@ -180,21 +196,22 @@ function backendHandlers(fs, writeFlags) {
       max_list_batch: LIST_BATCH,
     })),
     Stat: unary((r) => ({attributes: fs.stat(checked(r, r.path), r.path, !!r.follow_symlinks)})),
-    MakeDir: unary((r) => fs.makeDir(checked(r, r.path), r.path, r.attributes) || {}),
-    RemoveDir: unary((r) => fs.removeDir(checked(r, r.path), r.path) || {}),
-    Remove: unary((r) => fs.remove(checked(r, r.path), r.path) || {}),
-    Rename: unary((r) => fs.rename(checked(r, r.from, r.to), r.from, r.to, !!r.overwrite) || {}),
-    SetStat: unary((r) =>
-      fs.setStat(checked(r, r.path), r.path, r.attributes, !!r.follow_symlinks) || {}),
+    MakeDir: unary((r) => fs.makeDir(writable(checked(r, r.path)), r.path, r.attributes) || {}),
+    RemoveDir: unary((r) => fs.removeDir(writable(checked(r, r.path)), r.path) || {}),
+    Remove: unary((r) => fs.remove(writable(checked(r, r.path)), r.path) || {}),
+    Rename: unary((r) =>
+      fs.rename(writable(checked(r, r.from, r.to)), r.from, r.to, !!r.overwrite) || {}),
+    SetStat: unary((r) => fs.setStat(writable(checked(r, r.path)), r.path, r.attributes,
+                                     !!r.follow_symlinks) || {}),
     Symlink: unary((r) => {
-      const session = checked(r, r.link_path);
+      const session = writable(checked(r, r.link_path));
       if (!r.target) throw invalid('symlink target is empty');
       if (r.target.includes('\0')) throw invalid('symlink target contains a NUL byte');
       return fs.symlink(session, r.link_path, r.target) || {};
     }),
     ReadLink: unary((r) => ({target: fs.readLink(checked(r, r.path), r.path)})),
-    Link: unary((r) =>
-      fs.link(checked(r, r.existing_path, r.new_path), r.existing_path, r.new_path) || {}),
+    Link: unary((r) => fs.link(writable(checked(r, r.existing_path, r.new_path)),
+                               r.existing_path, r.new_path) || {}),
     RealPath: unary((r) => ({path: fs.realPath(checked(r, r.path), r.path)})),
     StatFs: unary(() => {
       throw new FsError(status.UNIMPLEMENTED, 'statvfs is not supported');
