@@ -23,8 +23,8 @@
 
 namespace sftpgate::localfs::testing {
 
-using ::sftpgate::testing::SessionBuilder;
 using ::sftpgate::testing::MakeWriteHeader;
+using ::sftpgate::testing::SessionBuilder;
 using ::sftpgate::testing::TestClient;
 using ::sftpgate::testing::WriteOptions;
 
