@@ -22,6 +22,11 @@ class Reply {
  public:
   Reply(std::string call, absl::StatusOr<T> result)
       : call_(std::move(call)), result_(std::move(result)) {}
+  // For value-less calls: an OK status yields a default T.
+  Reply(std::string call, absl::Status status)
+      : call_(std::move(call)),
+        result_(status.ok() ? absl::StatusOr<T>(T{})
+                            : absl::StatusOr<T>(status)) {}
 
   // What was called, with its arguments, for messages.
   const std::string& call() const { return call_; }

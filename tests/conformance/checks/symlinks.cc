@@ -156,44 +156,95 @@ absl::Status AbsoluteTargetInSessionView(Fixture& f) {
   return ExpectEq("stored target", "/t", target);
 }
 
-// Links whose resolution would leave the session root are refused with
-// PERMISSION_DENIED, whatever the operation; nothing outside is touched.
-absl::Status EscapeRefused(Fixture& f) {
+// A session confined to <dir>/jail whose links all try to lead out, to
+// <dir>/secret or to <dir> itself.
+absl::StatusOr<Client> MakeEscapeLinks(Fixture& f) {
   CONF_RETURN_IF_ERROR(f.MakeDir(f.root(), f.Path("jail")));
   CONF_RETURN_IF_ERROR(f.WriteFile(f.root(), f.Path("secret"), "secret"));
-  const Client user = f.SessionAt(f.Path("jail"));
+  Client user = f.SessionAt(f.Path("jail"));
   CONF_RETURN_IF_ERROR(f.MakeDir(user, "/sub"));
-  struct Link {
-    const char* path;
-    const char* target;
-  };
-  for (const Link& link :
-       {Link{"/up", "../secret"}, Link{"/deep", "sub/../../secret"},
-        Link{"/abs", "/../secret"}, Link{"/sub/twice", "../../secret"},
-        Link{"/updir", ".."}, Link{"/out", "../created"}}) {
-    CONF_RETURN_IF_ERROR(ExpectOk(user.Symlink(link.path, link.target)));
+  for (const auto& [path, target] :
+       {std::pair<const char*, const char*>{"/up", "../secret"},
+        {"/deep", "sub/../../secret"},
+        {"/abs", "/../secret"},
+        {"/sub/twice", "../../secret"},
+        {"/updir", ".."},
+        {"/out", "../created"}}) {
+    CONF_RETURN_IF_ERROR(ExpectOk(user.Symlink(path, target)));
   }
+  return user;
+}
+
+constexpr const char* kFileEscapes[] = {"/up",        "/deep", "/abs",
+                                        "/sub/twice", "/out",  "/updir/secret"};
+
+// Outside the jail nothing changed or appeared.
+absl::Status ExpectOutsideIntact(Fixture& f, const v1::Attributes& secret) {
+  CONF_RETURN_IF_ERROR(f.ExpectContent(f.root(), f.Path("secret"), "secret"));
+  CONF_ASSIGN_OR_RETURN(const v1::Attributes now,
+                        f.StatOk(f.root(), f.Path("secret"), false));
+  CONF_RETURN_IF_ERROR(ExpectEq("mode of the file outside the jail",
+                                ShowMode(secret.mode()), ShowMode(now.mode())));
+  CONF_ASSIGN_OR_RETURN(const std::vector<v1::DirEntry> outside,
+                        f.ListAll(f.root(), f.dir()));
+  return ExpectEq(absl::StrCat("number of entries in ", f.dir()), size_t{2},
+                  outside.size());
+}
+
+// The security property: whatever a backend answers, no link reads,
+// lists, writes or changes anything outside the session root.
+absl::Status EscapeConfined(Fixture& f) {
+  CONF_ASSIGN_OR_RETURN(const Client user, MakeEscapeLinks(f));
+  CONF_ASSIGN_OR_RETURN(const v1::Attributes secret,
+                        f.StatOk(f.root(), f.Path("secret"), false));
+  v1::Attributes mode;
+  mode.set_mode(0600);
+  for (const char* path : kFileEscapes) {
+    const Reply<ReadResult> read = user.Read(path, {});
+    if (read.ok()) {
+      CONF_RETURN_IF_ERROR(
+          ExpectThat(read.value().data != "secret",
+                     absl::StrCat("no data from outside via ", read.call()),
+                     "the outside file's contents"));
+    }
+    user.Write(MakeHeader(path, kCreate | kTruncate), {{0, "pwned"}});
+    user.SetStat(path, mode, true);
+    CONF_RETURN_IF_ERROR(ExpectOutsideIntact(f, secret));
+  }
+  const Reply<Listing> listing = user.ListDir("/updir");
+  if (listing.ok()) {
+    for (const v1::DirEntry& entry : listing.value().entries) {
+      CONF_RETURN_IF_ERROR(
+          ExpectThat(entry.name() != "jail",
+                     absl::StrCat("no outside entries from ", listing.call()),
+                     "the jail's parent directory"));
+    }
+  }
+  user.MakeDir("/updir/made");
+  user.Remove("/updir/secret");
+  return ExpectOutsideIntact(f, secret);
+}
+
+// The contract's code for it: "A path that would leave [the root] is
+// refused with PERMISSION_DENIED" (not resolved as if chroot-ed).
+absl::Status EscapePermissionDenied(Fixture& f) {
+  CONF_ASSIGN_OR_RETURN(const Client user, MakeEscapeLinks(f));
   const StatusCode denied = StatusCode::kPermissionDenied;
-  for (const char* path : {"/up", "/deep", "/abs", "/sub/twice", "/out"}) {
+  v1::Attributes mode;
+  mode.set_mode(0600);
+  for (const char* path : kFileEscapes) {
     CONF_RETURN_IF_ERROR(ExpectCode(user.Stat(path, true), denied));
     CONF_RETURN_IF_ERROR(ExpectCode(user.Read(path, {}), denied));
     CONF_RETURN_IF_ERROR(ExpectCode(
         user.Write(MakeHeader(path, kCreate | kTruncate), {{0, "pwned"}}),
         denied));
-    v1::Attributes mode;
-    mode.set_mode(0600);
     CONF_RETURN_IF_ERROR(ExpectCode(user.SetStat(path, mode, true), denied));
   }
   CONF_RETURN_IF_ERROR(ExpectCode(user.ListDir("/updir"), denied));
-  CONF_RETURN_IF_ERROR(ExpectCode(user.Stat("/updir/secret", false), denied));
-  CONF_RETURN_IF_ERROR(ExpectCode(user.Read("/updir/secret", {}), denied));
   CONF_RETURN_IF_ERROR(ExpectCode(user.MakeDir("/updir/made"), denied));
   CONF_RETURN_IF_ERROR(ExpectCode(user.Remove("/updir/secret"), denied));
   // The links themselves live inside and stay usable as links.
-  CONF_RETURN_IF_ERROR(f.ExpectType(user, "/up", kTypeLink, false));
-  CONF_RETURN_IF_ERROR(f.ExpectContent(f.root(), f.Path("secret"), "secret"));
-  CONF_RETURN_IF_ERROR(f.ExpectMissing(f.root(), f.Path("created")));
-  return f.ExpectMissing(f.root(), f.Path("made"));
+  return f.ExpectType(user, "/up", kTypeLink, false);
 }
 
 // SetStat with follow_symlinks changes the target.
@@ -226,7 +277,9 @@ void RegisterSymlinkChecks(Registry& registry) {
   registry.Add("symlinks.followed_in_path", needs, FollowedInPath);
   registry.Add("symlinks.absolute_target_in_session_view", needs,
                AbsoluteTargetInSessionView);
-  registry.Add("symlinks.escape_refused", needs, EscapeRefused);
+  registry.Add("symlinks.escape_confined", needs, EscapeConfined);
+  registry.Add("symlinks.escape_permission_denied", needs,
+               EscapePermissionDenied);
   registry.Add("symlinks.set_stat_follows", needs, SetStatFollows);
 }
 
