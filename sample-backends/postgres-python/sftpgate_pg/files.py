@@ -15,6 +15,8 @@ Thread safety: a reader or writer is used by one thread at a time.
 """
 
 import contextlib
+import io
+import struct
 
 import psycopg2
 
@@ -32,6 +34,25 @@ _PUBLISH_ATTEMPTS = 8
 
 def _zeros(n):
     return bytes(n)
+
+
+_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack("!ii", 0, 0)
+_COPY_TRAILER = struct.pack("!h", -1)
+
+
+def _copy_chunk(cur, inode_id, idx, data):
+    """Inserts one chunk row with COPY in binary format: the bytes travel
+    as they are, where an INSERT would send (and the server parse) them as
+    hex text, three times slower."""
+    row = io.BytesIO()
+    row.write(_COPY_HEADER)
+    # One tuple of 3 fields: bigint inode, bigint idx, bytea data.
+    row.write(struct.pack("!hiqiqi", 3, 8, inode_id, 8, idx, len(data)))
+    row.write(data)
+    row.write(_COPY_TRAILER)
+    row.seek(0)
+    cur.copy_expert("COPY sftpgate_chunks (inode, idx, data) FROM STDIN WITH (FORMAT binary)",
+                    row)
 
 
 class ChunkReader(FileReader):
@@ -55,16 +76,17 @@ class ChunkReader(FileReader):
             cur.execute("SELECT idx, data FROM sftpgate_chunks WHERE inode = %s "
                         "AND idx BETWEEN %s AND %s", (self._inode, first, last))
             rows = dict(cur.fetchall())
-            out = bytearray()
+            pieces = []
             position = self._offset
             while position < end:
                 idx, within = divmod(position, CHUNK_SIZE)
                 take = min(CHUNK_SIZE - within, end - position)
                 data = rows.get(idx, b"")[within:within + take]
-                out += data
-                out += _zeros(take - len(data))  # A hole, or past a short row.
+                pieces.append(data)
+                if len(data) < take:  # A hole, or past the end of a short row.
+                    pieces.append(_zeros(take - len(data)))
                 position += take
-            return bytes(out)
+            return bytes(pieces[0]) if len(pieces) == 1 else b"".join(pieces)
 
         data = self._pool.transaction(fetch)
         self._offset += len(data)
@@ -84,6 +106,7 @@ class ChunkWriter(FileWriter):
         self._cur = self._conn.cursor()
         self._chunk_idx = None  # Index of the chunk in `_chunk`.
         self._chunk = bytearray()
+        self._stored = set()  # Indexes of the staging inode's chunk rows.
         try:
             self._size = self._start()
         except BaseException:
@@ -114,8 +137,9 @@ class ChunkWriter(FileWriter):
         # Start from the old contents: copy their rows inside the server.
         self._cur.execute(
             "INSERT INTO sftpgate_chunks (inode, idx, data) "
-            "SELECT %s, idx, data FROM sftpgate_chunks WHERE inode = %s",
+            "SELECT %s, idx, data FROM sftpgate_chunks WHERE inode = %s RETURNING idx",
             (self._staging, existing.id))
+        self._stored = {row[0] for row in self._cur.fetchall()}
         return existing.size
 
     def write(self, offset, data):
@@ -139,19 +163,23 @@ class ChunkWriter(FileWriter):
 
     def _load(self, idx):
         """Makes chunk `idx` current, starting from its stored bytes."""
-        self._cur.execute("SELECT data FROM sftpgate_chunks WHERE inode = %s AND idx = %s",
-                          (self._staging, idx))
-        row = self._cur.fetchone()
-        self._chunk = bytearray(row[0]) if row else bytearray()
+        self._chunk = bytearray()
         self._chunk_idx = idx
+        if idx in self._stored:
+            self._cur.execute("SELECT data FROM sftpgate_chunks WHERE inode = %s AND idx = %s",
+                              (self._staging, idx))
+            self._chunk = bytearray(self._cur.fetchone()[0])
 
     def _flush(self):
         if self._chunk_idx is None:
             return
-        self._cur.execute(
-            "INSERT INTO sftpgate_chunks (inode, idx, data) VALUES (%s, %s, %s) "
-            "ON CONFLICT (inode, idx) DO UPDATE SET data = EXCLUDED.data",
-            (self._staging, self._chunk_idx, psycopg2.Binary(bytes(self._chunk))))
+        idx, data = self._chunk_idx, self._chunk
+        if idx in self._stored:
+            self._cur.execute("UPDATE sftpgate_chunks SET data = %s WHERE inode = %s AND idx = %s",
+                              (psycopg2.Binary(bytes(data)), self._staging, idx))
+        else:
+            _copy_chunk(self._cur, self._staging, idx, data)
+            self._stored.add(idx)
         self._chunk_idx = None
         self._chunk = bytearray()
 
