@@ -14,11 +14,11 @@
 #include "absl/strings/str_cat.h"
 #include "errno_status.h"
 #include "mode_bits.h"
+#include "sftpgate/attributes.h"
 
 namespace sftpgate::localfs {
 namespace {
 
-constexpr mode_t kDefaultFileMode = 0644;
 constexpr int kMaxNameAttempts = 16;
 constexpr size_t kCopyChunk = 1 << 20;
 
@@ -110,8 +110,7 @@ absl::StatusOr<std::unique_ptr<LocalFileWriter>> LocalFileWriter::Start(
 
 absl::Status LocalFileWriter::Fill(const WriteHeader& header,
                                    const std::optional<struct stat>& existing) {
-  mode_t mode = header.attributes().has_mode() ? header.attributes().mode()
-                                               : kDefaultFileMode;
+  mode_t mode = PermissionsOr(header.attributes(), kDefaultFilePermissions);
   if (existing.has_value()) {
     // Best effort: only a privileged backend may give the file away.
     (void)::fchown(fd_.get(), existing->st_uid, existing->st_gid);

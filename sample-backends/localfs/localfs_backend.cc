@@ -290,9 +290,7 @@ absl::StatusOr<std::unique_ptr<FileReader>> LocalFsBackend::OpenRead(
       UniqueFd fd, req.tree.Open(req.rel, O_RDONLY | O_NONBLOCK, req.what));
   LOCALFS_ASSIGN_OR_RETURN(struct stat st, FStat(fd.get(), req.what));
   if (S_ISDIR(st.st_mode)) return StatusFromErrno(EISDIR, req.what);
-  if (!S_ISREG(st.st_mode)) {
-    return NotRegular(req.what);
-  }
+  if (!S_ISREG(st.st_mode)) return NotRegular(req.what);
   ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
   return std::make_unique<LocalFileReader>(std::move(fd), offset,
                                            std::move(req.what));
@@ -302,23 +300,22 @@ absl::StatusOr<std::unique_ptr<FileWriter>> LocalFsBackend::OpenWrite(
     const Session& session, const WriteHeader& header) {
   LOCALFS_ASSIGN_OR_RETURN(
       Request req, Begin(session, "write", header.path(), Access::kModify));
-  LOCALFS_ASSIGN_OR_RETURN(Target target,
-                           req.tree.LocateFollow(req.rel, req.what));
+  // As open(2) with O_EXCL, an exclusive create does not follow a final
+  // symlink: any link there, even a dangling one, means "exists".
+  const bool exclusive = header.flags() & WriteHeader::FLAG_EXCLUSIVE;
+  LOCALFS_ASSIGN_OR_RETURN(
+      Target target, exclusive ? req.tree.Locate(req.rel, req.what)
+                               : req.tree.LocateFollow(req.rel, req.what));
   if (target.is_self()) return StatusFromErrno(EISDIR, req.what);
   std::optional<struct stat> existing;
   absl::StatusOr<struct stat> st = LStat(target, req.what);
   if (st.ok()) {
-    if (header.flags() & WriteHeader::FLAG_EXCLUSIVE) {
-      return StatusFromErrno(EEXIST, req.what);
-    }
+    if (exclusive) return StatusFromErrno(EEXIST, req.what);
     if (S_ISDIR(st->st_mode)) return StatusFromErrno(EISDIR, req.what);
-    if (!S_ISREG(st->st_mode)) {
-      return NotRegular(req.what);
-    }
+    if (!S_ISREG(st->st_mode)) return NotRegular(req.what);
     existing = *st;
-  } else if (!absl::IsNotFound(st.status())) {
-    return st.status();
-  } else if (!(header.flags() & WriteHeader::FLAG_CREATE)) {
+  } else if (!absl::IsNotFound(st.status()) ||
+             !(header.flags() & WriteHeader::FLAG_CREATE)) {
     return st.status();
   }
   LOCALFS_ASSIGN_OR_RETURN(

@@ -275,6 +275,10 @@ TEST_F(LocalFsBackendTest, WriteFlags) {
   EXPECT_EQ(ReadDiskFile(Disk("/f")), "0123456789");
   ASSERT_TRUE(client().WriteFile("/g", "new", exclusive).ok());
   EXPECT_EQ(ReadDiskFile(Disk("/g")), "new");
+  // A dangling symlink counts as existing for an exclusive create.
+  ASSERT_TRUE(client().Symlink("/dangling", "/target").ok());
+  EXPECT_CODE(client().WriteFile("/dangling", "x", exclusive), kAlreadyExists);
+  EXPECT_FALSE(DiskExists(Disk("/target")));
   // Without truncate the rest of the old contents stays.
   WriteOptions keep;
   keep.flags = 0;
