@@ -42,8 +42,10 @@ Connection::Connection(ServerContext* context, EventLoop* loop,
 }
 
 Connection::~Connection() {
-  // Move the channels out first: destroying one calls into libssh, which
-  // may poll and run callbacks of this connection (e.g. a channel open).
+  // Destroying a channel calls into libssh, which may poll and run this
+  // connection's callbacks: tearing_down_ makes them refuse everything, and
+  // the channels are moved out so that nothing iterates a changing vector.
+  tearing_down_ = true;
   std::vector<std::unique_ptr<SftpChannel>> channels;
   channels.swap(channels_);
   for (auto& channel : channels) channel->Abort();
@@ -148,7 +150,7 @@ SftpSessionOptions Connection::NewSftpSessionOptions() const {
 // Authentication.
 
 bool Connection::MayAttemptAuth() const {
-  return user_ == nullptr && disconnect_reason_.empty();
+  return user_ == nullptr && disconnect_reason_.empty() && !tearing_down_;
 }
 
 int Connection::Conclude(const UserRecord* user, const char* method,
@@ -263,7 +265,10 @@ int Connection::OnMessage(ssh_session, ssh_message message, void* self) {
 
 ssh_channel Connection::OnChannelOpen(ssh_session, void* self) {
   Connection* c = Self(self);
-  if (c->user_ == nullptr || !c->disconnect_reason_.empty()) return nullptr;
+  if (c->user_ == nullptr || !c->disconnect_reason_.empty() ||
+      c->tearing_down_) {
+    return nullptr;
+  }
   if (static_cast<int>(c->channels_.size()) >=
       c->context_->limits.max_channels) {
     LogEvent(LogLevel::kWarning, "channel_open_refused",

@@ -87,6 +87,7 @@ class Connection {
   const absl::Time started_;
   struct ssh_server_callbacks_struct server_callbacks_;
   bool in_event_ = false;
+  bool tearing_down_ = false;  // in the destructor: refuse all callbacks
 
   const UserRecord* user_ = nullptr;  // set once authenticated
   std::string user_name_;
