@@ -1,5 +1,6 @@
 #include "client.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/escaping.h"
@@ -82,8 +83,11 @@ Reply<uint64_t> Upload::Finish() {
 }
 
 Client::Client(std::shared_ptr<v1::Backend::Stub> stub, v1::Session session,
-               absl::Duration timeout)
-    : stub_(std::move(stub)), session_(std::move(session)), timeout_(timeout) {}
+               absl::Duration timeout, std::shared_ptr<const CallBudget> budget)
+    : stub_(std::move(stub)),
+      session_(std::move(session)),
+      timeout_(timeout),
+      budget_(std::move(budget)) {}
 
 std::string Client::CallName(absl::string_view op,
                              absl::string_view args) const {
@@ -97,7 +101,8 @@ std::string Client::CallName(absl::string_view op,
 
 std::unique_ptr<grpc::ClientContext> Client::NewContext() const {
   auto context = std::make_unique<grpc::ClientContext>();
-  context->set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
+  context->set_deadline(absl::ToChronoTime(
+      std::min(absl::Now() + timeout_, budget_->deadline())));
   return context;
 }
 

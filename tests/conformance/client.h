@@ -11,6 +11,7 @@
 #ifndef SFTPGATE_TESTS_CONFORMANCE_CLIENT_H_
 #define SFTPGATE_TESTS_CONFORMANCE_CLIENT_H_
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -41,6 +42,21 @@ inline constexpr uint32_t kAppend = v1::WriteHeader::FLAG_APPEND;
 struct Listing {
   std::vector<v1::DirEntry> entries;
   int batches = 0;
+};
+
+// A deadline shared by several clients, on top of each call's own
+// timeout: the runner sets it to bound a whole check. Thread-safe.
+class CallBudget {
+ public:
+  void set_deadline(absl::Time deadline) {
+    nanos_.store(absl::ToUnixNanos(deadline), std::memory_order_relaxed);
+  }
+  absl::Time deadline() const {
+    return absl::FromUnixNanos(nanos_.load(std::memory_order_relaxed));
+  }
+
+ private:
+  std::atomic<int64_t> nanos_{absl::ToUnixNanos(absl::InfiniteFuture())};
 };
 
 // One received ReadChunk, without its data.
@@ -105,8 +121,10 @@ class Upload {
 
 class Client {
  public:
+  // Every call gets the deadline now + `timeout`, or budget's deadline if
+  // that comes first.
   Client(std::shared_ptr<v1::Backend::Stub> stub, v1::Session session,
-         absl::Duration timeout);
+         absl::Duration timeout, std::shared_ptr<const CallBudget> budget);
 
   const v1::Session& session() const { return session_; }
 
@@ -151,6 +169,7 @@ class Client {
   std::shared_ptr<v1::Backend::Stub> stub_;
   v1::Session session_;
   absl::Duration timeout_;
+  std::shared_ptr<const CallBudget> budget_;
 };
 
 // A WriteHeader for `path` with `flags` (and permission bits when mode >= 0).

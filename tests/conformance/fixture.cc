@@ -33,7 +33,7 @@ Client Environment::NewSession(absl::string_view root, bool read_only) {
   session.set_client_version("SSH-2.0-sftpgate-conformance");
   session.set_root(std::string(root));
   session.set_read_only(read_only);
-  return Client(stub_, std::move(session), timeout_);
+  return Client(stub_, std::move(session), timeout_, budget_);
 }
 
 uint32_t Environment::max_chunk_size() const {

@@ -40,6 +40,12 @@ class Environment {
   // The run's session with root "/".
   const Client& root() const { return root_; }
 
+  // Bounds every call of every session from now on (the runner's per-check
+  // limit); absl::InfiniteFuture() lifts it.
+  void set_check_deadline(absl::Time deadline) {
+    budget_->set_deadline(deadline);
+  }
+
   // What Describe answered at the start of the run (empty if it failed).
   const v1::DescribeResponse& describe() const { return describe_; }
   void set_describe(v1::DescribeResponse describe) {
@@ -55,6 +61,7 @@ class Environment {
   absl::Duration timeout_;
   std::string run_id_;
   std::atomic<int> sessions_{0};
+  std::shared_ptr<CallBudget> budget_ = std::make_shared<CallBudget>();
   Client root_;  // after the members NewSession uses
   v1::DescribeResponse describe_;
 };

@@ -2,7 +2,7 @@
 // sftpgate.v1 contract, over gRPC only.
 //
 //   sftpgate-conformance --target 127.0.0.1:7000 [--root /scratch]
-//       [--filter REGEX] [--timeout-ms N] [--list]
+//       [--filter REGEX] [--timeout-ms N] [--check-timeout-ms N] [--list]
 //
 // Prints PASS/FAIL/SKIP per check and a summary; exits 1 if any check
 // failed. See docs/conformance.md.
@@ -16,6 +16,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "registry.h"
 #include "runner.h"
 
@@ -26,9 +27,15 @@ ABSL_FLAG(std::string, root, "/",
 ABSL_FLAG(std::string, filter, "",
           "run only checks whose name matches this regular expression");
 ABSL_FLAG(int, timeout_ms, 10000, "deadline of every backend call, ms");
+ABSL_FLAG(int, check_timeout_ms, 300000,
+          "most time one check may take, ms (its calls then fail)");
 ABSL_FLAG(bool, list, false, "print the check names and exit");
 
 namespace {
+
+constexpr char kUsage[] =
+    "usage: sftpgate-conformance --target HOST:PORT [--root /DIR] "
+    "[--filter REGEX] [--timeout-ms N] [--check-timeout-ms N] [--list]";
 
 // Accepts the documented dashed spellings (--timeout-ms) by rewriting flag
 // names to the underscores absl expects.
@@ -49,9 +56,9 @@ std::vector<char*> NormalizeFlagNames(int argc, char** argv,
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
-      "checks a running sftpgate backend against the v1 contract\n"
-      "usage: sftpgate-conformance --target HOST:PORT [--root DIR] "
-      "[--filter REGEX] [--timeout-ms N] [--list]");
+      absl::StrCat("checks a running sftpgate backend against the v1 "
+                   "contract\n",
+                   kUsage));
   std::vector<std::string> storage;
   std::vector<char*> args = NormalizeFlagNames(argc, argv, storage);
   absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
@@ -67,10 +74,12 @@ int main(int argc, char** argv) {
   options.base = absl::GetFlag(FLAGS_root);
   options.filter = absl::GetFlag(FLAGS_filter);
   options.timeout = absl::Milliseconds(absl::GetFlag(FLAGS_timeout_ms));
+  options.check_timeout =
+      absl::Milliseconds(absl::GetFlag(FLAGS_check_timeout_ms));
   if (options.target.empty() || options.base.empty() ||
-      options.base[0] != '/' || absl::GetFlag(FLAGS_timeout_ms) <= 0) {
-    std::cerr << "usage: sftpgate-conformance --target HOST:PORT [--root "
-                 "/DIR] [--filter REGEX] [--timeout-ms N>0] [--list]\n";
+      options.base[0] != '/' || absl::GetFlag(FLAGS_timeout_ms) <= 0 ||
+      absl::GetFlag(FLAGS_check_timeout_ms) <= 0) {
+    std::cerr << kUsage << "\n";
     return 2;
   }
   // Trailing "/" on --root would make "//" paths, which are not normalized.

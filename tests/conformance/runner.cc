@@ -67,12 +67,20 @@ absl::Status Requirements(const Check& check,
 // Runs one check in a fresh directory beneath `run_dir` and removes that
 // directory afterwards.
 absl::Status RunOne(Environment& env, const std::string& run_dir,
-                    const Check& check) {
+                    const Check& check, absl::Duration check_timeout) {
   const std::string dir = absl::StrCat(run_dir, "/", check.name);
   Fixture fixture(&env, dir);
   const absl::Status setup = fixture.MakeDir(env.root(), dir);
   if (!setup.ok()) return Fail(absl::StrCat("setup: ", setup.message()));
-  const absl::Status outcome = RunGuarded(check, fixture);
+  const absl::Time deadline = absl::Now() + check_timeout;
+  env.set_check_deadline(deadline);
+  absl::Status outcome = RunGuarded(check, fixture);
+  env.set_check_deadline(absl::InfiniteFuture());
+  if (!outcome.ok() && !IsSkip(outcome) && absl::Now() >= deadline) {
+    outcome = Fail(absl::StrCat("check took longer than ",
+                                absl::FormatDuration(check_timeout), ": ",
+                                outcome.message()));
+  }
   const absl::Status cleanup = fixture.RemoveTree(env.root(), dir);
   if (!outcome.ok() || cleanup.ok()) return outcome;
   return Fail(absl::StrCat("cleanup: ", cleanup.message()));
@@ -132,7 +140,9 @@ int RunSuite(const RunOptions& options, const Registry& registry,
   for (const Check& check : registry.checks()) {
     if (!std::regex_search(check.name, filter)) continue;
     absl::Status outcome = Requirements(check, env.describe());
-    if (outcome.ok()) outcome = RunOne(env, run_dir, check);
+    if (outcome.ok()) {
+      outcome = RunOne(env, run_dir, check, options.check_timeout);
+    }
     Report(out, tally, check.name, outcome);
   }
 

@@ -33,6 +33,8 @@ struct RunOptions {
   std::string filter;
   // Deadline of every single backend call.
   absl::Duration timeout = absl::Seconds(10);
+  // Most time one check may take (its calls fail DEADLINE_EXCEEDED after).
+  absl::Duration check_timeout = absl::Minutes(5);
 };
 
 // Runs the checks of `registry` that match options.filter, writing one line
