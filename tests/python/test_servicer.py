@@ -305,6 +305,30 @@ class StreamsTest(ServicerTestBase):
         self.assert_status(StatusCode.INVALID_ARGUMENT, self.stub.Write, messages())
 
     def test_cancelled_upload_aborts(self):
+        # grpc may end the request stream before it reports the
+        # cancellation; before the SDK waited for it, about a third of
+        # these cancellations were committed. Repeat to catch that race.
+        for attempt in range(50):
+            del self.backend.events[:]
+            self.backend.chunk_seen.clear()
+            release = threading.Event()
+
+            def messages():
+                yield pb.WriteRequest(session=self.session,
+                                      header=pb.WriteHeader(path="/f", flags=1))
+                yield pb.WriteRequest(chunk=pb.WriteChunk(offset=0, data=b"partial"))
+                release.wait(10)
+
+            future = self.stub.Write.future(messages())
+            self.assertTrue(self.backend.chunk_seen.wait(10))
+            future.cancel()
+            release.set()
+            self.assertTrue(self.backend.wait_event("abort"), "attempt %d" % attempt)
+            self.assertNotIn("commit", self.backend.events, "attempt %d" % attempt)
+
+
+class ShutdownTest(ServicerTestBase):
+    def test_shutdown_aborts_uploads_in_flight(self):
         release = threading.Event()
 
         def messages():
@@ -315,10 +339,28 @@ class StreamsTest(ServicerTestBase):
 
         future = self.stub.Write.future(messages())
         self.assertTrue(self.backend.chunk_seen.wait(10))
-        future.cancel()
+        self.server.shutdown(grace=0.2)
         release.set()
-        self.assertTrue(self.backend.wait_event("abort"))
+        # shutdown() returns after every handler has: the abort has run.
+        self.assertIn("abort", self.backend.events)
         self.assertNotIn("commit", self.backend.events)
+        with self.assertRaises(grpc.RpcError):
+            future.result(timeout=10)
+
+    def test_health_reports_not_serving_once_stopping(self):
+        health = health_pb_grpc.HealthStub(self.channel)
+        watch = health.Watch(health_pb.HealthCheckRequest(service=""))
+        self.assertEqual(next(watch).status, health_pb.HealthCheckResponse.SERVING)
+        stopper = threading.Thread(target=self.server.shutdown, kwargs={"grace": 1.0})
+        stopper.start()
+        statuses = []
+        try:
+            for reply in watch:
+                statuses.append(reply.status)
+        except grpc.RpcError:
+            pass  # The stream ends when the server stops.
+        stopper.join(10)
+        self.assertEqual(statuses, [health_pb.HealthCheckResponse.NOT_SERVING])
 
 
 class RandomWritesTest(ServicerTestBase):

@@ -18,6 +18,7 @@ per-call state outside the handler frames.
 
 import functools
 import logging
+import time
 
 import grpc
 
@@ -253,9 +254,9 @@ class BackendServicer(pb_grpc.BackendServicer):
             _path(first.header.path)
             writer = self._backend.open_write(session, first.header)
             self._receive_chunks(request_iterator, writer, first.header)
-            if not context.is_active():
-                # Cancelled after the last chunk: nobody would learn of a
-                # commit, so discard. The response is never delivered.
+            if _ended_by_cancellation(context):
+                # Not a half-close: the upload is incomplete. Discard it;
+                # the response is never delivered.
                 _abort_quietly(writer)
                 return pb.WriteResponse()
             committing, writer = writer, None  # commit() replaces abort().
@@ -290,6 +291,40 @@ class BackendServicer(pb_grpc.BackendServicer):
             if chunk.data:
                 writer.write(chunk.offset, chunk.data)
             expected = chunk.offset + len(chunk.data)
+
+
+def _ended_by_cancellation(context):
+    """After a request stream ended: True if the call was cancelled (by
+    the client, a deadline or our shutdown) rather than half-closed.
+
+    grpc's sync server ends the request iterator the same way for both, and
+    may do so before it has processed the cancellation, which is queued
+    right behind. So: queue an event of our own behind it (sending the
+    initial metadata, harmless on a live call) and wait until the server
+    has processed ours; a cancellation is then known. This reads grpc
+    internals (grpc 1.x's _server._Context); without them it falls back to
+    a short wait.
+    """
+    state = getattr(context, "_state", None)
+    token = getattr(grpc._server, "_SEND_INITIAL_METADATA_TOKEN", None)  # pylint: disable=protected-access
+    deadline = time.monotonic() + 5.0
+    try:
+        if (state is None or token is None or not hasattr(state, "due") or
+                not getattr(state, "initial_metadata_allowed", False)):
+            deadline = time.monotonic() + 0.1  # Fallback: a short grace.
+            while context.is_active() and time.monotonic() < deadline:
+                time.sleep(0.005)
+            return not context.is_active()
+        context.send_initial_metadata(())
+        with state.condition:
+            # The completion of our send does not notify: poll briefly.
+            while token in state.due and time.monotonic() < deadline:
+                if not context.is_active():
+                    break
+                state.condition.wait(0.002)
+    except grpc.RpcError:
+        return True  # send_initial_metadata on a call known cancelled.
+    return not context.is_active()
 
 
 def _abort_quietly(writer):
