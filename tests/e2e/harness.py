@@ -561,11 +561,12 @@ class GateTestCase(unittest.TestCase):
         self.assertEqual(sha256(path), want, f"content of {path} differs")
 
     def assertFails(self, proc, *messages):
-        """The client exited non-zero and said one of `messages`."""
+        """The client exited non-zero and said one of `messages` (compared
+        case-insensitively: clients print the server's text as is)."""
         self.assertNotEqual(proc.returncode, 0,
                             "expected failure\n" + describe(proc))
-        said = proc.stdout + proc.stderr
-        self.assertTrue(any(m in said for m in messages),
+        said = (proc.stdout + proc.stderr).lower()
+        self.assertTrue(any(m.lower() in said for m in messages),
                         f"expected one of {messages!r}\n" + describe(proc))
 
 

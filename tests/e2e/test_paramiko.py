@@ -170,9 +170,10 @@ class ParamikoTest(harness.GateTestCase):
         self.write(f"{self.dir}/old.txt", b"old content")
         session = self.gate.paramiko("alice")
         sftp = session.__enter__()
+        files = []  # keep references: paramiko closes a collected file
         for name in ("new.bin", "old.txt"):
-            f = sftp.open(f"{self.dir}/{name}", "wb")
-            f.write(harness.BIG[:1 << 20])  # acknowledged by the server
+            files.append(sftp.open(f"{self.dir}/{name}", "wb"))
+            files[-1].write(harness.BIG[:1 << 20])  # acknowledged
         session.client.close()  # disconnect with both files open
         time.sleep(2)  # let the gate notice and cancel the uploads
         self.assertErrno(errno.ENOENT, self.sftp.stat, f"{self.dir}/new.bin")
@@ -221,6 +222,26 @@ class ParamikoTest(harness.GateTestCase):
         self.sftp.symlink("../../bob/secret.txt", f"{self.dir}/escape")
         with self.assertRaises(IOError):
             self.read(f"{self.dir}/escape")
+
+    def test_connection_outlives_its_sftp_channel(self):
+        """Closing the SFTP channel leaves the SSH connection up until the
+        client disconnects, as with sshd: clients that close the channel
+        and then the connection (rclone, Go's x/crypto/ssh) fail with "use
+        of closed network connection" otherwise. A second channel on the
+        same connection works."""
+        session = self.gate.paramiko("alice")
+        session.sftp.close()
+        time.sleep(1)
+        transport = session.client.get_transport()
+        try:
+            self.assertTrue(transport.is_active(),
+                            "the server closed the connection when the "
+                            "SFTP channel closed")
+            again = paramiko.SFTPClient.from_transport(transport)
+            self.assertIn(self.name("dir"), again.listdir("/"))
+            again.close()
+        finally:
+            session.client.close()
 
     def test_key_auth_and_wrong_password(self):
         with self.gate.paramiko("bob", auth="key") as sftp:
