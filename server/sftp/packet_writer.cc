@@ -43,6 +43,11 @@ PacketWriter& PacketWriter::String(absl::string_view value) {
   return *this;
 }
 
+PacketWriter& PacketWriter::Raw(absl::string_view bytes) {
+  buffer_.append(bytes.data(), bytes.size());
+  return *this;
+}
+
 std::string PacketWriter::Finish() && {
   PutBigEndian(buffer_.size() - 4, 4, buffer_.data());
   return std::move(buffer_);

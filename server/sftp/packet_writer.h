@@ -26,6 +26,9 @@ class PacketWriter {
   PacketWriter& U64(uint64_t value);
   // A uint32 length followed by the bytes.
   PacketWriter& String(absl::string_view value);
+  // The bytes alone (e.g. the pieces of a payload whose length was
+  // written already).
+  PacketWriter& Raw(absl::string_view bytes);
 
   // Bytes written so far, including the length field.
   size_t size() const { return buffer_.size(); }

@@ -1,0 +1,137 @@
+// copy-data (OpenSSH's server-side copy): read from one open handle and
+// write into another without the data crossing the network to the client.
+// Like OpenSSH: the handles must differ and name different files; a given
+// length that runs past end of file answers EOF, length 0 copies to EOF.
+
+#include "server/sftp/session_impl.h"
+#include "server/sftp/sftp_constants.h"
+
+namespace sftpgate::server::sftp {
+namespace {
+
+constexpr uint32_t kCopyChunk = 256 * 1024;
+
+}  // namespace
+
+void SessionImpl::CopyData(Op op, PacketReader& in) {
+  absl::string_view read_id, write_id;
+  uint64_t read_offset = 0, length = 0, write_offset = 0;
+  if (!in.ReadString(&read_id) || !in.ReadU64(&read_offset) ||
+      !in.ReadU64(&length) || !in.ReadString(&write_id) ||
+      !in.ReadU64(&write_offset)) {
+    return SendBadMessage(op);
+  }
+  Handle* from = handles_.Find(read_id);
+  Handle* to = handles_.Find(write_id);
+  if (from == nullptr || to == nullptr || from == to ||
+      from->reader == nullptr || to->upload == nullptr ||
+      from->path == to->path) {
+    return SendInvalidHandle(op);
+  }
+  op.path = from->path + " -> " + to->path;
+  const uint64_t id = next_copy_id_++;
+  auto job = std::make_unique<CopyJob>();
+  job->op = std::move(op);
+  job->from = from;
+  job->to = to;
+  job->read_offset = read_offset;
+  job->write_offset = write_offset;
+  job->wanted = length;
+  job->last_progress = Clock::now();
+  ++from->pending;
+  ++to->pending;
+  v1::ReadRequest request;
+  request.set_path(from->path);
+  request.set_offset(read_offset);
+  request.set_length(length);
+  request.set_chunk_size(std::min(kCopyChunk, MaxChunk()));
+  job->stream = IncomingStream<v1::ReadChunk>::Start<v1::ReadRequest>(
+      *backend_, &BackendAsync::Read, std::move(request),
+      {[this, id](v1::ReadChunk chunk) { CopyChunk(id, std::move(chunk)); },
+       [this, id](const grpc::Status& status) {
+         CopyStreamEnded(id, status);
+       }});
+  copies_.emplace(id, std::move(job));
+  ArmTick();
+}
+
+void SessionImpl::CopyChunk(uint64_t job_id, v1::ReadChunk chunk) {
+  auto it = copies_.find(job_id);
+  if (it == copies_.end()) return;
+  CopyJob* job = it->second.get();
+  job->last_progress = Clock::now();
+  if (chunk.offset() != job->read_offset + job->copied) {
+    job->stream->Cancel();
+    return CopyStreamEnded(
+        job_id, grpc::Status(grpc::StatusCode::INTERNAL,
+                             "backend sent a non-contiguous read chunk"));
+  }
+  job->copied += chunk.data().size();
+  ++job->writes_waiting;
+  // Last use of `job`: the answer may come back at once and end the copy.
+  job->to->upload->Write(
+      job->write_offset + (chunk.offset() - job->read_offset), chunk.data(),
+      [this, job_id](const grpc::Status& status) {
+        CopyWritten(job_id, status);
+      });
+}
+
+void SessionImpl::CopyWritten(uint64_t job_id, const grpc::Status& status) {
+  auto it = copies_.find(job_id);
+  if (it == copies_.end()) return;
+  CopyJob* job = it->second.get();
+  --job->writes_waiting;
+  job->last_progress = Clock::now();
+  if (!status.ok() && job->status.ok()) {
+    job->status = status;
+    job->stream->Cancel();
+    job->stream_ended = true;
+  }
+  if (!job->stream_ended && job->writes_waiting == 0) {
+    job->stream->RequestNext();
+  }
+  MaybeFinishCopy(job_id);
+}
+
+void SessionImpl::CopyStreamEnded(uint64_t job_id, const grpc::Status& status) {
+  auto it = copies_.find(job_id);
+  if (it == copies_.end()) return;
+  CopyJob* job = it->second.get();
+  job->stream_ended = true;
+  if (job->status.ok()) job->status = status;
+  MaybeFinishCopy(job_id);
+}
+
+void SessionImpl::MaybeFinishCopy(uint64_t job_id) {
+  auto it = copies_.find(job_id);
+  if (it == copies_.end()) return;
+  if (!it->second->stream_ended || it->second->writes_waiting > 0) return;
+  std::unique_ptr<CopyJob> job = std::move(it->second);
+  copies_.erase(it);
+  if (!job->status.ok()) {
+    SendResult(job->op, job->status);
+  } else if (job->wanted > 0 && job->copied < job->wanted) {
+    SendStatus(job->op, kFxEof);
+  } else {
+    SendStatus(job->op, kFxOk);
+  }
+  RequestDone(job->from);
+  RequestDone(job->to);
+}
+
+void SessionImpl::CheckCopyTimeouts(Clock::time_point now) {
+  std::vector<uint64_t> stalled;
+  for (auto& [id, job] : copies_) {
+    if (!job->stream_ended && job->writes_waiting == 0 &&
+        now - job->last_progress >= backend_->call_timeout) {
+      stalled.push_back(id);
+    }
+  }
+  for (uint64_t id : stalled) {
+    copies_[id]->stream->Cancel();
+    CopyStreamEnded(id, grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                                     "backend read timed out"));
+  }
+}
+
+}  // namespace sftpgate::server::sftp

@@ -1,0 +1,89 @@
+#include "server/sftp/dir_listing.h"
+
+#include <utility>
+
+namespace sftpgate::server::sftp {
+
+DirListing::DirListing(std::shared_ptr<const BackendContext> backend,
+                       std::string path, size_t buffer_limit)
+    : backend_(std::move(backend)), buffer_limit_(buffer_limit) {
+  last_progress_ = Clock::now();
+  v1::ListDirRequest request;
+  request.set_path(std::move(path));
+  stream_ = IncomingStream<v1::ListDirResponse>::Start<v1::ListDirRequest>(
+      *backend_, &BackendAsync::ListDir, std::move(request),
+      {[this](v1::ListDirResponse batch) { OnBatch(std::move(batch)); },
+       [this](const grpc::Status& status) { OnFinish(status); }});
+}
+
+DirListing::~DirListing() = default;  // dropping stream_ cancels it
+
+void DirListing::WaitStarted(StartedDone done) {
+  if (started_) {
+    done(status_);
+    return;
+  }
+  last_progress_ = Clock::now();
+  started_done_ = std::move(done);
+}
+
+void DirListing::Next(size_t max_entries, size_t max_bytes, NextDone done) {
+  if (waiting_.empty()) last_progress_ = Clock::now();
+  waiting_.push_back({max_entries, max_bytes, std::move(done)});
+  Serve();
+}
+
+void DirListing::Serve() {
+  if (!started_ && (finished_ || !entries_.empty())) {
+    started_ = true;
+    if (started_done_ != nullptr) {
+      StartedDone done = std::move(started_done_);
+      started_done_ = nullptr;
+      done(entries_.empty() ? status_ : grpc::Status::OK);
+    }
+  }
+  while (!waiting_.empty() && (!entries_.empty() || finished_)) {
+    Waiting w = std::move(waiting_.front());
+    waiting_.pop_front();
+    if (entries_.empty()) {
+      w.done(status_, {}, status_.ok());
+      continue;
+    }
+    std::vector<v1::DirEntry> out;
+    size_t bytes = 0;
+    while (!entries_.empty() && out.size() < w.max_entries) {
+      // A long name is about twice the name plus fixed columns.
+      const size_t cost = 2 * entries_.front().name().size() + 128;
+      if (!out.empty() && bytes + cost > w.max_bytes) break;
+      bytes += cost;
+      out.push_back(std::move(entries_.front()));
+      entries_.pop_front();
+    }
+    w.done(grpc::Status::OK, std::move(out), false);
+  }
+  if (!finished_ && entries_.size() < buffer_limit_) stream_->RequestNext();
+}
+
+void DirListing::OnBatch(v1::ListDirResponse batch) {
+  last_progress_ = Clock::now();
+  for (v1::DirEntry& e : *batch.mutable_entries()) {
+    entries_.push_back(std::move(e));
+  }
+  Serve();
+}
+
+void DirListing::OnFinish(const grpc::Status& status) {
+  finished_ = true;
+  status_ = status;
+  Serve();
+}
+
+void DirListing::CheckTimeout(Clock::time_point now) {
+  if (idle() || finished_) return;
+  if (now - last_progress_ < backend_->call_timeout) return;
+  stream_->Cancel();
+  OnFinish(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                        "backend listing timed out"));
+}
+
+}  // namespace sftpgate::server::sftp

@@ -1,0 +1,77 @@
+// DirListing: the READDIRs of one directory handle, served from one
+// backend ListDir stream.
+//
+// The stream starts with OPENDIR; WaitStarted() reports when the first
+// batch arrived (or the stream ended), which is when OPENDIR can answer
+// with a handle or with the listing's error, without a separate Stat.
+// Entries are buffered up to a bound; the next batch is requested only
+// below it. Next() hands out up to a given number of entries per READDIR,
+// then EOF once the stream ended cleanly and the buffer is empty; an error
+// that ends the stream is reported once the entries before it are out.
+//
+// Thread safety: loop thread only.
+
+#ifndef SFTPGATE_SERVER_SFTP_DIR_LISTING_H_
+#define SFTPGATE_SERVER_SFTP_DIR_LISTING_H_
+
+#include <cstddef>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/functional/any_invocable.h"
+#include "server/sftp/backend_context.h"
+#include "server/sftp/incoming_stream.h"
+
+namespace sftpgate::server::sftp {
+
+class DirListing {
+ public:
+  using StartedDone = absl::AnyInvocable<void(const grpc::Status&)>;
+  // OK with entries (non-empty) or with eof; otherwise the error.
+  using NextDone = absl::AnyInvocable<void(
+      const grpc::Status&, std::vector<v1::DirEntry> entries, bool eof)>;
+
+  // Starts listing `path`. `buffer_limit`: entries held before pausing.
+  DirListing(std::shared_ptr<const BackendContext> backend, std::string path,
+             size_t buffer_limit = 2048);
+  ~DirListing();
+
+  // `done` runs once, when the first batch arrived or the stream ended.
+  void WaitStarted(StartedDone done);
+  // One READDIR: up to `max_entries` entries whose names add up to at
+  // most about `max_bytes`. `done` runs exactly once.
+  void Next(size_t max_entries, size_t max_bytes, NextDone done);
+  // Fails what waits when the backend made no progress within the call
+  // timeout.
+  void CheckTimeout(Clock::time_point now);
+
+  bool idle() const { return waiting_.empty() && started_done_ == nullptr; }
+
+ private:
+  struct Waiting {
+    size_t max_entries;
+    size_t max_bytes;
+    NextDone done;
+  };
+
+  void Serve();
+  void OnBatch(v1::ListDirResponse batch);
+  void OnFinish(const grpc::Status& status);
+
+  std::shared_ptr<const BackendContext> backend_;
+  const size_t buffer_limit_;
+  std::shared_ptr<IncomingStream<v1::ListDirResponse>> stream_;
+  std::deque<v1::DirEntry> entries_;
+  std::deque<Waiting> waiting_;
+  StartedDone started_done_;
+  bool started_ = false;
+  bool finished_ = false;
+  grpc::Status status_;
+  Clock::time_point last_progress_;
+};
+
+}  // namespace sftpgate::server::sftp
+
+#endif  // SFTPGATE_SERVER_SFTP_DIR_LISTING_H_

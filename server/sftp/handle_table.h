@@ -1,0 +1,85 @@
+// Open handles of one session: what OPEN and OPENDIR return.
+//
+// Handle strings are opaque to the client: a decimal counter that is never
+// reused within the session, so a closed or forged handle simply is not
+// found (the session answers SSH_FX_FAILURE "invalid handle", like
+// OpenSSH). At most `max_open` handles are open at once. A handle being
+// closed leaves the lookup at once (later requests naming it fail) but
+// stays owned here until its close completes, so objects it owns (read and
+// write streams, listings) keep a stable address for their callbacks.
+//
+// Thread safety: loop thread only.
+
+#ifndef SFTPGATE_SERVER_SFTP_HANDLE_TABLE_H_
+#define SFTPGATE_SERVER_SFTP_HANDLE_TABLE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/functional/any_invocable.h"
+#include "absl/strings/string_view.h"
+#include "server/sftp/dir_listing.h"
+#include "server/sftp/read_ahead.h"
+#include "server/sftp/upload.h"
+
+namespace sftpgate::server::sftp {
+
+struct Handle {
+  std::string id;
+  std::string path;  // normalized, session view
+  bool is_dir = false;
+  // Files: READs come from `reader` (null when not opened for reading),
+  // WRITEs go to `upload` (null when not opened for writing).
+  std::unique_ptr<ReadAhead> reader;
+  std::unique_ptr<Upload> upload;
+  // FSETSTAT on an upload: applied after the commit, so the attributes
+  // land on the committed file, not the one it replaces.
+  std::optional<v1::Attributes> deferred_attributes;
+  // Directories.
+  std::unique_ptr<DirListing> listing;
+
+  uint64_t bytes_read = 0;
+  // Requests on this handle not answered yet (READ, READDIR, copy-data).
+  // CLOSE waits for them: it runs `on_idle` once they are done.
+  int pending = 0;
+  absl::AnyInvocable<void()> on_idle;
+  Clock::time_point opened = Clock::now();
+};
+
+class HandleTable {
+ public:
+  explicit HandleTable(size_t max_open) : max_open_(max_open) {}
+
+  bool full() const { return open_.size() >= max_open_; }
+  size_t open_count() const { return open_.size(); }
+
+  // Adds `handle`, giving it its id. Returns nullptr when full.
+  Handle* Add(std::unique_ptr<Handle> handle);
+  // The open handle named `id`, or nullptr.
+  Handle* Find(absl::string_view id);
+  // Moves an open handle to the closing set (no longer found).
+  Handle* BeginClose(absl::string_view id);
+  // A handle in the closing set, or nullptr.
+  Handle* FindClosing(absl::string_view id);
+  // Destroys a closing handle.
+  void Release(absl::string_view id);
+  // Every handle (open and closing), e.g. to check stream timeouts.
+  std::vector<Handle*> All();
+  // Removes and returns everything (session shutdown).
+  std::vector<std::unique_ptr<Handle>> TakeAll();
+
+ private:
+  const size_t max_open_;
+  uint64_t next_id_ = 1;
+  absl::flat_hash_map<std::string, std::unique_ptr<Handle>> open_;
+  absl::flat_hash_map<std::string, std::unique_ptr<Handle>> closing_;
+};
+
+}  // namespace sftpgate::server::sftp
+
+#endif  // SFTPGATE_SERVER_SFTP_HANDLE_TABLE_H_

@@ -1,0 +1,62 @@
+// Directory handles: OPENDIR starts the backend listing and answers once
+// it has begun (a missing directory fails OPENDIR, as opendir(3) would);
+// READDIR hands out buffered entries with `ls -l` long names.
+
+#include "server/sftp/session_impl.h"
+#include "server/sftp/sftp_constants.h"
+
+namespace sftpgate::server::sftp {
+namespace {
+
+// Entries per NAME reply (as OpenSSH) and a byte budget that keeps the
+// reply far below clients' 256 KiB packet limit.
+constexpr size_t kEntriesPerReaddir = 100;
+constexpr size_t kReaddirBytes = 64 * 1024;
+
+}  // namespace
+
+void SessionImpl::Opendir(Op op, PacketReader& in) {
+  std::string path;
+  if (!ReadPath(in, op, &path)) return;
+  auto handle = std::make_unique<Handle>();
+  handle->path = path;
+  handle->is_dir = true;
+  handle->listing = std::make_unique<DirListing>(backend_, std::move(path));
+  Handle* h = handles_.Add(std::move(handle));
+  if (h == nullptr) return SendStatus(op, kFxFailure, "too many open handles");
+  ++h->pending;
+  h->listing->WaitStarted(
+      [this, h, op = std::move(op)](const grpc::Status& status) {
+        --h->pending;
+        if (status.ok()) return SendHandle(op, h->id);
+        // The client never learns this handle: drop it.
+        handles_.BeginClose(h->id);
+        ReleaseLater(h->id);
+        SendResult(op, status);
+      });
+  ArmTick();
+}
+
+void SessionImpl::Readdir(Op op, PacketReader& in) {
+  Handle* h = ReadHandle(in, op);
+  if (h == nullptr) return;
+  if (h->listing == nullptr) {
+    return SendStatus(op, kFxFailure, "not a directory handle");
+  }
+  ++h->pending;
+  h->listing->Next(kEntriesPerReaddir, kReaddirBytes,
+                   [this, h, op = std::move(op)](
+                       const grpc::Status& status,
+                       std::vector<v1::DirEntry> entries, bool eof) {
+                     if (!status.ok()) {
+                       SendResult(op, status);
+                     } else if (eof) {
+                       SendStatus(op, kFxEof);
+                     } else {
+                       SendDirEntries(op, entries);
+                     }
+                     RequestDone(h);
+                   });
+}
+
+}  // namespace sftpgate::server::sftp

@@ -1,0 +1,276 @@
+// File handles: OPEN, CLOSE, READ, WRITE, FSTAT, FSETSTAT.
+//
+// OPEN checks with Stat what open(2) would refuse (missing file, missing
+// parent, a directory, EXCL on an existing file), because a Write stream
+// only reports such errors once data flows. Reading handles get a
+// ReadAhead, writing handles an Upload (write-behind); CLOSE of an upload
+// commits and answers with the backend's commit status.
+
+#include <algorithm>
+
+#include "server/sftp/attributes_codec.h"
+#include "server/sftp/session_impl.h"
+#include "server/sftp/sftp_constants.h"
+#include "sftpgate/paths.h"
+
+namespace sftpgate::server::sftp {
+namespace {
+
+constexpr uint32_t kModeTypeMask = 0170000;
+constexpr uint32_t kModeDirectory = 0040000;
+
+bool IsDirectory(const v1::Attributes& a) {
+  return a.has_mode() && (a.mode() & kModeTypeMask) == kModeDirectory;
+}
+
+// The open needs an upload (write stream): anything beyond reading.
+bool OpensForWriting(uint32_t pflags) {
+  return pflags & (kFxfWrite | kFxfAppend | kFxfCreat | kFxfTrunc);
+}
+
+uint32_t WriteFlags(uint32_t pflags) {
+  uint32_t flags = 0;
+  if (pflags & kFxfCreat) flags |= v1::WriteHeader::FLAG_CREATE;
+  if (pflags & kFxfTrunc) flags |= v1::WriteHeader::FLAG_TRUNCATE;
+  if ((pflags & kFxfCreat) && (pflags & kFxfExcl)) {
+    flags |= v1::WriteHeader::FLAG_EXCLUSIVE;
+  }
+  if (pflags & kFxfAppend) flags |= v1::WriteHeader::FLAG_APPEND;
+  return flags;
+}
+
+// Read-ahead per handle: several READs' worth, a few MiB at most.
+constexpr size_t kReadAheadBytes = 4 * 1024 * 1024;
+
+}  // namespace
+
+void SessionImpl::Open(Op op, PacketReader& in) {
+  std::string path;
+  if (!ReadPath(in, op, &path)) return;
+  uint32_t pflags = 0;
+  v1::Attributes attrs;
+  if (!in.ReadU32(&pflags) || !DecodeAttributes(&in, &attrs)) {
+    return SendBadMessage(op);
+  }
+  if (OpensForWriting(pflags)) {
+    op.modifying = true;
+    if (read_only()) {
+      return SendStatus(op, kFxPermissionDenied, "read-only session");
+    }
+  }
+  if (handles_.full()) {
+    return SendStatus(op, kFxFailure, "too many open handles");
+  }
+  v1::StatRequest request;
+  request.set_path(path);
+  request.set_follow_symlinks(true);
+  Call<v1::StatRequest, v1::StatResponse>(
+      &BackendAsync::Stat, std::move(request),
+      [this, op = std::move(op), path = std::move(path), pflags,
+       attrs = std::move(attrs)](const grpc::Status& status,
+                                 v1::StatResponse& response) mutable {
+        OpenChecked(std::move(op), std::move(path), pflags, std::move(attrs),
+                    status, response.attributes());
+      });
+}
+
+void SessionImpl::OpenChecked(Op op, std::string path, uint32_t pflags,
+                              v1::Attributes attrs, const grpc::Status& status,
+                              const v1::Attributes& found) {
+  const bool writing = OpensForWriting(pflags);
+  if (status.ok()) {
+    if (IsDirectory(found)) {
+      return SendStatus(op, kFxFailure, "Is a directory");
+    }
+    if (writing && (pflags & kFxfCreat) && (pflags & kFxfExcl)) {
+      return SendStatus(op, kFxFailure, "File exists");
+    }
+    return FinishOpen(std::move(op), std::move(path), pflags, std::move(attrs),
+                      /*exists=*/true);
+  }
+  if (status.error_code() == grpc::StatusCode::NOT_FOUND && writing &&
+      (pflags & kFxfCreat)) {
+    return OpenNewFile(std::move(op), std::move(path), pflags,
+                       std::move(attrs));
+  }
+  SendResult(op, status);
+}
+
+void SessionImpl::OpenNewFile(Op op, std::string path, uint32_t pflags,
+                              v1::Attributes attrs) {
+  // A new file needs an existing directory to live in.
+  v1::StatRequest request;
+  request.set_path(SplitPath(path).parent);
+  request.set_follow_symlinks(true);
+  Call<v1::StatRequest, v1::StatResponse>(
+      &BackendAsync::Stat, std::move(request),
+      [this, op = std::move(op), path = std::move(path), pflags,
+       attrs = std::move(attrs)](const grpc::Status& status,
+                                 v1::StatResponse& response) mutable {
+        if (!status.ok()) return SendResult(op, status);
+        if (!IsDirectory(response.attributes())) {
+          return SendStatus(op, kFxNoSuchFile, "Not a directory");
+        }
+        FinishOpen(std::move(op), std::move(path), pflags, std::move(attrs),
+                   /*exists=*/false);
+      });
+}
+
+void SessionImpl::FinishOpen(Op op, std::string path, uint32_t pflags,
+                             v1::Attributes attrs, bool exists) {
+  auto handle = std::make_unique<Handle>();
+  handle->path = path;
+  const bool writing = OpensForWriting(pflags);
+  if ((pflags & kFxfRead) || !writing) {
+    handle->reader = std::make_unique<ReadAhead>(
+        backend_, path,
+        std::max<size_t>(kReadAheadBytes,
+                         2 * size_t{options_.limits.max_read_length}));
+  }
+  if (writing) {
+    Upload::Options upload;
+    upload.path = std::move(path);
+    upload.flags = WriteFlags(pflags);
+    upload.attributes = std::move(attrs);
+    upload.random_write = caps_.random_write();
+    upload.max_chunk = MaxChunk();
+    // A new or truncated file is written from offset 0; otherwise (resume,
+    // in-place update) the first WRITE says where the data starts.
+    if (!exists || (pflags & kFxfTrunc)) upload.start_offset = 0;
+    handle->upload = std::make_unique<Upload>(backend_, std::move(upload));
+  }
+  Handle* added = handles_.Add(std::move(handle));
+  if (added == nullptr) {
+    return SendStatus(op, kFxFailure, "too many open handles");
+  }
+  SendHandle(op, added->id);
+  ArmTick();
+}
+
+void SessionImpl::Close(Op op, PacketReader& in) {
+  absl::string_view id;
+  if (!in.ReadString(&id)) return SendBadMessage(op);
+  Handle* h = handles_.BeginClose(id);
+  if (h == nullptr) return SendInvalidHandle(op);
+  op.path = h->path;
+  if (h->upload != nullptr) op.modifying = true;
+  if (h->pending > 0) {
+    // Answer the handle's earlier requests first (SFTP orders requests
+    // on one handle).
+    h->on_idle = [this, op = std::move(op), id = h->id]() mutable {
+      FinishClose(std::move(op), id);
+    };
+    return;
+  }
+  FinishClose(std::move(op), h->id);
+}
+
+void SessionImpl::FinishClose(Op op, const std::string& id) {
+  Handle* h = handles_.FindClosing(id);
+  if (h->upload == nullptr) {
+    if (h->reader != nullptr) LogTransfer(*h, "ok");
+    handles_.Release(id);
+    return SendStatus(op, kFxOk);
+  }
+  h->upload->Commit(
+      [this, op = std::move(op), id](const grpc::Status& status) mutable {
+        Committed(std::move(op), id, status);
+      });
+}
+
+void SessionImpl::Committed(Op op, const std::string& id,
+                            const grpc::Status& status) {
+  // Runs inside the handle's Upload: release the handle afterwards.
+  Handle* h = handles_.FindClosing(id);
+  ReleaseLater(id);
+  if (!status.ok() || !h->deferred_attributes.has_value()) {
+    LogTransfer(*h, status.ok() ? "ok" : status.error_message());
+    return SendResult(op, status);
+  }
+  // FSETSTAT during the upload: apply it to the committed file.
+  LogTransfer(*h, "ok");
+  v1::SetStatRequest request;
+  request.set_path(h->path);
+  *request.mutable_attributes() = std::move(*h->deferred_attributes);
+  request.set_follow_symlinks(true);
+  CallForStatus(std::move(op), &BackendAsync::SetStat, std::move(request));
+}
+
+void SessionImpl::Read(Op op, PacketReader& in) {
+  absl::string_view id;
+  uint64_t offset = 0;
+  uint32_t length = 0;
+  if (!in.ReadString(&id) || !in.ReadU64(&offset) || !in.ReadU32(&length)) {
+    return SendBadMessage(op);
+  }
+  Handle* h = FindHandle(id, op);
+  if (h == nullptr) return;
+  if (h->reader == nullptr) {
+    return SendStatus(op, kFxFailure, "handle not open for reading");
+  }
+  // As OpenSSH: a zero-length READ reads nothing, which reads as EOF.
+  if (length == 0) return SendStatus(op, kFxEof);
+  length = std::min(length, options_.limits.max_read_length);
+  ++h->pending;
+  h->reader->Read(offset, length,
+                  [this, h, op = std::move(op)](
+                      const grpc::Status& status,
+                      absl::Span<const absl::string_view> data, bool eof) {
+                    if (!status.ok()) {
+                      SendResult(op, status);
+                    } else if (eof) {
+                      SendStatus(op, kFxEof);
+                    } else {
+                      for (absl::string_view piece : data)
+                        h->bytes_read += piece.size();
+                      SendData(op, data);
+                    }
+                    RequestDone(h);
+                  });
+}
+
+void SessionImpl::Write(Op op, PacketReader& in) {
+  absl::string_view id, data;
+  uint64_t offset = 0;
+  if (!in.ReadString(&id) || !in.ReadU64(&offset) || !in.ReadString(&data)) {
+    return SendBadMessage(op);
+  }
+  Handle* h = FindHandle(id, op);
+  if (h == nullptr) return;
+  if (h->upload == nullptr) {
+    return SendStatus(op, kFxFailure, "handle not open for writing");
+  }
+  h->upload->Write(offset, data,
+                   [this, op = std::move(op)](const grpc::Status& status) {
+                     SendResult(op, status);
+                   });
+}
+
+void SessionImpl::Fstat(Op op, PacketReader& in) {
+  Handle* h = ReadHandle(in, op);
+  if (h == nullptr) return;
+  StatPath(std::move(op), h->path, true);
+}
+
+void SessionImpl::Fsetstat(Op op, PacketReader& in) {
+  absl::string_view id;
+  v1::Attributes attrs;
+  if (!in.ReadString(&id) || !DecodeAttributes(&in, &attrs)) {
+    return SendBadMessage(op);
+  }
+  Handle* h = FindHandle(id, op);
+  if (h == nullptr) return;
+  if (h->upload != nullptr) {
+    // The upload is not visible yet; CLOSE applies this after the commit.
+    if (!h->deferred_attributes.has_value()) h->deferred_attributes.emplace();
+    h->deferred_attributes->MergeFrom(attrs);
+    return SendStatus(op, kFxOk);
+  }
+  v1::SetStatRequest request;
+  request.set_path(h->path);
+  *request.mutable_attributes() = std::move(attrs);
+  request.set_follow_symlinks(true);
+  CallForStatus(std::move(op), &BackendAsync::SetStat, std::move(request));
+}
+
+}  // namespace sftpgate::server::sftp

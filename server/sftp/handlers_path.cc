@@ -1,0 +1,139 @@
+// Requests that name paths: STAT, LSTAT, SETSTAT, REMOVE, MKDIR, RMDIR,
+// REALPATH, RENAME, READLINK, SYMLINK. Each decodes, calls the backend
+// once, and answers.
+
+#include "server/sftp/attributes_codec.h"
+#include "server/sftp/session_impl.h"
+#include "server/sftp/sftp_constants.h"
+
+namespace sftpgate::server::sftp {
+
+void SessionImpl::Stat(Op op, PacketReader& in) {
+  std::string path;
+  if (ReadPath(in, op, &path)) StatPath(std::move(op), std::move(path), true);
+}
+
+void SessionImpl::Lstat(Op op, PacketReader& in) {
+  std::string path;
+  if (ReadPath(in, op, &path)) StatPath(std::move(op), std::move(path), false);
+}
+
+void SessionImpl::StatPath(Op op, std::string path, bool follow) {
+  v1::StatRequest request;
+  request.set_path(std::move(path));
+  request.set_follow_symlinks(follow);
+  Call<v1::StatRequest, v1::StatResponse>(
+      &BackendAsync::Stat, std::move(request),
+      [this, op = std::move(op)](const grpc::Status& status,
+                                 v1::StatResponse& response) {
+        if (!status.ok()) return SendResult(op, status);
+        SendAttrs(op, response.attributes());
+      });
+}
+
+void SessionImpl::Setstat(Op op, PacketReader& in) {
+  std::string path;
+  if (!ReadPath(in, op, &path)) return;
+  v1::SetStatRequest request;
+  if (!DecodeAttributes(&in, request.mutable_attributes())) {
+    return SendBadMessage(op);
+  }
+  request.set_path(std::move(path));
+  request.set_follow_symlinks(true);
+  CallForStatus(std::move(op), &BackendAsync::SetStat, std::move(request));
+}
+
+void SessionImpl::Remove(Op op, PacketReader& in) {
+  std::string path;
+  if (!ReadPath(in, op, &path)) return;
+  v1::RemoveRequest request;
+  request.set_path(std::move(path));
+  CallForStatus(std::move(op), &BackendAsync::Remove, std::move(request));
+}
+
+void SessionImpl::Mkdir(Op op, PacketReader& in) {
+  std::string path;
+  if (!ReadPath(in, op, &path)) return;
+  v1::MakeDirRequest request;
+  if (!DecodeAttributes(&in, request.mutable_attributes())) {
+    return SendBadMessage(op);
+  }
+  request.set_path(std::move(path));
+  CallForStatus(std::move(op), &BackendAsync::MakeDir, std::move(request));
+}
+
+void SessionImpl::Rmdir(Op op, PacketReader& in) {
+  std::string path;
+  if (!ReadPath(in, op, &path)) return;
+  v1::RemoveDirRequest request;
+  request.set_path(std::move(path));
+  CallForStatus(std::move(op), &BackendAsync::RemoveDir, std::move(request));
+}
+
+void SessionImpl::Realpath(Op op, PacketReader& in) {
+  // "." and "" are the root: the session's "/" is its home.
+  std::string path;
+  if (ReadPath(in, op, &path)) Resolve(std::move(op), std::move(path));
+}
+
+void SessionImpl::Resolve(Op op, std::string path) {
+  if (!caps_.real_path()) return SendName(op, path);
+  v1::RealPathRequest request;
+  request.set_path(std::move(path));
+  Call<v1::RealPathRequest, v1::RealPathResponse>(
+      &BackendAsync::RealPath, std::move(request),
+      [this, op = std::move(op)](const grpc::Status& status,
+                                 v1::RealPathResponse& response) {
+        if (!status.ok()) return SendResult(op, status);
+        SendName(op, response.path());
+      });
+}
+
+void SessionImpl::Rename(Op op, PacketReader& in) {
+  // SFTP v3 RENAME fails when the target exists (as OpenSSH's does).
+  RenamePaths(std::move(op), in, /*overwrite=*/false);
+}
+
+void SessionImpl::RenamePaths(Op op, PacketReader& in, bool overwrite) {
+  std::string from, to;
+  if (!ReadPath(in, op, &from) || !ReadPath(in, op, &to)) return;
+  v1::RenameRequest request;
+  request.set_from(std::move(from));
+  request.set_to(std::move(to));
+  request.set_overwrite(overwrite);
+  CallForStatus(std::move(op), &BackendAsync::Rename, std::move(request));
+}
+
+void SessionImpl::Readlink(Op op, PacketReader& in) {
+  std::string path;
+  if (!ReadPath(in, op, &path)) return;
+  if (!caps_.symlinks()) return SendStatus(op, kFxOpUnsupported);
+  v1::ReadLinkRequest request;
+  request.set_path(std::move(path));
+  Call<v1::ReadLinkRequest, v1::ReadLinkResponse>(
+      &BackendAsync::ReadLink, std::move(request),
+      [this, op = std::move(op)](const grpc::Status& status,
+                                 v1::ReadLinkResponse& response) {
+        if (!status.ok()) return SendResult(op, status);
+        SendName(op, response.target());
+      });
+}
+
+void SessionImpl::Symlink(Op op, PacketReader& in) {
+  // OpenSSH sends (and its server reads) the link's target first and the
+  // new link's path second: the reverse of the draft. OpenSSH clients are
+  // what is out there, so this follows OpenSSH. The target is stored
+  // verbatim (it may be relative or dangling); only the link path is a
+  // path of ours.
+  absl::string_view target;
+  if (!in.ReadString(&target)) return SendBadMessage(op);
+  std::string link_path;
+  if (!ReadPath(in, op, &link_path)) return;
+  if (!caps_.symlinks()) return SendStatus(op, kFxOpUnsupported);
+  v1::SymlinkRequest request;
+  request.set_link_path(std::move(link_path));
+  request.set_target(std::string(target));
+  CallForStatus(std::move(op), &BackendAsync::Symlink, std::move(request));
+}
+
+}  // namespace sftpgate::server::sftp

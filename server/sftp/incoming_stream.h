@@ -1,0 +1,173 @@
+// IncomingStream<Resp>: the loop-side end of one server-streaming backend
+// call (Read, ListDir), with flow control: at most one message is
+// requested at a time and the next only when the owner asks, so a slow
+// client never makes the front end buffer a whole file or listing.
+//
+// How lifetimes work: a ReadReactor (gRPC callback reactor) runs the call
+// and deletes itself in OnDone. It holds a gRPC "hold" from StartCall until
+// the loop side is done with it, so the raw `reactor_` pointer below is
+// valid exactly while `reactor_ != nullptr`. Completions are posted to the
+// loop and delivered through a weak_ptr: once the owner drops the stream,
+// late events vanish. Dropping the stream cancels the call.
+//
+// Thread safety: every method runs on the loop thread.
+
+#ifndef SFTPGATE_SERVER_SFTP_INCOMING_STREAM_H_
+#define SFTPGATE_SERVER_SFTP_INCOMING_STREAM_H_
+
+#include <memory>
+#include <utility>
+
+#include "absl/functional/any_invocable.h"
+#include "grpcpp/client_context.h"
+#include "grpcpp/support/client_callback.h"
+#include "server/sftp/backend_context.h"
+
+namespace sftpgate::server::sftp {
+
+template <typename Resp>
+class IncomingStream
+    : public std::enable_shared_from_this<IncomingStream<Resp>> {
+ public:
+  struct Handler {
+    // A message arrived (after RequestNext()).
+    absl::AnyInvocable<void(Resp)> on_message;
+    // The call ended: OK after the last message, or the error. Not called
+    // after Cancel().
+    absl::AnyInvocable<void(const grpc::Status&)> on_finish;
+  };
+
+  template <typename Req>
+  using Method = void (BackendAsync::*)(grpc::ClientContext*, const Req*,
+                                        grpc::ClientReadReactor<Resp>*);
+
+  // Starts `method` with `request` (its session is filled in here) and
+  // requests the first message.
+  template <typename Req>
+  static std::shared_ptr<IncomingStream> Start(const BackendContext& backend,
+                                               Method<Req> method, Req request,
+                                               Handler handler);
+
+  ~IncomingStream() { Cancel(); }
+
+  // Requests the next message unless one is already requested or the
+  // stream has ended.
+  void RequestNext() {
+    if (reactor_ != nullptr && !reading_) {
+      reading_ = true;
+      reactor_->Next();
+    }
+  }
+
+  // Cancels the call; no handler runs afterwards. Idempotent.
+  void Cancel() {
+    cancelled_ = true;
+    if (!finished_) context_->TryCancel();
+    ReleaseReactor();
+  }
+
+  bool finished() const { return finished_; }
+
+ private:
+  class Reactor;
+
+  IncomingStream(std::shared_ptr<LoopPoster> poster, Handler handler)
+      : poster_(std::move(poster)),
+        handler_(std::move(handler)),
+        context_(std::make_shared<grpc::ClientContext>()) {}
+
+  void OnMessage(Resp message) {
+    reading_ = false;
+    if (!cancelled_) handler_.on_message(std::move(message));
+  }
+  void OnReadEnded() {
+    reading_ = false;
+    ReleaseReactor();
+  }
+  void OnFinished(const grpc::Status& status) {
+    finished_ = true;
+    if (!cancelled_) handler_.on_finish(status);
+  }
+  void ReleaseReactor() {
+    if (reactor_ != nullptr) {
+      reactor_->RemoveHold();
+      reactor_ = nullptr;
+    }
+  }
+
+  std::shared_ptr<LoopPoster> poster_;
+  Handler handler_;
+  std::shared_ptr<grpc::ClientContext> context_;
+  Reactor* reactor_ = nullptr;  // valid while non-null (we hold it)
+  bool reading_ = false;
+  bool cancelled_ = false;
+  bool finished_ = false;
+};
+
+template <typename Resp>
+class IncomingStream<Resp>::Reactor final
+    : public grpc::ClientReadReactor<Resp> {
+ public:
+  Reactor(std::shared_ptr<grpc::ClientContext> context,
+          std::shared_ptr<LoopPoster> poster,
+          std::weak_ptr<IncomingStream> stream,
+          std::unique_ptr<google::protobuf::Message> request)
+      : context_(std::move(context)),
+        poster_(std::move(poster)),
+        stream_(std::move(stream)),
+        request_(std::move(request)) {}
+
+  void Next() { this->StartRead(&message_); }
+
+  void OnReadDone(bool ok) override {
+    if (ok) {
+      // Moving a protobuf message swaps its contents: no payload copy.
+      poster_->Post([stream = stream_, m = std::move(message_)]() mutable {
+        if (auto s = stream.lock()) s->OnMessage(std::move(m));
+      });
+      message_.Clear();
+    } else {
+      poster_->Post([stream = stream_] {
+        if (auto s = stream.lock()) s->OnReadEnded();
+      });
+    }
+  }
+
+  void OnDone(const grpc::Status& status) override {
+    poster_->Post([stream = stream_, status] {
+      if (auto s = stream.lock()) s->OnFinished(status);
+    });
+    delete this;
+  }
+
+ private:
+  std::shared_ptr<grpc::ClientContext> context_;  // shared with the stream
+  std::shared_ptr<LoopPoster> poster_;
+  std::weak_ptr<IncomingStream> stream_;
+  std::unique_ptr<google::protobuf::Message> request_;
+  Resp message_;
+};
+
+template <typename Resp>
+template <typename Req>
+std::shared_ptr<IncomingStream<Resp>> IncomingStream<Resp>::Start(
+    const BackendContext& backend, Method<Req> method, Req request,
+    Handler handler) {
+  std::shared_ptr<IncomingStream> stream(
+      new IncomingStream(backend.poster, std::move(handler)));
+  *request.mutable_session() = backend.session;
+  auto owned = std::make_unique<Req>(std::move(request));
+  const Req* req = owned.get();
+  auto* reactor =
+      new Reactor(stream->context_, backend.poster, stream, std::move(owned));
+  stream->reactor_ = reactor;
+  (backend.async()->*method)(stream->context_.get(), req, reactor);
+  reactor->AddHold();
+  stream->RequestNext();
+  reactor->StartCall();
+  return stream;
+}
+
+}  // namespace sftpgate::server::sftp
+
+#endif  // SFTPGATE_SERVER_SFTP_INCOMING_STREAM_H_

@@ -1,0 +1,154 @@
+#include "server/sftp/read_ahead.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/container/inlined_vector.h"
+
+namespace sftpgate::server::sftp {
+
+ReadAhead::ReadAhead(std::shared_ptr<const BackendContext> backend,
+                     std::string path, size_t buffer_limit)
+    : backend_(std::move(backend)),
+      path_(std::move(path)),
+      buffer_limit_(buffer_limit) {}
+
+ReadAhead::~ReadAhead() = default;  // dropping stream_ cancels it
+
+void ReadAhead::Read(uint64_t offset, uint32_t length, Done done) {
+  if (pending_.empty()) last_progress_ = Clock::now();
+  pending_.push_back({offset, length, std::move(done)});
+  Serve();
+}
+
+void ReadAhead::Serve() {
+  while (!pending_.empty()) {
+    Pending& p = pending_.front();
+    if (stream_ == nullptr || (p.offset != position_ && !SkipTo(p.offset))) {
+      Restart(p.offset, p.length);
+    }
+    if (buffered_ < p.length && !stream_done_) break;  // wait for more
+    Pending request = std::move(p);
+    pending_.pop_front();
+    if (buffered_ == 0) {
+      if (stream_status_.ok()) {
+        request.done(grpc::Status::OK, {}, /*eof=*/true);
+      } else {
+        const grpc::Status error = stream_status_;
+        ResetStream();  // the next READ tries a fresh stream
+        request.done(error, {}, false);
+      }
+      continue;
+    }
+    // Hand out views of the buffered chunks; one piece in the common case
+    // (chunk size == READ size).
+    const size_t n = std::min<size_t>(request.length, buffered_);
+    absl::InlinedVector<absl::string_view, 4> pieces;
+    size_t left = n, used = front_used_;
+    for (auto it = chunks_.begin(); left > 0; ++it, used = 0) {
+      const size_t take = std::min(left, it->size() - used);
+      pieces.push_back(absl::string_view(*it).substr(used, take));
+      left -= take;
+    }
+    request.done(grpc::Status::OK, pieces, false);
+    Consume(n);
+  }
+  if (stream_ != nullptr && !stream_done_ && buffered_ < buffer_limit_) {
+    stream_->RequestNext();
+  }
+}
+
+bool ReadAhead::SkipTo(uint64_t offset) {
+  if (offset < position_) return false;
+  const uint64_t gap = offset - position_;
+  if (gap <= buffered_) {
+    Consume(gap);
+    return true;
+  }
+  // Not buffered yet but close ahead: let the stream run on and drop the
+  // gap as it arrives, rather than starting over.
+  if (stream_done_ || gap - buffered_ > buffer_limit_) return false;
+  discard_ += gap - buffered_;
+  Consume(buffered_);
+  position_ = offset;
+  return true;
+}
+
+void ReadAhead::Consume(size_t n) {
+  position_ += n;
+  buffered_ -= n;
+  while (n > 0) {
+    const size_t in_front = chunks_.front().size() - front_used_;
+    if (n < in_front) {
+      front_used_ += n;
+      return;
+    }
+    n -= in_front;
+    chunks_.pop_front();
+    front_used_ = 0;
+  }
+}
+
+void ReadAhead::ResetStream() {
+  stream_.reset();
+  chunks_.clear();
+  front_used_ = 0;
+  buffered_ = 0;
+  discard_ = 0;
+  stream_done_ = false;
+  stream_status_ = grpc::Status::OK;
+}
+
+void ReadAhead::Restart(uint64_t offset, uint32_t chunk_size) {
+  ResetStream();
+  position_ = offset;
+  last_progress_ = Clock::now();
+  v1::ReadRequest request;
+  request.set_path(path_);
+  request.set_offset(offset);
+  request.set_length(0);  // to end of file
+  request.set_chunk_size(chunk_size);
+  stream_ = IncomingStream<v1::ReadChunk>::Start<v1::ReadRequest>(
+      *backend_, &BackendAsync::Read, std::move(request),
+      {[this](v1::ReadChunk chunk) { OnChunk(std::move(chunk)); },
+       [this](const grpc::Status& status) { OnFinish(status); }});
+}
+
+void ReadAhead::OnChunk(v1::ReadChunk chunk) {
+  last_progress_ = Clock::now();
+  // position_ runs `discard_` bytes ahead of what has arrived.
+  if (chunk.offset() + discard_ != position_ + buffered_) {
+    // Chunks must be contiguous (contract); anything else would corrupt
+    // the client's file.
+    stream_->Cancel();
+    OnFinish(grpc::Status(grpc::StatusCode::INTERNAL,
+                          "backend sent a non-contiguous read chunk"));
+    return;
+  }
+  if (discard_ > 0) {
+    const size_t n = std::min<uint64_t>(discard_, chunk.data().size());
+    chunk.mutable_data()->erase(0, n);
+    discard_ -= n;
+  }
+  if (!chunk.data().empty()) {
+    buffered_ += chunk.data().size();
+    chunks_.push_back(std::move(*chunk.mutable_data()));
+  }
+  Serve();
+}
+
+void ReadAhead::OnFinish(const grpc::Status& status) {
+  stream_done_ = true;
+  stream_status_ = status;
+  Serve();
+}
+
+void ReadAhead::CheckTimeout(Clock::time_point now) {
+  if (pending_.empty() || stream_ == nullptr || stream_done_) return;
+  if (now - last_progress_ < backend_->call_timeout) return;
+  stream_->Cancel();
+  OnFinish(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                        "backend read timed out"));
+}
+
+}  // namespace sftpgate::server::sftp

@@ -1,0 +1,93 @@
+// ReadAhead: serves the READs of one file handle from a backend Read
+// stream that runs ahead of the client.
+//
+// The stream starts at the offset of the first READ (length 0: up to end
+// of file; chunk size: the READ's length) and keeps up to `buffer_limit`
+// bytes buffered. READs are served strictly in arrival order (the order
+// SFTP requires on one handle); one that continues where the previous
+// ended takes buffered bytes, one that skips ahead by at most the buffer
+// limit drops the gap (now, or as it arrives), and any other offset (a
+// seek) restarts the stream there. A READ is answered once it can be filled
+// completely, or with what is left at end of file; at end of file with nothing
+// left it gets EOF. A stream error is reported to the READ waiting on it; the
+// next READ starts a fresh stream. A READ that waits longer than the call
+// timeout without a chunk arriving fails (CheckTimeout).
+//
+// Thread safety: loop thread only.
+
+#ifndef SFTPGATE_SERVER_SFTP_READ_AHEAD_H_
+#define SFTPGATE_SERVER_SFTP_READ_AHEAD_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/types/span.h"
+#include "server/sftp/backend_context.h"
+#include "server/sftp/incoming_stream.h"
+
+namespace sftpgate::server::sftp {
+
+class ReadAhead {
+ public:
+  // The answer to one READ: on OK either `data` (pieces in order, valid
+  // only during the call) or `eof`; otherwise the error.
+  using Done = absl::AnyInvocable<void(const grpc::Status& status,
+                                       absl::Span<const absl::string_view> data,
+                                       bool eof)>;
+
+  ReadAhead(std::shared_ptr<const BackendContext> backend, std::string path,
+            size_t buffer_limit);
+  ~ReadAhead();
+
+  // Queues a READ of up to `length` (> 0) bytes at `offset`. `done` runs
+  // exactly once, later or from inside this call, unless the ReadAhead is
+  // destroyed first.
+  void Read(uint64_t offset, uint32_t length, Done done);
+
+  // Fails the waiting READ (and drops the stream) when it has waited for
+  // the backend longer than the call timeout.
+  void CheckTimeout(Clock::time_point now);
+
+  bool idle() const { return pending_.empty(); }
+
+ private:
+  struct Pending {
+    uint64_t offset;
+    uint32_t length;
+    Done done;
+  };
+
+  void Serve();
+  // Drops buffered bytes up to `offset` if it lies within the buffer.
+  bool SkipTo(uint64_t offset);
+  void Restart(uint64_t offset, uint32_t chunk_size);
+  void ResetStream();
+  void Consume(size_t n);
+  void OnChunk(v1::ReadChunk chunk);
+  void OnFinish(const grpc::Status& status);
+
+  std::shared_ptr<const BackendContext> backend_;
+  const std::string path_;
+  const size_t buffer_limit_;
+
+  std::deque<Pending> pending_;
+  std::shared_ptr<IncomingStream<v1::ReadChunk>> stream_;
+  // File offset of the first buffered byte (= where the stream stands).
+  uint64_t position_ = 0;
+  std::deque<std::string> chunks_;
+  size_t front_used_ = 0;  // bytes of chunks_.front() already consumed
+  size_t buffered_ = 0;
+  // Bytes still to arrive that a forward skip jumped over.
+  uint64_t discard_ = 0;
+  bool stream_done_ = false;
+  grpc::Status stream_status_;
+  Clock::time_point last_progress_;
+};
+
+}  // namespace sftpgate::server::sftp
+
+#endif  // SFTPGATE_SERVER_SFTP_READ_AHEAD_H_

@@ -1,0 +1,488 @@
+#include "server/sftp/session_impl.h"
+
+#include <time.h>
+
+#include <algorithm>
+#include <chrono>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "server/common/log.h"
+#include "server/sftp/attributes_codec.h"
+#include "server/sftp/long_name.h"
+#include "server/sftp/packet_writer.h"
+#include "server/sftp/sftp_constants.h"
+#include "server/sftp/status_mapping.h"
+#include "sftpgate/paths.h"
+
+namespace sftpgate::server::sftp {
+namespace {
+
+// While input waits for the output queue to drain, how often to look.
+constexpr auto kOutputPollInterval = std::chrono::milliseconds(5);
+
+bool Always(const v1::DescribeResponse&) { return true; }
+bool HasStatFs(const v1::DescribeResponse& c) { return c.stat_fs(); }
+bool HasHardLinks(const v1::DescribeResponse& c) { return c.hard_links(); }
+bool HasSetStatNoFollow(const v1::DescribeResponse& c) {
+  return c.set_stat_no_follow();
+}
+
+const char* StatusName(uint32_t code) {
+  switch (code) {
+    case kFxOk:
+      return "ok";
+    case kFxEof:
+      return "eof";
+    case kFxNoSuchFile:
+      return "no_such_file";
+    case kFxPermissionDenied:
+      return "permission_denied";
+    case kFxFailure:
+      return "failure";
+    case kFxBadMessage:
+      return "bad_message";
+    case kFxOpUnsupported:
+      return "op_unsupported";
+    default:
+      return "other";
+  }
+}
+
+std::string Millis(Clock::duration d) {
+  return absl::StrFormat("%.1f",
+                         std::chrono::duration<double, std::milli>(d).count());
+}
+
+}  // namespace
+
+// One table from packet type to handler, as in OpenSSH's sftp-server.
+// `modifies`: refused in read-only sessions before anything is decoded
+// (OPEN decides for itself from its flags).
+const SessionImpl::RequestType SessionImpl::kRequests[] = {
+    {kFxpOpen, "OPEN", &SessionImpl::Open, false},
+    {kFxpClose, "CLOSE", &SessionImpl::Close, false},
+    {kFxpRead, "READ", &SessionImpl::Read, false},
+    {kFxpWrite, "WRITE", &SessionImpl::Write, true},
+    {kFxpLstat, "LSTAT", &SessionImpl::Lstat, false},
+    {kFxpFstat, "FSTAT", &SessionImpl::Fstat, false},
+    {kFxpSetstat, "SETSTAT", &SessionImpl::Setstat, true},
+    {kFxpFsetstat, "FSETSTAT", &SessionImpl::Fsetstat, true},
+    {kFxpOpendir, "OPENDIR", &SessionImpl::Opendir, false},
+    {kFxpReaddir, "READDIR", &SessionImpl::Readdir, false},
+    {kFxpRemove, "REMOVE", &SessionImpl::Remove, true},
+    {kFxpMkdir, "MKDIR", &SessionImpl::Mkdir, true},
+    {kFxpRmdir, "RMDIR", &SessionImpl::Rmdir, true},
+    {kFxpRealpath, "REALPATH", &SessionImpl::Realpath, false},
+    {kFxpStat, "STAT", &SessionImpl::Stat, false},
+    {kFxpRename, "RENAME", &SessionImpl::Rename, true},
+    {kFxpReadlink, "READLINK", &SessionImpl::Readlink, false},
+    {kFxpSymlink, "SYMLINK", &SessionImpl::Symlink, true},
+    {kFxpExtended, "EXTENDED", &SessionImpl::Extended, false},
+};
+
+// EXTENDED requests, in the order VERSION advertises them.
+const SessionImpl::Extension SessionImpl::kExtensions[] = {
+    {"posix-rename@openssh.com", "1", &SessionImpl::PosixRename, true, &Always},
+    {"statvfs@openssh.com", "2", &SessionImpl::Statvfs, false, &HasStatFs},
+    {"fstatvfs@openssh.com", "2", &SessionImpl::Fstatvfs, false, &HasStatFs},
+    {"hardlink@openssh.com", "1", &SessionImpl::Hardlink, true, &HasHardLinks},
+    {"fsync@openssh.com", "1", &SessionImpl::Fsync, true, &Always},
+    {"lsetstat@openssh.com", "1", &SessionImpl::Lsetstat, true,
+     &HasSetStatNoFollow},
+    {"limits@openssh.com", "1", &SessionImpl::Limits, false, &Always},
+    {"expand-path@openssh.com", "1", &SessionImpl::ExpandPath, false, &Always},
+    {"copy-data", "1", &SessionImpl::CopyData, true, &Always},
+    {"home-directory", "1", &SessionImpl::HomeDirectory, false, &Always},
+};
+
+SessionImpl::SessionImpl(SftpSessionOptions options)
+    : options_(std::move(options)),
+      framer_(options_.limits.max_packet_length),
+      handles_(options_.limits.max_handles) {
+  backend_ = std::make_shared<BackendContext>();
+  backend_->stub = options_.backend;
+  backend_->session = options_.session;
+  backend_->poster = std::make_shared<LoopPoster>(options_.executor);
+  backend_->call_timeout =
+      std::chrono::milliseconds(options_.limits.call_timeout_ms);
+}
+
+SessionImpl::~SessionImpl() { Teardown(); }
+
+std::weak_ptr<SessionImpl> SessionImpl::WeakSelf() {
+  return std::static_pointer_cast<SessionImpl>(shared_from_this());
+}
+
+void SessionImpl::Later(absl::AnyInvocable<void(SessionImpl*)> fn) {
+  backend_->poster->Post([weak = WeakSelf(), fn = std::move(fn)]() mutable {
+    auto self = weak.lock();
+    if (self != nullptr && !self->shut_down_) fn(self.get());
+  });
+}
+
+void SessionImpl::Start() {
+  Call<v1::DescribeRequest, v1::DescribeResponse>(
+      &BackendAsync::Describe, v1::DescribeRequest(),
+      [this](const grpc::Status& status, v1::DescribeResponse& caps) {
+        if (status.ok()) {
+          caps_ = std::move(caps);
+        } else {
+          // Serve anyway: the optional extensions stay unadvertised and
+          // each request reports the backend's state itself.
+          LogEvent(LogLevel::kWarning, "backend_describe_failed",
+                   {{"session", options_.session.session_id()},
+                    {"user", options_.session.user()},
+                    {"error", status.error_message()}});
+        }
+        describe_done_ = true;
+        if (init_received_ && !version_sent_) SendVersion();
+      });
+}
+
+// ---- input ----
+
+size_t SessionImpl::OnChannelData(absl::string_view data) {
+  if (shut_down_) return data.size();  // nobody will read a reply
+  input_paused_ = false;
+  absl::string_view rest = data;
+  while (!rest.empty()) {
+    if (AtInputLimit()) {
+      input_paused_ = true;
+      break;
+    }
+    absl::string_view body;
+    const PacketFramer::Result r = framer_.Next(&rest, &body);
+    if (r == PacketFramer::Result::kNeedMore) break;
+    if (r == PacketFramer::Result::kBadLength) {
+      CloseSession("packet length out of bounds");
+      return data.size();
+    }
+    HandlePacket(body);
+    if (shut_down_) return data.size();
+  }
+  ArmTick();
+  return data.size() - rest.size();
+}
+
+bool SessionImpl::AtInputLimit() const {
+  // Until VERSION is out, requests wait: handlers depend on Describe.
+  if (init_received_ && !version_sent_) return true;
+  return in_flight_ >= options_.limits.max_in_flight ||
+         options_.sink->QueuedBytes() > options_.limits.max_queued_output;
+}
+
+void SessionImpl::MaybeResumeInput() {
+  if (!input_paused_ || shut_down_ || AtInputLimit()) return;
+  input_paused_ = false;
+  if (options_.resume_input == nullptr) return;
+  // Not inline: the SSH layer may feed data back at once, and we may be
+  // deep inside a completion.
+  Later([](SessionImpl* self) {
+    if (self->options_.resume_input) self->options_.resume_input();
+  });
+}
+
+void SessionImpl::HandlePacket(absl::string_view body) {
+  PacketReader in(body);
+  uint8_t type = 0;
+  in.ReadU8(&type);  // the framer guarantees at least 5 bytes
+  if (!init_received_ || type == kFxpInit) {
+    // OpenSSH's sftp-server ends the session on both, as do we: a client
+    // that does not start with a single INIT is not speaking SFTP.
+    if (type != kFxpInit) return CloseSession("request before INIT");
+    if (init_received_) return CloseSession("duplicate INIT");
+    return HandleInit(in);
+  }
+  Op op;
+  op.start = Clock::now();
+  in.ReadU32(&op.id);  // present: packets are at least 5 bytes long
+  ++in_flight_;
+  const RequestType* request = nullptr;
+  for (const RequestType& r : kRequests) {
+    if (r.type == type) request = &r;
+  }
+  if (request == nullptr) {
+    op.name = "UNKNOWN";
+    return SendStatus(op, kFxOpUnsupported,
+                      absl::StrCat("unsupported request type ", type));
+  }
+  op.name = request->name;
+  op.modifying = request->modifies;
+  if (request->modifies && read_only()) {
+    return SendStatus(op, kFxPermissionDenied, "read-only session");
+  }
+  (this->*(request->handler))(std::move(op), in);
+}
+
+void SessionImpl::Extended(Op op, PacketReader& in) {
+  absl::string_view name;
+  if (!in.ReadString(&name)) return SendBadMessage(op);
+  for (const Extension& e : kExtensions) {
+    if (name != e.name) continue;
+    op.name = e.name;
+    op.modifying = e.modifies;
+    if (!e.available(caps_)) return SendStatus(op, kFxOpUnsupported);
+    if (e.modifies && read_only()) {
+      return SendStatus(op, kFxPermissionDenied, "read-only session");
+    }
+    return (this->*(e.handler))(std::move(op), in);
+  }
+  SendStatus(op, kFxOpUnsupported, "unsupported extension");
+}
+
+void SessionImpl::HandleInit(PacketReader& in) {
+  uint32_t client_version = 0;
+  in.ReadU32(&client_version);
+  init_received_ = true;
+  if (describe_done_) SendVersion();
+  // else Start()'s Describe completion sends it; input waits meanwhile.
+}
+
+void SessionImpl::SendVersion() {
+  version_sent_ = true;
+  PacketWriter out(kFxpVersion, 512);
+  out.U32(kProtocolVersion);
+  for (const Extension& e : kExtensions) {
+    if (e.available(caps_)) out.String(e.name).String(e.version);
+  }
+  options_.sink->Send(std::move(out).Finish());
+  MaybeResumeInput();
+}
+
+void SessionImpl::CloseSession(absl::string_view reason) {
+  if (shut_down_) return;
+  LogEvent(LogLevel::kWarning, "sftp_protocol_error",
+           {{"session", options_.session.session_id()},
+            {"user", options_.session.user()},
+            {"reason", std::string(reason)}});
+  options_.sink->Close();
+  Shutdown();
+}
+
+// ---- shutdown and timers ----
+
+void SessionImpl::Shutdown() {
+  if (shut_down_) return;
+  for (Handle* h : handles_.All()) {
+    if (h->upload != nullptr && (h->upload->busy() || handles_.Find(h->id))) {
+      LogTransfer(*h, "aborted");
+    }
+  }
+  Teardown();
+}
+
+void SessionImpl::Teardown() {
+  shut_down_ = true;
+  backend_->poster->Detach();
+  for (auto& [id, context] : calls_) context->TryCancel();
+  calls_.clear();
+  copies_.clear();  // before the handles they point to
+  // Dropping the handles cancels their streams: uploads abort.
+  handles_.TakeAll();
+  tick_.reset();
+}
+
+void SessionImpl::ArmTick() {
+  if (tick_armed_ || shut_down_) return;
+  Clock::duration interval;
+  if (input_paused_) {
+    interval = kOutputPollInterval;
+  } else if (!handles_.All().empty() || !copies_.empty()) {
+    interval = std::clamp<Clock::duration>(backend_->call_timeout / 4,
+                                           std::chrono::milliseconds(10),
+                                           std::chrono::seconds(1));
+  } else {
+    return;
+  }
+  tick_armed_ = true;
+  tick_ = std::make_unique<grpc::Alarm>();
+  tick_->Set(std::chrono::system_clock::now() + interval,
+             [poster = backend_->poster, weak = WeakSelf()](bool) {
+               poster->Post([weak] {
+                 if (auto self = weak.lock()) self->OnTick();
+               });
+             });
+}
+
+void SessionImpl::OnTick() {
+  tick_armed_ = false;
+  if (shut_down_) return;
+  const Clock::time_point now = Clock::now();
+  for (Handle* h : handles_.All()) {
+    if (h->reader != nullptr) h->reader->CheckTimeout(now);
+    if (h->upload != nullptr) h->upload->CheckTimeout(now);
+    if (h->listing != nullptr) h->listing->CheckTimeout(now);
+  }
+  CheckCopyTimeouts(now);
+  MaybeResumeInput();
+  ArmTick();
+}
+
+// ---- replies ----
+
+void SessionImpl::SendPacket(const Op& op, std::string packet,
+                             uint32_t status) {
+  if (shut_down_) return;
+  --in_flight_;
+  LogOp(op, status);
+  options_.sink->Send(std::move(packet));
+  MaybeResumeInput();
+}
+
+void SessionImpl::SendStatus(const Op& op, uint32_t code,
+                             absl::string_view message) {
+  if (message.empty()) message = StatusCodeMessage(code);
+  PacketWriter out(kFxpStatus, 32 + message.size());
+  out.U32(op.id).U32(code).String(message).String("");
+  SendPacket(op, std::move(out).Finish(), code);
+}
+
+void SessionImpl::SendResult(const Op& op, const grpc::Status& status) {
+  const SftpStatus s = ToSftpStatus(status);
+  SendStatus(op, s.code, s.message);
+}
+
+void SessionImpl::SendResult(const Op& op, const absl::Status& status) {
+  const SftpStatus s = ToSftpStatus(status);
+  SendStatus(op, s.code, s.message);
+}
+
+void SessionImpl::SendBadMessage(const Op& op) {
+  SendStatus(op, kFxBadMessage, "malformed request");
+}
+
+void SessionImpl::SendInvalidHandle(const Op& op) {
+  SendStatus(op, kFxFailure, "invalid handle");
+}
+
+void SessionImpl::SendHandle(const Op& op, absl::string_view handle) {
+  PacketWriter out(kFxpHandle, 16 + handle.size());
+  out.U32(op.id).String(handle);
+  SendPacket(op, std::move(out).Finish(), kFxOk);
+}
+
+void SessionImpl::SendData(const Op& op,
+                           absl::Span<const absl::string_view> pieces) {
+  size_t total = 0;
+  for (absl::string_view p : pieces) total += p.size();
+  // Header and payload built in place: the payload is copied once.
+  PacketWriter out(kFxpData, 13 + total);
+  out.U32(op.id).U32(static_cast<uint32_t>(total));
+  for (absl::string_view p : pieces) out.Raw(p);
+  SendPacket(op, std::move(out).Finish(), kFxOk);
+}
+
+void SessionImpl::SendAttrs(const Op& op, const v1::Attributes& attrs) {
+  PacketWriter out(kFxpAttrs, 48);
+  out.U32(op.id);
+  EncodeAttributes(attrs, &out);
+  SendPacket(op, std::move(out).Finish(), kFxOk);
+}
+
+void SessionImpl::SendName(const Op& op, absl::string_view name) {
+  PacketWriter out(kFxpName, 24 + 2 * name.size());
+  out.U32(op.id).U32(1).String(name).String(name);
+  EncodeAttributes(v1::Attributes(), &out);
+  SendPacket(op, std::move(out).Finish(), kFxOk);
+}
+
+void SessionImpl::SendDirEntries(const Op& op,
+                                 const std::vector<v1::DirEntry>& entries) {
+  const int64_t now = time(nullptr);
+  PacketWriter out(kFxpName, 4096);
+  out.U32(op.id).U32(static_cast<uint32_t>(entries.size()));
+  for (const v1::DirEntry& e : entries) {
+    out.String(e.name()).String(FormatLongName(e.name(), e.attributes(), now));
+    EncodeAttributes(e.attributes(), &out);
+  }
+  SendPacket(op, std::move(out).Finish(), kFxOk);
+}
+
+void SessionImpl::LogOp(const Op& op, uint32_t status) const {
+  LogEvent(op.modifying ? LogLevel::kInfo : LogLevel::kDebug, "sftp_op",
+           {{"session", options_.session.session_id()},
+            {"user", options_.session.user()},
+            {"op", op.name},
+            {"path", op.path},
+            {"status", StatusName(status)},
+            {"ms", Millis(Clock::now() - op.start)}});
+}
+
+void SessionImpl::LogTransfer(const Handle& handle,
+                              absl::string_view result) const {
+  const bool upload = handle.upload != nullptr;
+  LogEvent(LogLevel::kInfo, "transfer",
+           {{"session", options_.session.session_id()},
+            {"user", options_.session.user()},
+            {"direction", upload ? "upload" : "download"},
+            {"path", handle.path},
+            {"bytes", absl::StrCat(upload ? handle.upload->bytes_written()
+                                          : handle.bytes_read)},
+            {"result", std::string(result)},
+            {"ms", Millis(Clock::now() - handle.opened)}});
+}
+
+// ---- request helpers ----
+
+bool SessionImpl::ReadPath(PacketReader& in, Op& op, std::string* path) {
+  absl::string_view raw;
+  if (!in.ReadString(&raw)) {
+    SendBadMessage(op);
+    return false;
+  }
+  absl::StatusOr<std::string> normalized = NormalizePath(raw);
+  if (!normalized.ok()) {
+    SendResult(op, normalized.status());
+    return false;
+  }
+  *path = *std::move(normalized);
+  if (op.path.empty()) {
+    op.path = *path;
+  } else {
+    absl::StrAppend(&op.path, " -> ", *path);
+  }
+  return true;
+}
+
+Handle* SessionImpl::ReadHandle(PacketReader& in, Op& op) {
+  absl::string_view id;
+  if (!in.ReadString(&id)) {
+    SendBadMessage(op);
+    return nullptr;
+  }
+  return FindHandle(id, op);
+}
+
+Handle* SessionImpl::FindHandle(absl::string_view id, Op& op) {
+  Handle* h = handles_.Find(id);
+  if (h == nullptr) {
+    SendInvalidHandle(op);
+    return nullptr;
+  }
+  op.path = h->path;
+  return h;
+}
+
+uint32_t SessionImpl::MaxChunk() const {
+  return caps_.max_chunk_size() > 0 ? caps_.max_chunk_size() : 1024 * 1024;
+}
+
+void SessionImpl::RequestDone(Handle* handle) {
+  --handle->pending;
+  if (handle->pending > 0 || handle->on_idle == nullptr) return;
+  Later([id = handle->id](SessionImpl* self) {
+    Handle* h = self->handles_.FindClosing(id);
+    if (h == nullptr || h->on_idle == nullptr || h->pending > 0) return;
+    auto on_idle = std::move(h->on_idle);
+    h->on_idle = nullptr;
+    on_idle();
+  });
+}
+
+void SessionImpl::ReleaseLater(const std::string& id) {
+  Later([id](SessionImpl* self) { self->handles_.Release(id); });
+}
+
+}  // namespace sftpgate::server::sftp

@@ -1,0 +1,286 @@
+// SessionImpl: the SftpSession behind SftpSession::Create().
+//
+// Structure (one file per concern):
+//   session_impl.cc      input, dispatch tables, INIT/VERSION, replies,
+//                        backend call helper, flow control, timers,
+//                        shutdown
+//   handlers_path.cc     requests naming paths (STAT, MKDIR, RENAME, ...)
+//   handlers_file.cc     OPEN, CLOSE, READ, WRITE, FSTAT, FSETSTAT
+//   handlers_dir.cc      OPENDIR, READDIR
+//   handlers_extended.cc the EXTENDED requests (except copy-data)
+//   copy_data.cc         copy-data (a backend Read stream feeding an
+//                        upload)
+//
+// Every request is answered exactly once, by one of the Send* functions,
+// which also log it and account for it in InFlight().
+//
+// Thread safety: loop thread only (see sftp_session.h).
+
+#ifndef SFTPGATE_SERVER_SFTP_SESSION_IMPL_H_
+#define SFTPGATE_SERVER_SFTP_SESSION_IMPL_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/functional/any_invocable.h"
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+#include "grpcpp/alarm.h"
+#include "grpcpp/client_context.h"
+#include "server/sftp/backend_context.h"
+#include "server/sftp/handle_table.h"
+#include "server/sftp/incoming_stream.h"
+#include "server/sftp/packet_framer.h"
+#include "server/sftp/packet_reader.h"
+#include "server/sftp/sftp_session.h"
+
+namespace sftpgate::server::sftp {
+
+// One request being served.
+struct Op {
+  uint32_t id = 0;
+  const char* name = "";  // "OPEN", "posix-rename@openssh.com", ...
+  std::string path;       // for the log
+  bool modifying = false;
+  Clock::time_point start;
+};
+
+class SessionImpl final : public SftpSession {
+ public:
+  explicit SessionImpl(SftpSessionOptions options);
+  ~SessionImpl() override;
+
+  // Asks the backend what it can do (needed for VERSION). Call once, right
+  // after the session is owned by a shared_ptr.
+  void Start();
+
+  size_t OnChannelData(absl::string_view data) override;
+  void Shutdown() override;
+  size_t InFlight() const override { return in_flight_; }
+
+ private:
+  using Handler = void (SessionImpl::*)(Op op, PacketReader& in);
+  struct RequestType {
+    uint8_t type;
+    const char* name;
+    Handler handler;
+    bool modifies;
+  };
+  struct Extension {
+    const char* name;
+    const char* version;  // as advertised by OpenSSH
+    Handler handler;
+    bool modifies;
+    // Whether the backend can serve it (decides advertising, too).
+    bool (*available)(const v1::DescribeResponse& caps);
+  };
+  static const RequestType kRequests[];
+  static const Extension kExtensions[];
+
+  template <typename Req, typename Resp>
+  using UnaryMethod = void (BackendAsync::*)(grpc::ClientContext*, const Req*,
+                                             Resp*,
+                                             std::function<void(grpc::Status)>);
+  template <typename Resp>
+  using UnaryDone = absl::AnyInvocable<void(const grpc::Status&, Resp&)>;
+
+  // One copy-data request: a backend Read stream feeding an Upload, one
+  // chunk at a time (the next is requested once the previous is accepted).
+  struct CopyJob {
+    Op op;
+    Handle* from = nullptr;  // both kept open by their `pending` count
+    Handle* to = nullptr;
+    uint64_t read_offset = 0;
+    uint64_t write_offset = 0;
+    uint64_t wanted = 0;  // 0: to end of file
+    uint64_t copied = 0;
+    int writes_waiting = 0;
+    bool stream_ended = false;
+    grpc::Status status;
+    std::shared_ptr<IncomingStream<v1::ReadChunk>> stream;
+    Clock::time_point last_progress;
+  };
+
+  // ---- input, dispatch, flow control (session_impl.cc) ----
+  void HandlePacket(absl::string_view body);
+  void HandleInit(PacketReader& in);
+  void SendVersion();
+  bool AtInputLimit() const;
+  void MaybeResumeInput();
+  void CloseSession(absl::string_view reason);
+  void Teardown();
+  void ArmTick();
+  void OnTick();
+  std::weak_ptr<SessionImpl> WeakSelf();
+  // Runs `fn` on the loop after the current callback, if the session is
+  // still alive and not shut down.
+  void Later(absl::AnyInvocable<void(SessionImpl*)> fn);
+
+  // ---- replies: each answers `op` exactly once ----
+  void SendStatus(const Op& op, uint32_t code, absl::string_view message = {});
+  void SendResult(const Op& op, const grpc::Status& status);
+  void SendResult(const Op& op, const absl::Status& status);
+  void SendBadMessage(const Op& op);
+  void SendInvalidHandle(const Op& op);
+  void SendHandle(const Op& op, absl::string_view handle);
+  void SendData(const Op& op, absl::Span<const absl::string_view> pieces);
+  void SendAttrs(const Op& op, const v1::Attributes& attrs);
+  // A NAME reply with one entry whose long name is the name itself and
+  // whose attributes are empty (REALPATH, READLINK, expand-path, ...).
+  void SendName(const Op& op, absl::string_view name);
+  void SendDirEntries(const Op& op, const std::vector<v1::DirEntry>& entries);
+  void SendPacket(const Op& op, std::string packet, uint32_t status);
+  void LogOp(const Op& op, uint32_t status) const;
+  void LogTransfer(const Handle& handle, absl::string_view result) const;
+
+  // ---- backend calls ----
+  // Starts a unary call with the session and the call deadline filled in;
+  // `done` runs on the loop unless the session ended first.
+  template <typename Req, typename Resp>
+  void Call(UnaryMethod<Req, Resp> method, Req request, UnaryDone<Resp> done);
+  // A call whose only answer is a status.
+  template <typename Req, typename Resp>
+  void CallForStatus(Op op, UnaryMethod<Req, Resp> method, Req request);
+
+  // ---- request helpers ----
+  // Decodes a path and normalizes it; on failure answers `op`.
+  bool ReadPath(PacketReader& in, Op& op, std::string* path);
+  // Decodes a handle and finds it; on failure answers `op`. Requests with
+  // more fields decode them all first and then call FindHandle, so a
+  // malformed request is BAD_MESSAGE whatever its handle.
+  Handle* ReadHandle(PacketReader& in, Op& op);
+  Handle* FindHandle(absl::string_view id, Op& op);
+  bool read_only() const { return options_.session.read_only(); }
+  uint32_t MaxChunk() const;
+  // A handle's request finished: let a waiting CLOSE go on.
+  void RequestDone(Handle* handle);
+  // Destroys a closing handle after the current callback (callers are
+  // often inside one of the handle's own objects).
+  void ReleaseLater(const std::string& id);
+  // The path, or with the backend's RealPath when it has one.
+  void Resolve(Op op, std::string path);
+
+  // ---- requests ----
+  void Open(Op op, PacketReader& in);
+  void OpenChecked(Op op, std::string path, uint32_t pflags,
+                   v1::Attributes attrs, const grpc::Status& status,
+                   const v1::Attributes& found);
+  void OpenNewFile(Op op, std::string path, uint32_t pflags,
+                   v1::Attributes attrs);
+  void FinishOpen(Op op, std::string path, uint32_t pflags,
+                  v1::Attributes attrs, bool exists);
+  void Close(Op op, PacketReader& in);
+  void FinishClose(Op op, const std::string& id);
+  void Committed(Op op, const std::string& id, const grpc::Status& status);
+  void Read(Op op, PacketReader& in);
+  void Write(Op op, PacketReader& in);
+  void Fstat(Op op, PacketReader& in);
+  void Fsetstat(Op op, PacketReader& in);
+  void Opendir(Op op, PacketReader& in);
+  void Readdir(Op op, PacketReader& in);
+  void Stat(Op op, PacketReader& in);
+  void Lstat(Op op, PacketReader& in);
+  void StatPath(Op op, std::string path, bool follow);
+  void Setstat(Op op, PacketReader& in);
+  void Remove(Op op, PacketReader& in);
+  void Mkdir(Op op, PacketReader& in);
+  void Rmdir(Op op, PacketReader& in);
+  void Realpath(Op op, PacketReader& in);
+  void Rename(Op op, PacketReader& in);
+  void RenamePaths(Op op, PacketReader& in, bool overwrite);
+  void Readlink(Op op, PacketReader& in);
+  void Symlink(Op op, PacketReader& in);
+  void Extended(Op op, PacketReader& in);
+  void PosixRename(Op op, PacketReader& in);
+  void Statvfs(Op op, PacketReader& in);
+  void Fstatvfs(Op op, PacketReader& in);
+  void StatFsPath(Op op, std::string path);
+  void Hardlink(Op op, PacketReader& in);
+  void Fsync(Op op, PacketReader& in);
+  void Lsetstat(Op op, PacketReader& in);
+  void Limits(Op op, PacketReader& in);
+  void ExpandPath(Op op, PacketReader& in);
+  void HomeDirectory(Op op, PacketReader& in);
+  void CopyData(Op op, PacketReader& in);
+  void CopyChunk(uint64_t job_id, v1::ReadChunk chunk);
+  void CopyWritten(uint64_t job_id, const grpc::Status& status);
+  void CopyStreamEnded(uint64_t job_id, const grpc::Status& status);
+  void MaybeFinishCopy(uint64_t job_id);
+  void CheckCopyTimeouts(Clock::time_point now);
+
+  SftpSessionOptions options_;
+  std::shared_ptr<BackendContext> backend_;
+  PacketFramer framer_;
+  HandleTable handles_;
+  v1::DescribeResponse caps_;
+
+  bool init_received_ = false;
+  bool describe_done_ = false;
+  bool version_sent_ = false;
+  bool shut_down_ = false;
+  bool input_paused_ = false;
+  size_t in_flight_ = 0;
+
+  // Unary calls in flight, to cancel at shutdown.
+  absl::flat_hash_map<uint64_t, std::shared_ptr<grpc::ClientContext>> calls_;
+  uint64_t next_call_id_ = 1;
+  absl::flat_hash_map<uint64_t, std::unique_ptr<CopyJob>> copies_;
+  uint64_t next_copy_id_ = 1;
+
+  std::unique_ptr<grpc::Alarm> tick_;
+  bool tick_armed_ = false;
+};
+
+// ---- template definitions ----
+
+template <typename Req, typename Resp>
+void SessionImpl::Call(UnaryMethod<Req, Resp> method, Req request,
+                       UnaryDone<Resp> done) {
+  struct State {
+    grpc::ClientContext context;
+    Req request;
+    Resp response;
+    UnaryDone<Resp> done;
+  };
+  auto state = std::make_shared<State>();
+  state->request = std::move(request);
+  *state->request.mutable_session() = backend_->session;
+  state->context.set_deadline(std::chrono::system_clock::now() +
+                              backend_->call_timeout);
+  state->done = std::move(done);
+  const uint64_t call_id = next_call_id_++;
+  calls_.emplace(call_id,
+                 std::shared_ptr<grpc::ClientContext>(state, &state->context));
+  (backend_->async()->*method)(
+      &state->context, &state->request, &state->response,
+      [poster = backend_->poster, weak = WeakSelf(), state,
+       call_id](grpc::Status status) {
+        poster->Post([weak, state, call_id, status = std::move(status)] {
+          auto self = weak.lock();
+          if (self == nullptr) return;
+          self->calls_.erase(call_id);
+          if (self->shut_down_) return;
+          state->done(status, state->response);
+        });
+      });
+}
+
+template <typename Req, typename Resp>
+void SessionImpl::CallForStatus(Op op, UnaryMethod<Req, Resp> method,
+                                Req request) {
+  Call<Req, Resp>(
+      method, std::move(request),
+      [this, op = std::move(op)](const grpc::Status& status, Resp&) {
+        SendResult(op, status);
+      });
+}
+
+}  // namespace sftpgate::server::sftp
+
+#endif  // SFTPGATE_SERVER_SFTP_SESSION_IMPL_H_

@@ -1,0 +1,234 @@
+#include "server/sftp/upload.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace sftpgate::server::sftp {
+namespace {
+
+constexpr uint32_t kCreate = v1::WriteHeader::FLAG_CREATE;
+constexpr uint32_t kTruncate = v1::WriteHeader::FLAG_TRUNCATE;
+constexpr uint32_t kExclusive = v1::WriteHeader::FLAG_EXCLUSIVE;
+constexpr uint32_t kAppend = v1::WriteHeader::FLAG_APPEND;
+
+}  // namespace
+
+Upload::Upload(std::shared_ptr<const BackendContext> backend, Options options)
+    : backend_(std::move(backend)), options_(std::move(options)) {
+  // Creating or truncating must reach the backend even with no WRITE.
+  dirty_ = (options_.flags & (kCreate | kTruncate)) != 0;
+  if (options_.max_chunk == 0) options_.max_chunk = 1024 * 1024;
+  if (options_.start_offset.has_value()) {
+    have_next_ = true;
+    next_offset_ = *options_.start_offset;
+  }
+}
+
+Upload::~Upload() = default;  // dropping stream_ cancels: the backend aborts
+
+void Upload::Write(uint64_t offset, absl::string_view data, Done done) {
+  if (!failed_.ok()) {
+    done(failed_);
+    return;
+  }
+  if (commit_done_ != nullptr || !after_commit_.empty()) {
+    after_commit_.push_back(
+        {false, offset, std::string(data), std::move(done)});
+    return;
+  }
+  bytes_written_ += data.size();
+  if (options_.flags & kAppend) {
+    // Every chunk goes to the end of file; offsets only number chunks.
+    offset = next_offset_;
+  } else if (options_.random_write) {
+    Send(offset, data);
+    Accept(std::move(done));
+    return;
+  }
+  WriteSequential(offset, data, std::move(done));
+}
+
+void Upload::WriteSequential(uint64_t offset, absl::string_view data,
+                             Done done) {
+  if (!have_next_) {
+    have_next_ = true;
+    next_offset_ = offset;
+  }
+  if (offset == next_offset_) {
+    Send(offset, data);
+    next_offset_ += data.size();
+    // Held-back writes that now continue the file. Where one overlaps
+    // what was just sent, the later WRITE wins, as with pwrite(2).
+    // (Overlaps between two held-back writes are resolved by offset
+    // order, not arrival order: clients do not overwrite regions they
+    // still have in flight.)
+    while (!parked_.empty() && parked_.begin()->first <= next_offset_) {
+      auto node = parked_.extract(parked_.begin());
+      parked_bytes_ -= node.mapped().size();
+      const uint64_t end = node.key() + node.mapped().size();
+      if (end > next_offset_) {
+        Send(
+            next_offset_,
+            absl::string_view(node.mapped()).substr(next_offset_ - node.key()));
+        next_offset_ = end;
+      }
+    }
+    Accept(std::move(done));
+    return;
+  }
+  const uint64_t end = offset + data.size();
+  if (offset > next_offset_ && end - next_offset_ <= options_.reorder_window &&
+      parked_bytes_ + data.size() <= options_.reorder_window) {
+    auto [it, inserted] = parked_.try_emplace(offset);
+    if (!inserted) parked_bytes_ -= it->second.size();
+    it->second.assign(data.data(), data.size());
+    parked_bytes_ += data.size();
+    done(grpc::Status::OK);
+    return;
+  }
+  Fail(grpc::Status(
+      grpc::StatusCode::FAILED_PRECONDITION,
+      absl::StrCat("non-sequential write at offset ", offset, " (expected ",
+                   next_offset_,
+                   "): this storage backend only accepts sequential "
+                   "writes")));
+  done(failed_);
+}
+
+void Upload::Send(uint64_t offset, absl::string_view data) {
+  EnsureStream(offset);
+  dirty_ = true;
+  do {
+    const size_t n = std::min<size_t>(data.size(), options_.max_chunk);
+    v1::WriteRequest message;
+    v1::WriteChunk* chunk = message.mutable_chunk();
+    chunk->set_offset(offset);
+    chunk->set_data(data.data(), n);
+    stream_->Write(std::move(message));
+    data.remove_prefix(n);
+    offset += n;
+  } while (!data.empty());
+}
+
+void Upload::EnsureStream(uint64_t first_offset) {
+  if (stream_ != nullptr) return;
+  v1::WriteHeader header;
+  header.set_path(options_.path);
+  header.set_flags(options_.flags);
+  header.set_offset(first_offset);
+  *header.mutable_attributes() = options_.attributes;
+  last_progress_ = Clock::now();
+  stream_ = WriteStream::Start(
+      *backend_, std::move(header),
+      {[this] { OnProgress(); },
+       [this](const grpc::Status& status, uint64_t) { OnFinish(status); }});
+}
+
+void Upload::Accept(Done done) {
+  if (blocked_.empty() && stream_->queued_bytes() <= options_.queue_limit) {
+    done(grpc::Status::OK);
+    return;
+  }
+  if (blocked_.empty()) last_progress_ = Clock::now();
+  blocked_.push_back(std::move(done));
+}
+
+void Upload::OnProgress() {
+  last_progress_ = Clock::now();
+  while (!blocked_.empty() && stream_ != nullptr &&
+         stream_->queued_bytes() <= options_.queue_limit) {
+    Done done = std::move(blocked_.front());
+    blocked_.pop_front();
+    done(grpc::Status::OK);
+  }
+}
+
+void Upload::Commit(Done done) {
+  if (!failed_.ok()) {
+    done(failed_);
+    return;
+  }
+  if (commit_done_ != nullptr || !after_commit_.empty()) {
+    after_commit_.push_back({true, 0, std::string(), std::move(done)});
+    return;
+  }
+  if (!parked_.empty()) {
+    Fail(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                      absl::StrCat("upload has a gap at offset ", next_offset_,
+                                   ": non-sequential writes never filled")));
+    done(failed_);
+    return;
+  }
+  if (!dirty_) {
+    done(grpc::Status::OK);
+    return;
+  }
+  EnsureStream(next_offset_);
+  commit_done_ = std::move(done);
+  last_progress_ = Clock::now();
+  stream_->Close();
+}
+
+void Upload::OnFinish(const grpc::Status& status) {
+  // The stream has ended either way; drop it (its own closure keeps it
+  // alive until this returns).
+  stream_.reset();
+  if (commit_done_ != nullptr && status.ok()) {
+    // Later streams continue the committed file.
+    options_.flags &= ~(kTruncate | kExclusive);
+    dirty_ = false;
+    Done done = std::move(commit_done_);
+    commit_done_ = nullptr;
+    while (!blocked_.empty()) {  // all written before the half-close
+      Done d = std::move(blocked_.front());
+      blocked_.pop_front();
+      d(grpc::Status::OK);
+    }
+    done(grpc::Status::OK);
+    ReplayHeld();
+    return;
+  }
+  Fail(status.ok() ? grpc::Status(grpc::StatusCode::INTERNAL,
+                                  "backend ended the upload before commit")
+                   : status);
+}
+
+void Upload::ReplayHeld() {
+  std::deque<Held> held = std::move(after_commit_);
+  after_commit_.clear();
+  for (Held& h : held) {
+    if (h.is_commit) {
+      Commit(std::move(h.done));
+    } else {
+      Write(h.offset, h.data, std::move(h.done));
+    }
+  }
+}
+
+void Upload::Fail(const grpc::Status& status) {
+  if (!failed_.ok()) return;
+  failed_ = status;
+  stream_.reset();  // cancels a running stream: the backend aborts
+  parked_.clear();
+  parked_bytes_ = 0;
+  std::deque<Done> waiting = std::move(blocked_);
+  blocked_.clear();
+  if (commit_done_ != nullptr) {
+    waiting.push_back(std::move(commit_done_));
+    commit_done_ = nullptr;
+  }
+  for (Held& h : after_commit_) waiting.push_back(std::move(h.done));
+  after_commit_.clear();
+  for (Done& d : waiting) d(failed_);
+}
+
+void Upload::CheckTimeout(Clock::time_point now) {
+  if (!busy() || stream_ == nullptr) return;
+  if (now - last_progress_ < backend_->call_timeout) return;
+  Fail(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                    "backend write timed out"));
+}
+
+}  // namespace sftpgate::server::sftp

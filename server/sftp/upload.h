@@ -1,0 +1,123 @@
+// Upload: the WRITEs of one file handle, streamed to the backend.
+//
+// Write-behind: a WRITE is answered OK as soon as its bytes are queued for
+// the Write stream, while at most `queue_limit` bytes wait for gRPC;
+// beyond that its answer waits until the queue drains (the request stays
+// in flight, which throttles the client). The stream starts lazily at the
+// first write or commit, with a header carrying the open flags and the
+// attributes for a new file; its offset is the first chunk's.
+//
+// Backends without random writes (Describe.random_write false) receive
+// strictly sequential chunks: a WRITE ahead of the expected offset is held
+// back (and answered OK) while it lies within `reorder_window` bytes; a
+// WRITE behind the expected offset or beyond the window fails the upload
+// with a clear message (the client sees FAILURE on it and on CLOSE), as
+// does a commit that still has a gap. In append mode offsets are ignored.
+//
+// Commit() half-closes the stream and reports the backend's commit status;
+// later writes start a new stream that neither truncates nor requires the
+// file to be new (fsync@openssh.com). Any stream error fails waiting and
+// later WRITEs and the next commit. Destroying the Upload cancels the
+// stream: the backend aborts, nothing partial becomes visible.
+//
+// Thread safety: loop thread only.
+
+#ifndef SFTPGATE_SERVER_SFTP_UPLOAD_H_
+#define SFTPGATE_SERVER_SFTP_UPLOAD_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/strings/string_view.h"
+#include "server/sftp/backend_context.h"
+#include "server/sftp/write_stream.h"
+
+namespace sftpgate::server::sftp {
+
+class Upload {
+ public:
+  struct Options {
+    std::string path;
+    uint32_t flags = 0;  // v1::WriteHeader::Flag bits
+    v1::Attributes attributes;
+    bool random_write = false;
+    // Sequential mode: the offset the data starts at, when known (0 for a
+    // new or truncated file); otherwise the first WRITE decides.
+    std::optional<uint64_t> start_offset;
+    uint32_t max_chunk = 1024 * 1024;  // split larger writes
+    size_t queue_limit = 8 * 1024 * 1024;
+    uint64_t reorder_window = 16 * 1024 * 1024;
+  };
+  using Done = absl::AnyInvocable<void(const grpc::Status&)>;
+
+  Upload(std::shared_ptr<const BackendContext> backend, Options options);
+  ~Upload();
+
+  // Writes `data` at `offset`. `done` runs exactly once (possibly inside
+  // this call) with OK once the bytes are accepted, or the error.
+  void Write(uint64_t offset, absl::string_view data, Done done);
+
+  // Commits everything written so far. `done` gets the backend's commit
+  // status. WRITEs arriving meanwhile go to the next stream.
+  void Commit(Done done);
+
+  // Fails what waits on the backend (and the upload) once it has made no
+  // progress for longer than the call timeout.
+  void CheckTimeout(Clock::time_point now);
+
+  // Bytes accepted from the client.
+  uint64_t bytes_written() const { return bytes_written_; }
+  // Something waits on the backend (a WRITE answer or a commit).
+  bool busy() const { return !blocked_.empty() || commit_done_ != nullptr; }
+
+ private:
+  // A WRITE (or, with is_commit, a commit) that arrived while a commit was
+  // in progress; replayed in order once it ends.
+  struct Held {
+    bool is_commit;
+    uint64_t offset;
+    std::string data;
+    Done done;
+  };
+
+  void WriteSequential(uint64_t offset, absl::string_view data, Done done);
+  void Send(uint64_t offset, absl::string_view data);
+  void EnsureStream(uint64_t first_offset);
+  void Accept(Done done);
+  void Fail(const grpc::Status& status);
+  void OnProgress();
+  void OnFinish(const grpc::Status& status);
+  void ReplayHeld();
+
+  std::shared_ptr<const BackendContext> backend_;
+  Options options_;
+
+  std::shared_ptr<WriteStream> stream_;
+  grpc::Status failed_;  // sticky error; OK while healthy
+  // Sequential mode: where the next chunk must start.
+  bool have_next_ = false;
+  uint64_t next_offset_ = 0;
+  // Writes ahead of next_offset_ (sequential mode), by offset.
+  std::map<uint64_t, std::string> parked_;
+  uint64_t parked_bytes_ = 0;
+  // WRITE answers waiting for queue room, in order.
+  std::deque<Done> blocked_;
+  // Commit in progress, and WRITEs that arrived during it.
+  Done commit_done_;
+  std::deque<Held> after_commit_;
+  // Something was sent (or the flags require a stream) since the last
+  // commit.
+  bool dirty_ = false;
+  uint64_t bytes_written_ = 0;
+  Clock::time_point last_progress_;
+};
+
+}  // namespace sftpgate::server::sftp
+
+#endif  // SFTPGATE_SERVER_SFTP_UPLOAD_H_

@@ -1,0 +1,158 @@
+// Drives an SftpSession the way the SSH layer does: a loop thread (a test
+// Executor), a PacketSink that captures replies, and raw SFTP packets in.
+//
+// Thread safety: the harness methods are called from the test thread; they
+// run session calls on the loop thread and wait.
+
+#ifndef SFTPGATE_TESTS_SFTP_SESSION_HARNESS_H_
+#define SFTPGATE_TESTS_SFTP_SESSION_HARNESS_H_
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/functional/any_invocable.h"
+#include "server/common/executor.h"
+#include "server/sftp/sftp_session.h"
+#include "sftpgate/v1/backend.pb.h"
+
+namespace sftpgate::testing {
+
+// An Executor backed by one thread.
+class TestExecutor : public server::Executor {
+ public:
+  TestExecutor();
+  ~TestExecutor() override;  // stops; queued closures are destroyed unrun
+  void Post(absl::AnyInvocable<void()> fn) override;
+  bool InLoopThread() const override;
+  // Runs `fn` on the loop and waits for it.
+  void RunSync(absl::AnyInvocable<void()> fn);
+
+ private:
+  void Run();
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<absl::AnyInvocable<void()>> queue_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+// One decoded reply.
+struct Reply {
+  uint8_t type = 0;
+  uint32_t id = 0;   // not for VERSION
+  std::string body;  // the fields after the id (after the type for
+                     // VERSION)
+  // Decoders for the common shapes; they fail the test on bad input.
+  uint32_t status() const;  // SSH_FXP_STATUS code
+  std::string message() const;
+  std::string handle() const;
+  std::string data() const;
+  v1::Attributes attrs() const;
+  struct Name {
+    std::string name, long_name;
+    v1::Attributes attrs;
+  };
+  std::vector<Name> names() const;
+};
+
+// Captures what the session sends.
+class CapturingSink : public server::PacketSink {
+ public:
+  void Send(std::string bytes) override;
+  size_t QueuedBytes() const override { return queued.load(); }
+  void Close() override;
+
+  // What QueuedBytes() reports (tests simulate a full channel with it).
+  std::atomic<size_t> queued{0};
+
+  // Waits for the reply to request `id` (or VERSION for id == kVersion).
+  std::optional<Reply> Wait(uint32_t id, std::chrono::milliseconds timeout);
+  bool WaitClosed(std::chrono::milliseconds timeout);
+  size_t replies_received();
+  static constexpr uint32_t kVersion = 0xffffffff;
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::string partial_;
+  std::map<uint32_t, Reply> replies_;
+  size_t count_ = 0;
+  bool closed_ = false;
+};
+
+// Packet builders (whole framed packets).
+class PacketBuilder {
+ public:
+  explicit PacketBuilder(uint8_t type) { body_.push_back(char(type)); }
+  PacketBuilder& U32(uint32_t v);
+  PacketBuilder& U64(uint64_t v);
+  PacketBuilder& Str(const std::string& s);
+  PacketBuilder& Attrs(const v1::Attributes& a);
+  PacketBuilder& Raw(const std::string& bytes);
+  // The fields after the type byte (to splice into another packet).
+  std::string fields() const { return body_.substr(1); }
+  std::string Build() const;
+
+ private:
+  std::string body_;
+};
+
+class SessionHarness {
+ public:
+  SessionHarness(std::shared_ptr<v1::Backend::StubInterface> stub,
+                 v1::Session session, server::SftpLimits limits);
+  ~SessionHarness();
+
+  // Feeds bytes as channel data, keeping what the session did not take
+  // until it calls resume_input.
+  void Feed(const std::string& bytes);
+  std::optional<Reply> Wait(uint32_t id, std::chrono::milliseconds timeout =
+                                             std::chrono::seconds(20)) {
+    return sink_.Wait(id, timeout);
+  }
+  // Sends a request (type + id + `fields` built by the caller) and waits.
+  Reply Call(PacketBuilder request, uint32_t id);
+  uint32_t NextId() { return next_id_++; }
+
+  // Typed helpers. Each sends one request and returns its reply.
+  Reply Init();  // the VERSION reply
+  Reply Open(const std::string& path, uint32_t pflags,
+             const v1::Attributes& attrs = {});
+  Reply Close(const std::string& handle);
+  Reply Read(const std::string& handle, uint64_t offset, uint32_t length);
+  Reply Write(const std::string& handle, uint64_t offset,
+              const std::string& data);
+  Reply PathOp(uint8_t type, const std::string& path);
+  Reply Extended(const std::string& name, PacketBuilder fields);
+
+  size_t InFlight();
+  size_t pending_input();
+  int resumes() const { return resumes_.load(); }
+  void Shutdown();
+  CapturingSink& sink() { return sink_; }
+  TestExecutor& executor() { return executor_; }
+
+ private:
+  void Offer();  // on the loop
+
+  TestExecutor executor_;
+  CapturingSink sink_;
+  std::shared_ptr<server::SftpSession> session_;
+  std::string pending_;  // loop thread only
+  std::atomic<int> resumes_{0};
+  uint32_t next_id_ = 1;
+};
+
+}  // namespace sftpgate::testing
+
+#endif  // SFTPGATE_TESTS_SFTP_SESSION_HARNESS_H_

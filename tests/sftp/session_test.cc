@@ -1,0 +1,737 @@
+// SftpSession driven with raw SFTP packets on a test loop, against a real
+// gRPC backend (FakeBackend on 127.0.0.1).
+
+#include <time.h>
+
+#include <chrono>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "grpc/grpc.h"
+#include "gtest/gtest.h"
+#include "server/broker/backend_channel.h"
+#include "server/sftp/packet_reader.h"
+#include "server/sftp/sftp_constants.h"
+#include "tests/sftp/fake_backend.h"
+#include "tests/sftp/session_harness.h"
+
+namespace sftpgate::testing {
+namespace {
+
+using namespace server::sftp;  // NOLINT: wire constants
+using std::chrono::milliseconds;
+
+// Keeps gRPC initialized for the whole run, as in the server. Otherwise
+// each test's last channel and server shut gRPC down and the next test
+// starts it again, which races gRPC 1.51's callback-queue thread (an abort
+// in grpc_cq_internal_unref).
+class GrpcRuntime : public ::testing::Environment {
+ public:
+  void SetUp() override { grpc_init(); }
+};
+::testing::Environment* const kGrpcRuntime =
+    ::testing::AddGlobalTestEnvironment(new GrpcRuntime);
+
+std::string Pattern(size_t n, uint32_t seed = 1) {
+  std::string s(n, '\0');
+  uint32_t x = seed;
+  for (char& c : s) {
+    x = x * 1103515245 + 12345;
+    c = static_cast<char>(x >> 16);
+  }
+  return s;
+}
+
+std::vector<std::string> ExtensionNames(const Reply& version) {
+  PacketReader in(version.body);
+  uint32_t v = 0;
+  EXPECT_TRUE(in.ReadU32(&v));
+  EXPECT_EQ(v, 3u);
+  std::vector<std::string> names;
+  while (in.remaining() > 0) {
+    absl::string_view name, data;
+    EXPECT_TRUE(in.ReadString(&name) && in.ReadString(&data));
+    names.emplace_back(name);
+  }
+  return names;
+}
+
+class SessionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    setenv("TZ", "UTC", 1);  // long names use local time
+    tzset();
+    server_ = std::make_unique<FakeServer>(&backend_);
+  }
+
+  std::unique_ptr<SessionHarness> Connect(
+      bool read_only = false, server::SftpLimits limits = DefaultLimits(),
+      std::string target = "") {
+    server::BackendChannelOptions channel;
+    channel.target = target.empty() ? server_->target() : target;
+    v1::Session session;
+    session.set_session_id("s1");
+    session.set_user("alice");
+    session.set_root("/");
+    session.set_read_only(read_only);
+    auto harness = std::make_unique<SessionHarness>(
+        server::MakeBackendStub(channel), session, limits);
+    harness->Init();
+    return harness;
+  }
+
+  static server::SftpLimits DefaultLimits() {
+    server::SftpLimits limits;
+    limits.call_timeout_ms = 5000;
+    return limits;
+  }
+
+  void AllCapabilities() {
+    v1::DescribeResponse d;
+    d.set_symlinks(true);
+    d.set_hard_links(true);
+    d.set_stat_fs(true);
+    d.set_real_path(true);
+    d.set_random_write(true);
+    d.set_set_stat_no_follow(true);
+    backend_.SetDescribe(d);
+  }
+
+  // Uploads `data` with SFTP in one WRITE per `chunk` bytes.
+  void Upload(SessionHarness& s, const std::string& path,
+              const std::string& data, size_t chunk = 32 * 1024) {
+    const std::string h =
+        s.Open(path, kFxfWrite | kFxfCreat | kFxfTrunc).handle();
+    for (size_t off = 0; off < data.size(); off += chunk) {
+      ASSERT_EQ(s.Write(h, off, data.substr(off, chunk)).status(), kFxOk);
+    }
+    ASSERT_EQ(s.Close(h).status(), kFxOk);
+  }
+
+  FakeBackend backend_;
+  std::unique_ptr<FakeServer> server_;
+};
+
+TEST_F(SessionTest, VersionAdvertisesOnlyWhatDescribeAllows) {
+  {
+    auto s = Connect();
+    const auto names = ExtensionNames(*s->Wait(CapturingSink::kVersion));
+    EXPECT_EQ(names, (std::vector<std::string>{
+                         "posix-rename@openssh.com", "fsync@openssh.com",
+                         "limits@openssh.com", "expand-path@openssh.com",
+                         "copy-data", "home-directory"}));
+  }
+  AllCapabilities();
+  auto s = Connect();
+  const auto names = ExtensionNames(*s->Wait(CapturingSink::kVersion));
+  EXPECT_EQ(names, (std::vector<std::string>{
+                       "posix-rename@openssh.com", "statvfs@openssh.com",
+                       "fstatvfs@openssh.com", "hardlink@openssh.com",
+                       "fsync@openssh.com", "lsetstat@openssh.com",
+                       "limits@openssh.com", "expand-path@openssh.com",
+                       "copy-data", "home-directory"}));
+}
+
+TEST_F(SessionTest, UploadThenDownloadRoundTrip) {
+  auto s = Connect();
+  const std::string data = Pattern(300 * 1024 + 7);
+  Upload(*s, "/up.bin", data);
+  EXPECT_TRUE(backend_.FileData("/up.bin") == data);
+  EXPECT_EQ(backend_.committed_uploads.load(), 1);
+
+  const std::string h = s->Open("/up.bin", kFxfRead).handle();
+  std::string got;
+  while (true) {
+    Reply r = s->Read(h, got.size(), 64 * 1024);
+    if (r.type == kFxpStatus) {
+      EXPECT_EQ(r.status(), kFxEof);
+      break;
+    }
+    got += r.data();
+  }
+  EXPECT_TRUE(got == data);
+  EXPECT_EQ(s->Close(h).status(), kFxOk);
+  EXPECT_EQ(s->InFlight(), 0u);
+}
+
+TEST_F(SessionTest, PipelinedReadsShareOneReadAheadStream) {
+  const std::string data = Pattern(1 << 20, 7);
+  backend_.PutFile("/big", data);
+  auto s = Connect();
+  const std::string h = s->Open("/big", kFxfRead).handle();
+  constexpr uint32_t kLen = 32 * 1024;
+  std::string batch;
+  std::vector<uint32_t> ids;
+  for (uint32_t off = 0; off < data.size(); off += kLen) {
+    ids.push_back(s->NextId());
+    batch += PacketBuilder(kFxpRead)
+                 .U32(ids.back())
+                 .Str(h)
+                 .U64(off)
+                 .U32(kLen)
+                 .Build();
+  }
+  s->Feed(batch);  // 32 READs in flight at once, as OpenSSH pipelines
+  std::string got;
+  for (uint32_t id : ids) {
+    auto r = s->Wait(id);
+    ASSERT_TRUE(r.has_value());
+    got += r->data();
+  }
+  EXPECT_TRUE(got == data);
+  EXPECT_EQ(backend_.read_streams.load(), 1);
+
+  // A seek backwards restarts the stream at the new offset.
+  EXPECT_EQ(s->Read(h, 100, 1000).data(), data.substr(100, 1000));
+  EXPECT_EQ(backend_.read_streams.load(), 2);
+  // Continuing sequentially does not.
+  EXPECT_EQ(s->Read(h, 1100, 5000).data(), data.substr(1100, 5000));
+  // A small skip ahead within the buffer does not either.
+  EXPECT_EQ(s->Read(h, 6200, 300).data(), data.substr(6200, 300));
+  EXPECT_EQ(backend_.read_streams.load(), 2);
+  EXPECT_EQ(s->Close(h).status(), kFxOk);
+}
+
+TEST_F(SessionTest, ReadAtEndGivesShortDataThenEof) {
+  backend_.PutFile("/small", "0123456789");
+  auto s = Connect();
+  const std::string h = s->Open("/small", kFxfRead).handle();
+  EXPECT_EQ(s->Read(h, 4, 100).data(), "456789");
+  EXPECT_EQ(s->Read(h, 10, 100).status(), kFxEof);
+  EXPECT_EQ(s->Read(h, 50, 100).status(), kFxEof);
+  EXPECT_EQ(s->Read(h, 0, 3).data(), "012");
+  EXPECT_EQ(s->Read(h, 0, 0).status(), kFxEof);
+  EXPECT_EQ(s->Close(h).status(), kFxOk);
+  // A closed handle is gone.
+  Reply r = s->Read(h, 0, 3);
+  EXPECT_EQ(r.status(), kFxFailure);
+  EXPECT_EQ(r.message(), "invalid handle");
+}
+
+TEST_F(SessionTest, OversizedReadIsClamped) {
+  const std::string data = Pattern(600 * 1024);
+  backend_.PutFile("/f", data);
+  auto s = Connect();
+  const std::string h = s->Open("/f", kFxfRead).handle();
+  EXPECT_EQ(s->Read(h, 0, 1 << 20).data(), data.substr(0, 255 * 1024));
+}
+
+TEST_F(SessionTest, BackendErrorsMapToSftpStatus) {
+  backend_.PutDir("/d");
+  backend_.PutFile("/d/f", "x");
+  auto s = Connect();
+  EXPECT_EQ(s->PathOp(kFxpStat, "/missing").status(), kFxNoSuchFile);
+  EXPECT_EQ(s->PathOp(kFxpStat, "/denied/x").status(), kFxPermissionDenied);
+  EXPECT_EQ(s->PathOp(kFxpStat, "/invalid").status(), kFxBadMessage);
+  EXPECT_EQ(s->PathOp(kFxpRmdir, "/d").status(), kFxFailure);
+  EXPECT_EQ(s->PathOp(kFxpRmdir, "/d").message(), "Directory not empty");
+  EXPECT_EQ(s->PathOp(kFxpRemove, "/d").status(), kFxFailure);
+  const uint32_t id = s->NextId();
+  Reply mk = s->Call(PacketBuilder(kFxpMkdir).U32(id).Str("/d").Attrs({}), id);
+  EXPECT_EQ(mk.status(), kFxFailure);
+  EXPECT_EQ(mk.message(), "File exists");
+  // OPEN checks what open(2) would refuse.
+  EXPECT_EQ(s->Open("/missing", kFxfRead).status(), kFxNoSuchFile);
+  EXPECT_EQ(s->Open("/d", kFxfRead).status(), kFxFailure);
+  EXPECT_EQ(s->Open("/d", kFxfWrite | kFxfCreat).status(), kFxFailure);
+  EXPECT_EQ(s->Open("/nodir/f", kFxfWrite | kFxfCreat).status(), kFxNoSuchFile);
+  EXPECT_EQ(s->Open("/d/f/x", kFxfWrite | kFxfCreat).status(), kFxNoSuchFile);
+  EXPECT_EQ(s->Open("/d/f", kFxfWrite | kFxfCreat | kFxfExcl).status(),
+            kFxFailure);
+  EXPECT_EQ(s->Open("/d/new", kFxfWrite).status(), kFxNoSuchFile);
+  // Bogus handles.
+  EXPECT_EQ(s->Read("nope", 0, 10).status(), kFxFailure);
+  EXPECT_EQ(s->Close("nope").status(), kFxFailure);
+  // Symlinks are not served by this backend (Describe says so).
+  EXPECT_EQ(s->PathOp(kFxpReadlink, "/d/f").status(), kFxOpUnsupported);
+  EXPECT_EQ(backend_.write_streams.load(), 0);
+}
+
+TEST_F(SessionTest, MalformedRequestsGetBadMessage) {
+  auto s = Connect();
+  const uint32_t id = s->NextId();
+  // A path whose length runs past the packet.
+  Reply r = s->Call(PacketBuilder(kFxpStat).U32(id).U32(1000).Raw("ab"), id);
+  EXPECT_EQ(r.status(), kFxBadMessage);
+  // READ missing its length field.
+  const uint32_t id2 = s->NextId();
+  r = s->Call(PacketBuilder(kFxpRead).U32(id2).Str("1").U64(0), id2);
+  EXPECT_EQ(r.status(), kFxBadMessage);
+  // A NUL in a path.
+  r = s->PathOp(kFxpStat, std::string("/a\0b", 4));
+  EXPECT_EQ(r.status(), kFxBadMessage);
+  EXPECT_EQ(s->InFlight(), 0u);
+}
+
+TEST_F(SessionTest, ReadOnlySessionRefusesChangesWithoutCallingBackend) {
+  backend_.PutFile("/f", "data");
+  auto s = Connect(/*read_only=*/true);
+  const int calls = backend_.unary_calls.load();
+  EXPECT_EQ(s->Open("/f", kFxfWrite).status(), kFxPermissionDenied);
+  EXPECT_EQ(s->Open("/g", kFxfRead | kFxfCreat).status(), kFxPermissionDenied);
+  EXPECT_EQ(s->PathOp(kFxpRemove, "/f").status(), kFxPermissionDenied);
+  EXPECT_EQ(s->PathOp(kFxpRmdir, "/f").status(), kFxPermissionDenied);
+  const uint32_t id = s->NextId();
+  EXPECT_EQ(s->Call(PacketBuilder(kFxpMkdir).U32(id).Str("/x").Attrs({}), id)
+                .status(),
+            kFxPermissionDenied);
+  const uint32_t id2 = s->NextId();
+  EXPECT_EQ(s->Call(PacketBuilder(kFxpRename).U32(id2).Str("/f").Str("/g"), id2)
+                .status(),
+            kFxPermissionDenied);
+  EXPECT_EQ(s->Extended("posix-rename@openssh.com",
+                        PacketBuilder(0).Str("/f").Str("/g"))
+                .status(),
+            kFxPermissionDenied);
+  EXPECT_EQ(backend_.unary_calls.load(), calls);
+  // Reading still works.
+  const std::string h = s->Open("/f", kFxfRead).handle();
+  EXPECT_EQ(s->Read(h, 0, 10).data(), "data");
+  EXPECT_TRUE(backend_.FileData("/f").has_value());
+}
+
+TEST_F(SessionTest, UnknownTypesAndExtensionsAreUnsupported) {
+  auto s = Connect();
+  const uint32_t id = s->NextId();
+  EXPECT_EQ(s->Call(PacketBuilder(99).U32(id).Str("x"), id).status(),
+            kFxOpUnsupported);
+  const uint32_t id2 = s->NextId();
+  EXPECT_EQ(s->Call(PacketBuilder(kFxpVersion).U32(id2), id2).status(),
+            kFxOpUnsupported);
+  EXPECT_EQ(s->Extended("nope@example.com", PacketBuilder(0)).status(),
+            kFxOpUnsupported);
+  // Not advertised (no StatFs in Describe): unsupported too.
+  EXPECT_EQ(
+      s->Extended("statvfs@openssh.com", PacketBuilder(0).Str("/")).status(),
+      kFxOpUnsupported);
+}
+
+TEST_F(SessionTest, OversizedPacketClosesTheSession) {
+  server::SftpLimits limits = DefaultLimits();
+  limits.max_packet_length = 1024;
+  auto s = Connect(false, limits);
+  s->Feed(PacketBuilder(kFxpWrite)
+              .U32(1)
+              .Str("1")
+              .U64(0)
+              .Str(std::string(2000, 'x'))
+              .Build());
+  EXPECT_TRUE(s->sink().WaitClosed(milliseconds(5000)));
+  EXPECT_FALSE(s->Wait(1, milliseconds(100)).has_value());
+}
+
+TEST_F(SessionTest, ZeroLengthPacketClosesTheSession) {
+  auto s = Connect();
+  s->Feed(std::string(4, '\0'));
+  EXPECT_TRUE(s->sink().WaitClosed(milliseconds(5000)));
+}
+
+TEST_F(SessionTest, RequestBeforeInitClosesTheSession) {
+  server::BackendChannelOptions channel;
+  channel.target = server_->target();
+  SessionHarness s(server::MakeBackendStub(channel), v1::Session(),
+                   DefaultLimits());
+  s.Feed(PacketBuilder(kFxpStat).U32(1).Str("/").Build());
+  EXPECT_TRUE(s.sink().WaitClosed(milliseconds(5000)));
+  EXPECT_EQ(s.sink().replies_received(), 0u);
+}
+
+TEST_F(SessionTest, DuplicateInitClosesTheSession) {
+  auto s = Connect();
+  s->Feed(PacketBuilder(kFxpInit).U32(3).Build());
+  EXPECT_TRUE(s->sink().WaitClosed(milliseconds(5000)));
+}
+
+TEST_F(SessionTest, BackendDownFailsWithinTheDeadline) {
+  // A port nothing listens on.
+  FakeBackend other;
+  auto dead = std::make_unique<FakeServer>(&other);
+  const std::string target = dead->target();
+  dead->Stop();
+  server::SftpLimits limits = DefaultLimits();
+  limits.call_timeout_ms = 1000;
+  auto s = Connect(false, limits, target);
+  Reply r = s->PathOp(kFxpStat, "/");
+  EXPECT_EQ(r.status(), kFxFailure);
+  EXPECT_EQ(r.message(), "backend unavailable");
+  EXPECT_EQ(s->Open("/f", kFxfRead).status(), kFxFailure);
+  EXPECT_EQ(s->PathOp(kFxpOpendir, "/").status(), kFxFailure);
+}
+
+TEST_F(SessionTest, HungBackendTimesOutInsteadOfHanging) {
+  backend_.PutFile("/f", Pattern(1000));
+  server::SftpLimits limits = DefaultLimits();
+  limits.call_timeout_ms = 300;
+  auto s = Connect(false, limits);
+  const std::string h = s->Open("/f", kFxfRead).handle();
+  backend_.stall_ms = 60000;
+  Reply r = s->PathOp(kFxpStat, "/f");
+  EXPECT_EQ(r.status(), kFxFailure);
+  EXPECT_EQ(r.message(), "backend timed out");
+  // A stream that never delivers: the watchdog fails the READ.
+  r = s->Read(h, 0, 100);
+  EXPECT_EQ(r.status(), kFxFailure);
+  EXPECT_EQ(r.message(), "backend timed out");
+  // A listing that never starts fails OPENDIR.
+  r = s->PathOp(kFxpOpendir, "/");
+  EXPECT_EQ(r.status(), kFxFailure);
+  backend_.stall_ms = 0;
+}
+
+TEST_F(SessionTest, ShutdownMidUploadAbortsIt) {
+  backend_.PutFile("/keep", "old contents");
+  auto s = Connect();
+  const std::string h =
+      s->Open("/keep", kFxfWrite | kFxfCreat | kFxfTrunc).handle();
+  const std::string h2 =
+      s->Open("/new", kFxfWrite | kFxfCreat | kFxfTrunc).handle();
+  ASSERT_EQ(s->Write(h, 0, Pattern(100000)).status(), kFxOk);
+  ASSERT_EQ(s->Write(h2, 0, Pattern(100000)).status(), kFxOk);
+  // Both streams reach the backend before the client goes away.
+  for (int i = 0; i < 500 && backend_.write_chunks.load() < 2; ++i) {
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  s->Shutdown();
+  for (int i = 0; i < 500 && backend_.aborted_uploads.load() < 2; ++i) {
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  EXPECT_EQ(backend_.aborted_uploads.load(), 2);
+  EXPECT_EQ(backend_.committed_uploads.load(), 0);
+  EXPECT_EQ(backend_.FileData("/keep"), "old contents");
+  EXPECT_FALSE(backend_.Exists("/new"));
+}
+
+TEST_F(SessionTest, FailedCommitIsReportedOnClose) {
+  auto s = Connect();
+  const std::string h =
+      s->Open("/full.bin", kFxfWrite | kFxfCreat | kFxfTrunc).handle();
+  EXPECT_EQ(s->Write(h, 0, "abc").status(), kFxOk);  // write-behind
+  Reply r = s->Close(h);
+  EXPECT_EQ(r.status(), kFxFailure);
+  EXPECT_EQ(r.message(), "disk full");
+  EXPECT_FALSE(backend_.Exists("/full.bin"));
+}
+
+TEST_F(SessionTest, EmptyCreateCommitsAnEmptyFile) {
+  auto s = Connect();
+  const std::string h =
+      s->Open("/empty", kFxfWrite | kFxfCreat | kFxfTrunc).handle();
+  EXPECT_EQ(s->Close(h).status(), kFxOk);
+  EXPECT_EQ(backend_.FileData("/empty"), "");
+}
+
+TEST_F(SessionTest, ReaddirListsEverythingWithLongNames) {
+  backend_.PutDir("/d");
+  for (int i = 0; i < 250; ++i) {
+    backend_.PutFile(absl::StrCat("/d/file", 1000 + i), "abc");
+  }
+  backend_.list_batch = 7;
+  auto s = Connect();
+  const std::string h = s->PathOp(kFxpOpendir, "/d").handle();
+  std::set<std::string> seen;
+  int replies = 0;
+  while (true) {
+    Reply r = s->PathOp(kFxpReaddir, h);
+    if (r.type == kFxpStatus) {
+      EXPECT_EQ(r.status(), kFxEof);
+      break;
+    }
+    ++replies;
+    for (const auto& n : r.names()) {
+      seen.insert(n.name);
+      // Format details are covered by the codec tests (long_name.h).
+      EXPECT_EQ(n.long_name.rfind("-rw-r--r--    1 alice    staff", 0), 0u)
+          << n.long_name;
+      EXPECT_NE(n.long_name.find(" 3 Nov 14  2023 " + n.name),
+                std::string::npos)
+          << n.long_name;
+      EXPECT_EQ(n.attrs.size(), 3u);
+    }
+  }
+  EXPECT_EQ(seen.size(), 250u);
+  EXPECT_GE(replies, 3);
+  EXPECT_EQ(s->Close(h).status(), kFxOk);
+  EXPECT_EQ(s->PathOp(kFxpOpendir, "/nope").status(), kFxNoSuchFile);
+  EXPECT_EQ(s->PathOp(kFxpOpendir, "/d/file1000").status(), kFxFailure);
+}
+
+TEST_F(SessionTest, RealpathNormalizesAndUsesBackendWhenAvailable) {
+  {
+    auto s = Connect();
+    EXPECT_EQ(s->PathOp(kFxpRealpath, ".").names()[0].name, "/");
+    EXPECT_EQ(s->PathOp(kFxpRealpath, "").names()[0].name, "/");
+    EXPECT_EQ(s->PathOp(kFxpRealpath, "a/../b//c/.").names()[0].name, "/b/c");
+    EXPECT_EQ(s->PathOp(kFxpRealpath, "/../../x").names()[0].name, "/x");
+  }
+  AllCapabilities();
+  backend_.PutDir("/real");
+  auto s = Connect();
+  const uint32_t id = s->NextId();
+  ASSERT_EQ(
+      s->Call(PacketBuilder(kFxpSymlink).U32(id).Str("/real").Str("/ln"), id)
+          .status(),
+      kFxOk);
+  EXPECT_EQ(s->PathOp(kFxpRealpath, "/ln").names()[0].name, "/real");
+  EXPECT_EQ(s->Extended("expand-path@openssh.com", PacketBuilder(0).Str("~/ln"))
+                .names()[0]
+                .name,
+            "/real");
+}
+
+TEST_F(SessionTest, SymlinkTakesTargetFirstLikeOpenSsh) {
+  AllCapabilities();
+  auto s = Connect();
+  const uint32_t id = s->NextId();
+  EXPECT_EQ(
+      s->Call(PacketBuilder(kFxpSymlink).U32(id).Str("../target").Str("dir/ln"),
+              id)
+          .status(),
+      kFxOk);
+  const v1::SymlinkRequest got = backend_.last_symlink();
+  EXPECT_EQ(got.target(), "../target");   // verbatim
+  EXPECT_EQ(got.link_path(), "/dir/ln");  // normalized
+  EXPECT_EQ(s->PathOp(kFxpReadlink, "/dir/ln").names()[0].name, "../target");
+}
+
+TEST_F(SessionTest, SequentialBackendGetsReorderedWrites) {
+  auto s = Connect();  // Describe: random_write false
+  const std::string data = Pattern(40000);
+  const std::string h =
+      s->Open("/seq", kFxfWrite | kFxfCreat | kFxfTrunc).handle();
+  // Out of order, within the window: held back, then sent in order.
+  EXPECT_EQ(s->Write(h, 20000, data.substr(20000, 10000)).status(), kFxOk);
+  EXPECT_EQ(s->Write(h, 30000, data.substr(30000)).status(), kFxOk);
+  EXPECT_EQ(s->Write(h, 0, data.substr(0, 20000)).status(), kFxOk);
+  EXPECT_EQ(s->Close(h).status(), kFxOk);
+  EXPECT_TRUE(backend_.FileData("/seq") == data);
+
+  // Behind what was already sent: fails clearly, and so does CLOSE.
+  const std::string h2 =
+      s->Open("/seq2", kFxfWrite | kFxfCreat | kFxfTrunc).handle();
+  EXPECT_EQ(s->Write(h2, 0, "abcdef").status(), kFxOk);
+  Reply r = s->Write(h2, 2, "zz");
+  EXPECT_EQ(r.status(), kFxFailure);
+  EXPECT_NE(r.message().find("sequential"), std::string::npos);
+  EXPECT_EQ(s->Close(h2).status(), kFxFailure);
+  EXPECT_FALSE(backend_.Exists("/seq2"));
+
+  // A gap never filled fails at CLOSE.
+  const std::string h3 =
+      s->Open("/seq3", kFxfWrite | kFxfCreat | kFxfTrunc).handle();
+  EXPECT_EQ(s->Write(h3, 100, "late").status(), kFxOk);
+  EXPECT_EQ(s->Close(h3).status(), kFxFailure);
+  EXPECT_FALSE(backend_.Exists("/seq3"));
+}
+
+TEST_F(SessionTest, RandomWriteBackendGetsWritesAsTheyCome) {
+  AllCapabilities();
+  auto s = Connect();
+  const std::string h =
+      s->Open("/rnd", kFxfWrite | kFxfCreat | kFxfTrunc).handle();
+  EXPECT_EQ(s->Write(h, 4, "efgh").status(), kFxOk);
+  EXPECT_EQ(s->Write(h, 0, "abcd").status(), kFxOk);
+  EXPECT_EQ(s->Write(h, 2, "XY").status(), kFxOk);
+  EXPECT_EQ(s->Close(h).status(), kFxOk);
+  EXPECT_EQ(backend_.FileData("/rnd"), "abXYefgh");
+}
+
+TEST_F(SessionTest, AppendAndResumeKeepExistingContents) {
+  backend_.PutFile("/log", "one;");
+  auto s = Connect();
+  const std::string h = s->Open("/log", kFxfWrite | kFxfAppend).handle();
+  EXPECT_EQ(s->Write(h, 0, "two;").status(), kFxOk);
+  EXPECT_EQ(s->Write(h, 0, "three;").status(), kFxOk);
+  EXPECT_EQ(s->Close(h).status(), kFxOk);
+  EXPECT_EQ(backend_.FileData("/log"), "one;two;three;");
+  // Resume (reput): write past the existing end without truncating.
+  const std::string h2 = s->Open("/log", kFxfWrite).handle();
+  EXPECT_EQ(s->Write(h2, 14, "four").status(), kFxOk);
+  EXPECT_EQ(s->Close(h2).status(), kFxOk);
+  EXPECT_EQ(backend_.FileData("/log"), "one;two;three;four");
+  EXPECT_EQ(backend_.last_write_header().offset(), 14u);
+}
+
+TEST_F(SessionTest, FsyncCommitsAndTheUploadContinues) {
+  auto s = Connect();
+  const std::string h =
+      s->Open("/sync", kFxfWrite | kFxfCreat | kFxfTrunc).handle();
+  EXPECT_EQ(s->Write(h, 0, "first-").status(), kFxOk);
+  EXPECT_EQ(s->Extended("fsync@openssh.com", PacketBuilder(0).Str(h)).status(),
+            kFxOk);
+  EXPECT_EQ(backend_.FileData("/sync"), "first-");
+  EXPECT_EQ(s->Write(h, 6, "second").status(), kFxOk);
+  EXPECT_EQ(s->Close(h).status(), kFxOk);
+  EXPECT_EQ(backend_.FileData("/sync"), "first-second");
+  EXPECT_EQ(backend_.committed_uploads.load(), 2);
+}
+
+TEST_F(SessionTest, FsetstatDuringUploadLandsOnTheCommittedFile) {
+  auto s = Connect();
+  const std::string h =
+      s->Open("/t", kFxfWrite | kFxfCreat | kFxfTrunc).handle();
+  EXPECT_EQ(s->Write(h, 0, "x").status(), kFxOk);
+  v1::Attributes a;
+  a.set_atime(1234567890);
+  a.set_mtime(1234567890);
+  a.set_mode(0600);
+  const uint32_t id = s->NextId();
+  EXPECT_EQ(
+      s->Call(PacketBuilder(kFxpFsetstat).U32(id).Str(h).Attrs(a), id).status(),
+      kFxOk);
+  EXPECT_EQ(s->Close(h).status(), kFxOk);
+  auto attrs = backend_.Attrs("/t");
+  ASSERT_TRUE(attrs.has_value());
+  EXPECT_EQ(attrs->mtime(), 1234567890);
+  EXPECT_EQ(attrs->mode() & 07777, 0600u);
+}
+
+TEST_F(SessionTest, CopyDataCopiesBetweenHandles) {
+  const std::string data = Pattern(700 * 1024, 3);
+  backend_.PutFile("/src", data);
+  auto s = Connect();
+  const std::string from = s->Open("/src", kFxfRead).handle();
+  const std::string to =
+      s->Open("/dst", kFxfWrite | kFxfCreat | kFxfTrunc).handle();
+  EXPECT_EQ(s->Extended("copy-data",
+                        PacketBuilder(0).Str(from).U64(0).U64(0).Str(to).U64(0))
+                .status(),
+            kFxOk);
+  EXPECT_EQ(s->Close(to).status(), kFxOk);
+  EXPECT_TRUE(backend_.FileData("/dst") == data);
+  // A length past EOF answers EOF after copying what exists.
+  const std::string to2 =
+      s->Open("/dst2", kFxfWrite | kFxfCreat | kFxfTrunc).handle();
+  EXPECT_EQ(
+      s->Extended(
+           "copy-data",
+           PacketBuilder(0).Str(from).U64(100).U64(data.size()).Str(to2).U64(0))
+          .status(),
+      kFxEof);
+  EXPECT_EQ(s->Close(to2).status(), kFxOk);
+  EXPECT_TRUE(backend_.FileData("/dst2") == data.substr(100));
+  // Same handle on both sides is refused.
+  EXPECT_EQ(
+      s->Extended("copy-data",
+                  PacketBuilder(0).Str(from).U64(0).U64(0).Str(from).U64(0))
+          .status(),
+      kFxFailure);
+}
+
+TEST_F(SessionTest, LimitsStatvfsHardlinkAndHomeDirectory) {
+  AllCapabilities();
+  backend_.PutFile("/a", "data");
+  auto s = Connect();
+  Reply limits = s->Extended("limits@openssh.com", PacketBuilder(0));
+  ASSERT_EQ(limits.type, kFxpExtendedReply);
+  PacketReader in(limits.body);
+  uint64_t packet, read, write, handles;
+  ASSERT_TRUE(in.ReadU64(&packet) && in.ReadU64(&read) && in.ReadU64(&write) &&
+              in.ReadU64(&handles));
+  EXPECT_EQ(packet, 256u * 1024 + 1024);
+  EXPECT_EQ(read, 255u * 1024);
+  EXPECT_EQ(write, 255u * 1024);
+  EXPECT_EQ(handles, 256u);
+
+  Reply vfs = s->Extended("statvfs@openssh.com", PacketBuilder(0).Str("/"));
+  ASSERT_EQ(vfs.type, kFxpExtendedReply);
+  PacketReader v(vfs.body);
+  uint64_t f[11];
+  for (uint64_t& x : f) ASSERT_TRUE(v.ReadU64(&x));
+  EXPECT_EQ(f[0], 4096u);
+  EXPECT_EQ(f[4], 500u);
+  EXPECT_EQ(f[9], 2u);  // nosuid
+  EXPECT_EQ(f[10], 255u);
+
+  EXPECT_EQ(
+      s->Extended("hardlink@openssh.com", PacketBuilder(0).Str("/a").Str("/b"))
+          .status(),
+      kFxOk);
+  EXPECT_EQ(backend_.FileData("/b"), "data");
+
+  EXPECT_EQ(
+      s->Extended("home-directory", PacketBuilder(0).Str("")).names()[0].name,
+      "/");
+  EXPECT_EQ(s->Extended("home-directory", PacketBuilder(0).Str("alice"))
+                .names()[0]
+                .name,
+            "/");
+  EXPECT_EQ(s->Extended("home-directory", PacketBuilder(0).Str("bob")).status(),
+            kFxFailure);
+  EXPECT_EQ(s->Extended("expand-path@openssh.com", PacketBuilder(0).Str("~"))
+                .names()[0]
+                .name,
+            "/");
+  EXPECT_EQ(
+      s->Extended("expand-path@openssh.com", PacketBuilder(0).Str("~bob/x"))
+          .status(),
+      kFxNoSuchFile);
+}
+
+TEST_F(SessionTest, InFlightCapPausesInputAndResumes) {
+  server::SftpLimits limits = DefaultLimits();
+  limits.max_in_flight = 2;
+  auto s = Connect(false, limits);
+  backend_.stall_ms = 100;
+  std::string batch;
+  for (uint32_t id = 100; id < 110; ++id) {
+    batch += PacketBuilder(kFxpStat).U32(id).Str("/").Build();
+  }
+  s->Feed(batch);
+  EXPECT_GT(s->pending_input(), 0u);  // the rest waits in the "channel"
+  EXPECT_LE(s->InFlight(), 2u);
+  for (uint32_t id = 100; id < 110; ++id) {
+    auto r = s->Wait(id);
+    ASSERT_TRUE(r.has_value()) << id;
+    EXPECT_EQ(r->type, kFxpAttrs);
+  }
+  EXPECT_GT(s->resumes(), 0);
+  EXPECT_EQ(s->pending_input(), 0u);
+  backend_.stall_ms = 0;
+}
+
+TEST_F(SessionTest, FullOutputQueuePausesInputUntilItDrains) {
+  auto s = Connect();
+  s->sink().queued = 100 << 20;
+  s->Feed(PacketBuilder(kFxpStat).U32(7).Str("/").Build());
+  EXPECT_GT(s->pending_input(), 0u);
+  EXPECT_FALSE(s->Wait(7, milliseconds(100)).has_value());
+  s->sink().queued = 0;
+  auto r = s->Wait(7);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->type, kFxpAttrs);
+}
+
+TEST_F(SessionTest, CloseWaitsForPipelinedReadsOnTheHandle) {
+  const std::string data = Pattern(200000);
+  backend_.PutFile("/f", data);
+  backend_.read_chunk_delay_ms = 20;
+  auto s = Connect();
+  const std::string h = s->Open("/f", kFxfRead).handle();
+  std::string batch;
+  for (uint32_t i = 0; i < 4; ++i) {
+    batch += PacketBuilder(kFxpRead)
+                 .U32(200 + i)
+                 .Str(h)
+                 .U64(i * 50000)
+                 .U32(50000)
+                 .Build();
+  }
+  batch += PacketBuilder(kFxpClose).U32(300).Str(h).Build();
+  s->Feed(batch);
+  auto closed = s->Wait(300);
+  ASSERT_TRUE(closed.has_value());
+  EXPECT_EQ(closed->status(), kFxOk);
+  for (uint32_t i = 0; i < 4; ++i) {
+    // Already answered when CLOSE was.
+    auto r = s->Wait(200 + i, milliseconds(0));
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(r->data(), data.substr(i * 50000, 50000));
+  }
+  backend_.read_chunk_delay_ms = 0;
+}
+
+}  // namespace
+}  // namespace sftpgate::testing
