@@ -1,6 +1,7 @@
 #include "server/ssh/ssh_server.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -149,7 +150,12 @@ absl::Status SshServer::Start() {
         absl::StrCat("cannot listen on ", options_.host, ":", options_.port,
                      ": ", ssh_get_error(bind_)));
   }
-  bound_port_ = LocalPort(ssh_bind_get_fd(bind_));
+  const int listen_fd = ssh_bind_get_fd(bind_);
+  bound_port_ = LocalPort(listen_fd);
+  // poll() says when to accept; non-blocking so that a connection reset
+  // between poll and accept cannot block the acceptor (accepted sockets do
+  // not inherit the flag, as libssh expects).
+  fcntl(listen_fd, F_SETFL, fcntl(listen_fd, F_GETFL) | O_NONBLOCK);
   stop_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (stop_fd_ < 0) {
     return absl::InternalError(absl::StrCat("eventfd: ", strerror(errno)));
@@ -201,8 +207,10 @@ void SshServer::AcceptOne() {
   ssh_session session = ssh_new();
   if (session == nullptr) return;
   if (ssh_bind_accept(bind_, session) != SSH_OK) {
-    LogEvent(LogLevel::kWarning, "accept_failed",
-             {{"error", ssh_get_error(bind_)}});
+    if (errno != EAGAIN && errno != EWOULDBLOCK) {
+      LogEvent(LogLevel::kWarning, "accept_failed",
+               {{"error", ssh_get_error(bind_)}});
+    }
     ssh_free(session);
     return;
   }
