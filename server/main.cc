@@ -213,10 +213,13 @@ int Serve(const Settings& settings) {
   SshServer server(&context, options, *host_key);
   status = server.Start();
   if (!status.ok()) return Fail(kExitFailure, status.message());
-  LogEvent(LogLevel::kInfo, "started",
-           {{"listen", absl::StrCat(options.host, ":", server.port())},
-            {"backend", settings.backend},
-            {"users", absl::StrCat(users->users().size())}});
+  LogEvent(
+      LogLevel::kInfo, "started",
+      {{"listen", absl::StrContains(options.host, ':')
+                      ? absl::StrCat("[", options.host, "]:", server.port())
+                      : absl::StrCat(options.host, ":", server.port())},
+       {"backend", settings.backend},
+       {"users", absl::StrCat(users->users().size())}});
 
   int received = 0;
   sigwait(&signals, &received);
