@@ -231,7 +231,11 @@ void SftpChannel::DrainInput(bool* busy) {
   size_t budget = kDrainPerRound;
   while (session_ != nullptr && !paused_ && !close_requested_) {
     if (pending_offset_ < pending_.size()) {
-      if (!OfferPending()) return;
+      if (!OfferPending()) {
+        // Resumed while refusing part of it: offer the rest next round.
+        if (!paused_) *busy = true;
+        return;
+      }
       continue;
     }
     if (!libssh_has_input_) return;
