@@ -127,6 +127,9 @@ class Client {
          absl::Duration timeout, std::shared_ptr<const CallBudget> budget);
 
   const v1::Session& session() const { return session_; }
+  // "Op(args)", prefixed with the session's root when it is not "/", as
+  // every Reply names its call.
+  std::string CallName(absl::string_view op, absl::string_view args) const;
 
   Reply<v1::DescribeResponse> Describe() const;
   Reply<v1::Attributes> Stat(absl::string_view path, bool follow) const;
@@ -156,8 +159,6 @@ class Client {
                         const std::vector<Chunk>& chunks) const;
 
  private:
-  // "Op(args)", prefixed with the session's root when it is not "/".
-  std::string CallName(absl::string_view op, absl::string_view args) const;
   std::unique_ptr<grpc::ClientContext> NewContext() const;
   // Sends `request` (with the session filled in) through `method`.
   template <typename Request, typename Response>

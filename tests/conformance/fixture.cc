@@ -124,6 +124,30 @@ absl::StatusOr<std::vector<v1::DirEntry>> Fixture::ListAll(
   return std::move(listing.entries);
 }
 
+absl::StatusOr<std::vector<v1::DirEntry>> Fixture::ExpectNames(
+    const Client& c, absl::string_view path,
+    const std::set<std::string>& names) const {
+  CONF_ASSIGN_OR_RETURN(std::vector<v1::DirEntry> entries, ListAll(c, path));
+  std::set<std::string> listed;
+  for (const v1::DirEntry& entry : entries) listed.insert(entry.name());
+  const std::string call = c.CallName("ListDir", absl::CHexEscape(path));
+  for (const std::string& name : names) {
+    if (listed.count(name) == 0) {
+      return Fail(absl::StrCat("expected ", Show(name), " from ", call,
+                               ", got ", entries.size(),
+                               " entries without it"));
+    }
+  }
+  for (const std::string& name : listed) {
+    if (names.count(name) == 0) {
+      return Fail(absl::StrCat("expected only the ", names.size(),
+                               " known entries from ", call, ", got also ",
+                               Show(name)));
+    }
+  }
+  return entries;
+}
+
 absl::StatusOr<v1::Attributes> Fixture::StatOk(const Client& c,
                                                absl::string_view path,
                                                bool follow) const {
@@ -171,6 +195,14 @@ absl::Status Fixture::RemoveTree(const Client& c,
   }
   if (path == "/") return absl::OkStatus();  // a session root stays
   return ExpectOk(c.RemoveDir(path));
+}
+
+absl::Status Fixture::ExpectPermissions(const Client& c, absl::string_view path,
+                                        uint32_t perms) const {
+  const Reply<v1::Attributes> reply = c.Stat(path, /*follow=*/false);
+  CONF_ASSIGN_OR_RETURN(const v1::Attributes attributes, Require(reply));
+  return ExpectEq(absl::StrCat("permission bits from ", reply.call()),
+                  ShowMode(perms), ShowMode(attributes.mode() & 07777));
 }
 
 std::string TypeName(uint32_t type) {

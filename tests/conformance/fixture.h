@@ -14,6 +14,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -104,6 +105,10 @@ class Fixture {
   // component other than "." and "..", and appear once.
   absl::StatusOr<std::vector<v1::DirEntry>> ListAll(
       const Client& c, absl::string_view path) const;
+  // The listing of `path` holds exactly `names`; returns its entries.
+  absl::StatusOr<std::vector<v1::DirEntry>> ExpectNames(
+      const Client& c, absl::string_view path,
+      const std::set<std::string>& names) const;
   // Attributes that must be readable.
   absl::StatusOr<v1::Attributes> StatOk(const Client& c, absl::string_view path,
                                         bool follow) const;
@@ -117,6 +122,9 @@ class Fixture {
   // The type bits of Stat (follow) or Lstat (!follow) equal `type`.
   absl::Status ExpectType(const Client& c, absl::string_view path,
                           uint32_t type, bool follow = false) const;
+  // The permission bits (07777) of Lstat equal `perms`.
+  absl::Status ExpectPermissions(const Client& c, absl::string_view path,
+                                 uint32_t perms) const;
 
   // Removes `path` and everything beneath it (never follows symlinks).
   absl::Status RemoveTree(const Client& c, absl::string_view path) const;

@@ -27,17 +27,10 @@ absl::Status MakeAndRemove(Fixture& f) {
 
 absl::Status MakeDirMode(Fixture& f) {
   const Client& c = f.root();
-  for (const auto& [name, mode, expected] :
-       {std::tuple<const char*, int, uint32_t>{"private", 0700, 0700},
-        {"default", -1, 0755}}) {
-    CONF_RETURN_IF_ERROR(ExpectOk(c.MakeDir(f.Path(name), mode)));
-    const Reply<v1::Attributes> stat = c.Stat(f.Path(name), false);
-    CONF_ASSIGN_OR_RETURN(const v1::Attributes a, Require(stat));
-    CONF_RETURN_IF_ERROR(
-        ExpectEq(absl::StrCat("permission bits from ", stat.call()),
-                 ShowMode(expected), ShowMode(a.mode() & 07777)));
-  }
-  return absl::OkStatus();
+  CONF_RETURN_IF_ERROR(ExpectOk(c.MakeDir(f.Path("private"), 0700)));
+  CONF_RETURN_IF_ERROR(f.ExpectPermissions(c, f.Path("private"), 0700));
+  CONF_RETURN_IF_ERROR(ExpectOk(c.MakeDir(f.Path("default"))));
+  return f.ExpectPermissions(c, f.Path("default"), 0755);
 }
 
 absl::Status MakeDirMissingParent(Fixture& f) {

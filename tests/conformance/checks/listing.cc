@@ -56,31 +56,8 @@ absl::Status ExpectListedLikeLstat(const std::string& what,
   return absl::OkStatus();
 }
 
-// The listing of `dir` holds exactly `names`.
-absl::StatusOr<std::vector<v1::DirEntry>> ExpectNames(
-    Fixture& f, const std::string& dir, const std::set<std::string>& names) {
-  CONF_ASSIGN_OR_RETURN(std::vector<v1::DirEntry> entries,
-                        f.ListAll(f.root(), dir));
-  std::set<std::string> listed;
-  for (const v1::DirEntry& entry : entries) listed.insert(entry.name());
-  for (const std::string& name : names) {
-    if (listed.count(name) == 0) {
-      return Fail(absl::StrCat("expected ", Show(name), " in ListDir(", dir,
-                               "), got ", entries.size(),
-                               " entries without it"));
-    }
-  }
-  for (const std::string& name : listed) {
-    if (names.count(name) == 0) {
-      return Fail(absl::StrCat("expected only the created entries in ListDir(",
-                               dir, "), got also ", Show(name)));
-    }
-  }
-  return entries;
-}
-
 absl::Status EmptyDir(Fixture& f) {
-  return ExpectNames(f, f.dir(), {}).status();
+  return f.ExpectNames(f.root(), f.dir(), {}).status();
 }
 
 absl::Status EntriesMatchLstat(Fixture& f) {
@@ -97,7 +74,7 @@ absl::Status EntriesMatchLstat(Fixture& f) {
     CONF_RETURN_IF_ERROR(ExpectOk(f.root().Symlink(f.Path("link"), "file")));
   }
   CONF_ASSIGN_OR_RETURN(const std::vector<v1::DirEntry> entries,
-                        ExpectNames(f, f.dir(), names));
+                        f.ExpectNames(f.root(), f.dir(), names));
   for (const v1::DirEntry& entry : entries) {
     CONF_ASSIGN_OR_RETURN(const v1::Attributes lstat,
                           f.StatOk(f.root(), f.Path(entry.name()), false));
@@ -121,7 +98,7 @@ absl::Status LargeDirectory(Fixture& f) {
                                    : f.WriteFile(f.root(), f.Path(name), name));
   }
   CONF_ASSIGN_OR_RETURN(const std::vector<v1::DirEntry> entries,
-                        ExpectNames(f, f.dir(), names));
+                        f.ExpectNames(f.root(), f.dir(), names));
   for (const v1::DirEntry& entry : entries) {
     const bool is_dir = entry.name() < absl::StrFormat("entry-%04d", kDirs);
     const uint32_t type = entry.attributes().mode() & kTypeMask;

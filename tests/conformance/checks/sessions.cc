@@ -16,24 +16,10 @@ namespace {
 
 using absl::StatusCode;
 
-// The names listed in `dir` for session `c`.
-absl::StatusOr<std::set<std::string>> Names(Fixture& f, const Client& c,
-                                            const std::string& dir) {
-  CONF_ASSIGN_OR_RETURN(const std::vector<v1::DirEntry> entries,
-                        f.ListAll(c, dir));
-  std::set<std::string> names;
-  for (const v1::DirEntry& entry : entries) names.insert(entry.name());
-  return names;
-}
-
+// The listing of `dir` for session `c` holds exactly `names`.
 absl::Status ExpectNames(Fixture& f, const Client& c, const std::string& dir,
-                         const std::set<std::string>& expected) {
-  CONF_ASSIGN_OR_RETURN(const std::set<std::string> names, Names(f, c, dir));
-  return ExpectEq(
-      absl::StrCat("names listed in ", dir,
-                   c.session().root() == "/" ? "" : " by session root=",
-                   c.session().root()),
-      absl::StrJoin(expected, ","), absl::StrJoin(names, ","));
+                         const std::set<std::string>& names) {
+  return f.ExpectNames(c, dir, names).status();
 }
 
 // The roots are created by the root session first: the contract does not

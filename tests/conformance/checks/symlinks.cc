@@ -134,9 +134,7 @@ absl::Status FollowedInPath(Fixture& f) {
   CONF_RETURN_IF_ERROR(f.MakeDir(c, f.Path("via/sub")));
   CONF_RETURN_IF_ERROR(f.ExpectContent(c, f.Path("dir/y"), "y"));
   CONF_RETURN_IF_ERROR(f.ExpectType(c, f.Path("dir/sub"), kTypeDir));
-  CONF_ASSIGN_OR_RETURN(const std::vector<v1::DirEntry> entries,
-                        f.ListAll(c, f.Path("via")));
-  return ExpectEq("entries listed through the link", size_t{3}, entries.size());
+  return f.ExpectNames(c, f.Path("via"), {"x", "y", "sub"}).status();
 }
 
 // "an absolute symlink target is read relative to that root".
@@ -185,10 +183,7 @@ absl::Status ExpectOutsideIntact(Fixture& f, const v1::Attributes& secret) {
                         f.StatOk(f.root(), f.Path("secret"), false));
   CONF_RETURN_IF_ERROR(ExpectEq("mode of the file outside the jail",
                                 ShowMode(secret.mode()), ShowMode(now.mode())));
-  CONF_ASSIGN_OR_RETURN(const std::vector<v1::DirEntry> outside,
-                        f.ListAll(f.root(), f.dir()));
-  return ExpectEq(absl::StrCat("number of entries in ", f.dir()), size_t{2},
-                  outside.size());
+  return f.ExpectNames(f.root(), f.dir(), {"jail", "secret"}).status();
 }
 
 // The security property: whatever a backend answers, no link reads,

@@ -28,13 +28,6 @@ absl::Status ExpectWrite(Fixture& f, const v1::WriteHeader& header,
                   size);
 }
 
-absl::Status ExpectPerms(Fixture& f, const std::string& path, uint32_t perms) {
-  const Reply<v1::Attributes> stat = f.root().Stat(path, true);
-  CONF_ASSIGN_OR_RETURN(const v1::Attributes a, Require(stat));
-  return ExpectEq(absl::StrCat("permission bits from ", stat.call()),
-                  ShowMode(perms), ShowMode(a.mode() & 07777));
-}
-
 absl::Status CreateAndCommit(Fixture& f) {
   const std::string path = f.Path("file");
   CONF_RETURN_IF_ERROR(
@@ -56,10 +49,10 @@ absl::Status CreateMode(Fixture& f) {
   CONF_RETURN_IF_ERROR(ExpectWrite(
       f, MakeHeader(f.Path("private"), kCreate | kTruncate, 0, 0600),
       {{0, "x"}}, 1));
-  CONF_RETURN_IF_ERROR(ExpectPerms(f, f.Path("private"), 0600));
+  CONF_RETURN_IF_ERROR(f.ExpectPermissions(f.root(), f.Path("private"), 0600));
   CONF_RETURN_IF_ERROR(ExpectWrite(
       f, MakeHeader(f.Path("default"), kCreate | kTruncate), {{0, "x"}}, 1));
-  return ExpectPerms(f, f.Path("default"), 0644);
+  return f.ExpectPermissions(f.root(), f.Path("default"), 0644);
 }
 
 absl::Status Exclusive(Fixture& f) {
@@ -169,10 +162,8 @@ absl::Status AbortNewFile(Fixture& f) {
       SendThenCancel(f, MakeHeader(path, kCreate | kTruncate),
                      SplitChunks(PatternBytes(100000, 3), 0, f.chunk_size())));
   CONF_RETURN_IF_ERROR(f.ExpectMissing(f.root(), path));
-  CONF_ASSIGN_OR_RETURN(const std::vector<v1::DirEntry> entries,
-                        f.ListAll(f.root(), f.dir()));
-  return ExpectEq(absl::StrCat("entries in ", f.dir(), " after the abort"),
-                  size_t{0}, entries.size());
+  // No temporary file left behind either.
+  return f.ExpectNames(f.root(), f.dir(), {}).status();
 }
 
 absl::Status AbortExistingFile(Fixture& f) {
