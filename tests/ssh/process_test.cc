@@ -20,127 +20,22 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/config/password_hash.h"
+#include "sftpgate_fixture.h"
 #include "subprocess.h"
 
 namespace sftpgate {
 namespace {
 
 using ::sftpgate::testing_util::Background;
+using ::sftpgate::testing_util::kPassword;
 using ::sftpgate::testing_util::RunProcess;
 using ::sftpgate::testing_util::RunResult;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
 constexpr char kBinary[] = SFTPGATE_BINARY;
-constexpr char kPassword[] = "alice-Pa55word";
 
-class SftpgateProcessTest : public testing::Test {
- protected:
-  void SetUp() override {
-    std::string templ = testing::TempDir() + "/sftpgate_procXXXXXX";
-    ASSERT_NE(mkdtemp(templ.data()), nullptr);
-    dir_ = templ;
-    ASSERT_EQ(ssh_pki_generate(SSH_KEYTYPE_ED25519, 0, &user_key_), SSH_OK);
-    char* b64 = nullptr;
-    ASSERT_EQ(ssh_pki_export_pubkey_base64(user_key_, &b64), SSH_OK);
-    absl::StatusOr<std::string> hash = server::HashPassword(kPassword);
-    ASSERT_TRUE(hash.ok());
-    WriteFile("users.toml",
-              absl::StrCat("[[user]]\nname = \"alice\"\npassword_hash = \"",
-                           *hash, "\"\nauthorized_keys = [\"ssh-ed25519 ", b64,
-                           " test\"]\nroot = \"/alice\"\n"));
-    ssh_string_free_char(b64);
-  }
-
-  void TearDown() override {
-    server_.reset();
-    ssh_key_free(user_key_);
-    RunProcess({"/bin/rm", "-rf", dir_}, "");
-  }
-
-  std::string Path(const std::string& name) const {
-    return absl::StrCat(dir_, "/", name);
-  }
-  void WriteFile(const std::string& name, const std::string& text) {
-    std::ofstream(Path(name)) << text;
-  }
-
-  std::vector<std::string> BaseArgs() const {
-    return {kBinary,
-            "--listen=127.0.0.1:0",
-            "--backend=127.0.0.1:1",
-            "--host-key=" + Path("host_key"),
-            "--users=" + Path("users.toml"),
-            "--event-loop-threads=2"};
-  }
-
-  // Starts the server with BaseArgs() + extra; returns its port.
-  int StartServer(std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = BaseArgs();
-    args.insert(args.end(), extra.begin(), extra.end());
-    server_ = std::make_unique<Background>(args, Path("server.log"));
-    if (!server_->WaitForStderr(" started ")) {
-      ADD_FAILURE() << "server did not start:\n" << server_->Stderr();
-      return 0;
-    }
-    std::string log = server_->Stderr();
-    size_t at = log.find("listening address=127.0.0.1 port=");
-    int port = 0;
-    if (at == std::string::npos ||
-        !absl::SimpleAtoi(log.substr(at + 33, log.find(' ', at + 33) - at - 33),
-                          &port)) {
-      ADD_FAILURE() << "no port in log:\n" << log;
-    }
-    return port;
-  }
-
-  // A connected (not authenticated) client session; nullptr on failure.
-  ssh_session Connect(int port, const char* user = "alice") {
-    ssh_session session = ssh_new();
-    bool no = false;
-    unsigned int p = port;
-    long timeout = 10;
-    ssh_options_set(session, SSH_OPTIONS_PROCESS_CONFIG, &no);
-    ssh_options_set(session, SSH_OPTIONS_HOST, "127.0.0.1");
-    ssh_options_set(session, SSH_OPTIONS_PORT, &p);
-    ssh_options_set(session, SSH_OPTIONS_USER, user);
-    ssh_options_set(session, SSH_OPTIONS_TIMEOUT, &timeout);
-    if (ssh_connect(session) != SSH_OK) {
-      ssh_free(session);
-      return nullptr;
-    }
-    sessions_.push_back(session);
-    return session;
-  }
-
-  ssh_session ConnectAuthenticated(int port) {
-    ssh_session session = Connect(port);
-    if (session == nullptr) return nullptr;
-    if (ssh_userauth_password(session, nullptr, kPassword) !=
-        SSH_AUTH_SUCCESS) {
-      return nullptr;
-    }
-    return session;
-  }
-
-  std::string dir_;
-  ssh_key user_key_ = nullptr;
-  std::unique_ptr<Background> server_;
-
- private:
-  struct SessionCleanup {
-    ~SessionCleanup() {
-      for (ssh_session s : *list) {
-        ssh_disconnect(s);
-        ssh_free(s);
-      }
-    }
-    std::vector<ssh_session>* list;
-  };
-  std::vector<ssh_session> sessions_;
-  // Declared last: runs first, before server_ is killed.
-  SessionCleanup cleanup_{&sessions_};
-};
+class SftpgateProcessTest : public testing_util::SftpgateFixture {};
 
 // ---------------------------------------------------------------------------
 // Command line and configuration errors.
