@@ -1,7 +1,8 @@
 // LocalFsBackend: serves a directory on disk, each session confined beneath
-// backend root + Session.root by the kernel (openat2 RESOLVE_IN_ROOT; see
-// session_tree.h). Uploads are written to a hidden temporary file and
-// renamed into place on commit (local_file_writer.h).
+// backend root + Session.root (openat2 RESOLVE_BENEATH lookups; symlinks
+// followed beneath that root, absolute ones from it; see session_tree.h).
+// Uploads are written to a hidden temporary file and renamed into place on
+// commit (local_file_writer.h).
 //
 // Semantics beyond backend.h:
 // - A final symlink is followed by Stat(follow), SetStat, ListDir,

@@ -8,10 +8,13 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <deque>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "errno_status.h"
 #include "sftpgate/paths.h"
 
@@ -21,8 +24,29 @@ namespace {
 // Linux's own limit on symlinks followed in one lookup.
 constexpr int kMaxSymlinkHops = 40;
 // openat2 answers EAGAIN when a rename elsewhere raced a ".." step; retry
-// a bounded number of times before giving up with UNAVAILABLE.
+// a bounded number of times before giving up (UNAVAILABLE).
 constexpr int kMaxRaceRetries = 64;
+
+// One step of Walk: a single name beneath a held directory, no symlink.
+constexpr uint64_t kStepDown = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS;
+
+// Puts the components of `path` (except "" and ".") in front of `pending`,
+// in order.
+void PushComponents(absl::string_view path, std::deque<std::string>* pending) {
+  std::vector<absl::string_view> parts =
+      absl::StrSplit(path, '/', absl::SkipEmpty());
+  for (auto it = parts.rbegin(); it != parts.rend(); ++it) {
+    if (*it != ".") pending->emplace_front(*it);
+  }
+}
+
+// A Target for `name` in `dir` (a descriptor that stays with the caller).
+absl::StatusOr<Target> MakeTarget(int dir, std::string name,
+                                  absl::string_view what) {
+  UniqueFd copy(::fcntl(dir, F_DUPFD_CLOEXEC, 0));
+  if (!copy.valid()) return StatusFromErrno(errno, what);
+  return Target{std::move(copy), std::move(name)};
+}
 
 std::string ProcFdPath(int fd) { return absl::StrCat("/proc/self/fd/", fd); }
 
@@ -81,73 +105,93 @@ absl::StatusOr<std::string> ReadLinkAt(int dirfd, const std::string& name,
   }
 }
 
-absl::StatusOr<UniqueFd> SessionTree::Open(absl::string_view rel, int flags,
-                                           absl::string_view what) const {
-  std::string path = rel.empty() ? std::string(".") : std::string(rel);
-  int fd = OpenAt2(root_.get(), path, flags, RESOLVE_IN_ROOT);
-  if (fd < 0) return StatusFromErrno(errno, what);
-  return UniqueFd(fd);
-}
-
 absl::StatusOr<Target> SessionTree::Locate(absl::string_view rel,
                                            absl::string_view what) const {
-  std::string path(rel);
-  while (!path.empty() && path.back() == '/') path.pop_back();
-  size_t slash = path.rfind('/');
-  Target target;
-  if (slash == std::string::npos) {
-    target.name = path;
-  } else {
-    target.dir_path = path.substr(0, slash);
-    target.name = path.substr(slash + 1);
-  }
-  if (target.name.empty() || target.name == "." || target.name == "..") {
-    // The whole path names a directory (the root, or e.g. a link's
-    // "a/.."): act on that directory itself, never on a ".." entry.
-    absl::StatusOr<UniqueFd> dir = Open(path, O_PATH | O_DIRECTORY, what);
-    if (!dir.ok()) return dir.status();
-    target.dir = *std::move(dir);
-    target.dir_path = path;
-    target.name = ".";
-    return target;
-  }
-  absl::StatusOr<UniqueFd> dir =
-      Open(target.dir_path, O_PATH | O_DIRECTORY, what);
-  if (!dir.ok()) return dir.status();
-  target.dir = *std::move(dir);
-  return target;
+  if (rel.empty()) return MakeTarget(root_.get(), ".", what);
+  if (!IsNormalizedPath(absl::StrCat("/", rel))) return Walk(rel, false, what);
+  const size_t slash = rel.rfind('/');
+  const std::string parent = slash == absl::string_view::npos
+                                 ? "."
+                                 : std::string(rel.substr(0, slash));
+  const std::string name(
+      slash == absl::string_view::npos ? rel : rel.substr(slash + 1));
+  int fd = OpenAt2(root_.get(), parent, O_PATH | O_DIRECTORY, RESOLVE_BENEATH);
+  if (fd >= 0) return Target{UniqueFd(fd), name};
+  if (errno != EXDEV) return StatusFromErrno(errno, what);
+  return Walk(rel, false, what);
 }
 
 absl::StatusOr<Target> SessionTree::LocateFollow(absl::string_view rel,
                                                  absl::string_view what) const {
-  std::string path(rel);
-  for (int hops = 0;; ++hops) {
-    absl::StatusOr<Target> target = Locate(path, what);
-    if (!target.ok() || target->is_self()) return target;
+  absl::StatusOr<Target> target = Locate(rel, what);
+  if (!target.ok() || target->is_self()) return target;
+  struct stat st;
+  if (::fstatat(target->dir.get(), target->name.c_str(), &st,
+                AT_SYMLINK_NOFOLLOW) != 0) {
+    if (errno == ENOENT) return target;  // missing: may be created there
+    return StatusFromErrno(errno, what);
+  }
+  if (!S_ISLNK(st.st_mode)) return target;
+  return Walk(rel, true, what);
+}
+
+absl::StatusOr<UniqueFd> SessionTree::Open(absl::string_view rel, int flags,
+                                           absl::string_view what) const {
+  const std::string path = rel.empty() ? "." : std::string(rel);
+  int fd = OpenAt2(root_.get(), path, flags, RESOLVE_BENEATH);
+  if (fd < 0 && errno == EXDEV) {
+    absl::StatusOr<Target> target = Walk(rel, true, what);
+    if (!target.ok()) return target.status();
+    fd = OpenAt2(target->dir.get(), target->name, flags, kStepDown);
+  }
+  if (fd < 0) return StatusFromErrno(errno, what);
+  return UniqueFd(fd);
+}
+
+absl::StatusOr<Target> SessionTree::Walk(absl::string_view rel,
+                                         bool follow_final,
+                                         absl::string_view what) const {
+  // dirs[i] is the directory at depth i + 1 on the way down; the root is
+  // root_. ".." pops; an absolute link target clears.
+  std::vector<UniqueFd> dirs;
+  auto top = [&] { return dirs.empty() ? root_.get() : dirs.back().get(); };
+  std::deque<std::string> pending;
+  PushComponents(rel, &pending);
+  int hops = 0;
+  while (!pending.empty()) {
+    const std::string name = std::move(pending.front());
+    pending.pop_front();
+    if (name == "..") {
+      if (dirs.empty()) {
+        return absl::PermissionDeniedError(
+            absl::StrCat(what, ": leads outside the root"));
+      }
+      dirs.pop_back();
+      continue;
+    }
+    const bool last = pending.empty();
     struct stat st;
-    if (::fstatat(target->dir.get(), target->name.c_str(), &st,
-                  AT_SYMLINK_NOFOLLOW) != 0) {
-      if (errno == ENOENT) return target;  // missing: may be created there
+    if (::fstatat(top(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      if (errno == ENOENT && last) return MakeTarget(top(), name, what);
       return StatusFromErrno(errno, what);
     }
-    if (!S_ISLNK(st.st_mode)) return target;
-    if (hops == kMaxSymlinkHops) return StatusFromErrno(ELOOP, what);
-    absl::StatusOr<std::string> link =
-        ReadLinkAt(target->dir.get(), target->name, what);
-    if (!link.ok()) return link.status();
-    if (link->empty()) return StatusFromErrno(ENOENT, what);
-    // The next lookup starts again from the session root: an absolute
-    // target is taken relative to it, a relative one is appended to the
-    // link's directory (the kernel resolves any ".." in it physically and
-    // RESOLVE_IN_ROOT keeps it beneath the root).
-    if ((*link)[0] == '/') {
-      path = std::move(*link);
-    } else if (target->dir_path.empty()) {
-      path = std::move(*link);
-    } else {
-      path = absl::StrCat(target->dir_path, "/", *link);
+    if (S_ISLNK(st.st_mode) && (!last || follow_final)) {
+      if (++hops > kMaxSymlinkHops) return StatusFromErrno(ELOOP, what);
+      absl::StatusOr<std::string> link = ReadLinkAt(top(), name, what);
+      if (!link.ok()) return link.status();
+      if (link->empty()) return StatusFromErrno(ENOENT, what);
+      if ((*link)[0] == '/') dirs.clear();  // relative to the session root
+      PushComponents(*link, &pending);
+      continue;
     }
+    if (last) return MakeTarget(top(), name, what);
+    // A single name, no symlink allowed (it was not one a moment ago).
+    int fd = OpenAt2(top(), name, O_PATH | O_DIRECTORY, kStepDown);
+    if (fd < 0) return StatusFromErrno(errno, what);
+    dirs.emplace_back(fd);
   }
+  // Nothing after the last ".." or link: the directory reached itself.
+  return MakeTarget(top(), ".", what);
 }
 
 absl::StatusOr<UniqueFd> OpenTarget(const Target& target, int flags,

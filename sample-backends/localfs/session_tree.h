@@ -1,10 +1,21 @@
 // SessionTree: one session's view of the disk, confined beneath its root.
 //
-// The security core of the localfs backend. Every lookup is done by the
-// kernel with openat2(2) and RESOLVE_IN_ROOT relative to an O_PATH
-// descriptor of the session root: ".." and every symlink met on the way
-// (absolute targets included) resolve as if that directory were "/", so no
-// path, link, chain of links or concurrent rename can lead outside it.
+// The security core of the localfs backend. Paths resolve as the contract
+// (backend.proto) says: every symlink met is followed beneath the session
+// root, an absolute target is read relative to that root, and anything
+// that would climb above it is refused with PERMISSION_DENIED.
+//
+// How: the kernel resolves first, with openat2(2) RESOLVE_BENEATH relative
+// to an O_PATH descriptor of the session root. It refuses (EXDEV) exactly
+// the lookups that meet an absolute symlink or climb above the root; only
+// those are then walked here, one component at a time: each step down is
+// openat2(dir, name, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS) from a
+// descriptor already held, ".." pops back to the descriptor held for the
+// parent (never asking the kernel for ".."), and a symlink's target is
+// read and walked the same way (from the root when absolute). So no path,
+// link, chain of links or concurrent rename can reach outside the root.
+// RESOLVE_NO_MAGICLINKS is always set (/proc/self/fd/N and friends).
+//
 // Operations then act on a final name with *at() calls relative to an
 // already-resolved parent descriptor, so a final symlink is only followed
 // where the caller asks for it.
@@ -36,13 +47,10 @@ absl::StatusOr<std::string> ToRelative(absl::string_view path);
 
 // One object to act on: a directory and a single name inside it. `name` is
 // never empty and never ".."; "." means `dir` itself (the session root, or
-// a directory reached through a link such as "..").
+// a directory reached through a link such as "sub/..").
 struct Target {
   UniqueFd dir;  // O_PATH|O_DIRECTORY, beneath the session root.
   std::string name;
-  // Relative path of `dir` as it was looked up (lexical: may go through
-  // symlinks); used to resolve a relative symlink target found in `dir`.
-  std::string dir_path;
 
   bool is_self() const { return name == "."; }
 };
@@ -54,9 +62,9 @@ class SessionTree {
 
   int root_fd() const { return root_.get(); }
 
-  // Resolves every component of relative path `rel` but the last and
-  // returns (parent, last name); the last component is not looked at. For
-  // "" (the root) returns (root, ".").
+  // For `rel` as ToRelative makes it: resolves every component but the
+  // last and returns (parent, last name); the last component is not looked
+  // at. For "" (the root) returns (root, ".").
   absl::StatusOr<Target> Locate(absl::string_view rel,
                                 absl::string_view what) const;
 
@@ -67,9 +75,8 @@ class SessionTree {
   absl::StatusOr<Target> LocateFollow(absl::string_view rel,
                                       absl::string_view what) const;
 
-  // openat2(root, rel, flags | O_CLOEXEC) with RESOLVE_IN_ROOT |
-  // RESOLVE_NO_MAGICLINKS: follows every symlink, the final one included,
-  // beneath the root.
+  // Opens `rel` (as ToRelative makes it) with `flags` (O_CLOEXEC added),
+  // following every symlink, the final one included.
   absl::StatusOr<UniqueFd> Open(absl::string_view rel, int flags,
                                 absl::string_view what) const;
 
@@ -79,10 +86,17 @@ class SessionTree {
   absl::StatusOr<std::string> ViewPathOf(int fd, absl::string_view what) const;
 
  private:
+  // The component-by-component resolution described above, for any
+  // relative path (".." and symlinks included). With `follow_final`, a
+  // final symlink is followed too.
+  absl::StatusOr<Target> Walk(absl::string_view rel, bool follow_final,
+                              absl::string_view what) const;
+
   UniqueFd root_;
 };
 
-// Opens `target` itself (a final symlink is not followed) with `flags`.
+// Opens `target` itself (a final symlink is not followed: ELOOP) with
+// `flags`.
 absl::StatusOr<UniqueFd> OpenTarget(const Target& target, int flags,
                                     absl::string_view what);
 

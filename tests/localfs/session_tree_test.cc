@@ -64,16 +64,16 @@ TEST_F(SessionTreeTest, LocateSplitsParentAndName) {
   auto f = tree_->Locate("d/f", "t");
   ASSERT_TRUE(f.ok());
   EXPECT_EQ(f->name, "f");
-  EXPECT_EQ(f->dir_path, "d");
   EXPECT_EQ(TypeOf(*f), S_IFREG);
   // A missing final name is fine; a missing parent is not.
   EXPECT_TRUE(tree_->Locate("d/missing", "t").ok());
   EXPECT_TRUE(absl::IsNotFound(tree_->Locate("nope/x", "t").status()));
-  // ".." as the last component means the directory it leads to (clamped
-  // at the root), never a ".." entry.
-  auto up = tree_->Locate("d/../..", "t");
-  ASSERT_TRUE(up.ok());
+  // ".." as the last component means the directory it leads to, never a
+  // ".." entry; above the root it is refused.
+  auto up = tree_->Locate("d/..", "t");
+  ASSERT_TRUE(up.ok()) << up.status();
   EXPECT_TRUE(up->is_self());
+  EXPECT_TRUE(absl::IsPermissionDenied(tree_->Locate("d/../..", "t").status()));
   struct stat root_st, up_st;
   ASSERT_EQ(::fstat(tree_->root_fd(), &root_st), 0);
   ASSERT_EQ(::fstat(up->dir.get(), &up_st), 0);
@@ -97,6 +97,29 @@ TEST_F(SessionTreeTest, LocateFollowFollowsFinalLinks) {
       absl::IsPermissionDenied(tree_->LocateFollow("self", "t").status()));
   // Locate alone leaves the link.
   EXPECT_EQ(TypeOf(*tree_->Locate("rel", "t")), S_IFLNK);
+}
+
+TEST_F(SessionTreeTest, LinksResolveBeneathTheRootOrAreRefused) {
+  MakeDiskSymlink("../d", dir_.Sub("s/d/sibling"));    // stays inside
+  MakeDiskSymlink("/d/f", dir_.Sub("s/abs"));          // from the root
+  MakeDiskSymlink("/../s/d/f", dir_.Sub("s/abs_up"));  // climbs, then back
+  MakeDiskSymlink("..", dir_.Sub("s/up"));
+  MakeDiskSymlink("d/../..", dir_.Sub("s/up2"));
+  MakeDiskSymlink(dir_.Sub("s/d"), dir_.Sub("s/host"));  // a host path
+  EXPECT_TRUE(tree_->Open("d/sibling/f", O_RDONLY, "t").ok());
+  EXPECT_TRUE(tree_->Open("abs", O_RDONLY, "t").ok());
+  for (const char* path :
+       {"abs_up", "up", "up/s/d/f", "up2", "d/sibling/../../up"}) {
+    SCOPED_TRACE(path);
+    EXPECT_TRUE(
+        absl::IsPermissionDenied(tree_->Open(path, O_PATH, "t").status()));
+  }
+  // A host path is read in the session's view, where it does not exist.
+  EXPECT_TRUE(absl::IsNotFound(tree_->Open("host/f", O_PATH, "t").status()));
+  // Locate leaves a final link alone; LocateFollow refuses where it leads.
+  EXPECT_TRUE(tree_->Locate("up", "t").ok());
+  EXPECT_TRUE(
+      absl::IsPermissionDenied(tree_->LocateFollow("up", "t").status()));
 }
 
 TEST_F(SessionTreeTest, ViewPathOfMapsBackToTheSessionView) {
