@@ -220,28 +220,6 @@ absl::Status EscapeConfined(Fixture& f) {
   return ExpectOutsideIntact(f, secret);
 }
 
-// The contract's code for it: "A path that would leave [the root] is
-// refused with PERMISSION_DENIED" (not resolved as if chroot-ed).
-absl::Status EscapePermissionDenied(Fixture& f) {
-  CONF_ASSIGN_OR_RETURN(const Client user, MakeEscapeLinks(f));
-  const StatusCode denied = StatusCode::kPermissionDenied;
-  v1::Attributes mode;
-  mode.set_mode(0600);
-  for (const char* path : kFileEscapes) {
-    CONF_RETURN_IF_ERROR(ExpectCode(user.Stat(path, true), denied));
-    CONF_RETURN_IF_ERROR(ExpectCode(user.Read(path, {}), denied));
-    CONF_RETURN_IF_ERROR(ExpectCode(
-        user.Write(MakeHeader(path, kCreate | kTruncate), {{0, "pwned"}}),
-        denied));
-    CONF_RETURN_IF_ERROR(ExpectCode(user.SetStat(path, mode, true), denied));
-  }
-  CONF_RETURN_IF_ERROR(ExpectCode(user.ListDir("/updir"), denied));
-  CONF_RETURN_IF_ERROR(ExpectCode(user.MakeDir("/updir/made"), denied));
-  CONF_RETURN_IF_ERROR(ExpectCode(user.Remove("/updir/secret"), denied));
-  // The links themselves live inside and stay usable as links.
-  return f.ExpectType(user, "/up", kTypeLink, false);
-}
-
 // SetStat with follow_symlinks changes the target.
 absl::Status SetStatFollows(Fixture& f) {
   const Client& c = f.root();
@@ -273,8 +251,6 @@ void RegisterSymlinkChecks(Registry& registry) {
   registry.Add("symlinks.absolute_target_in_session_view", needs,
                AbsoluteTargetInSessionView);
   registry.Add("symlinks.escape_confined", needs, EscapeConfined);
-  registry.Add("symlinks.escape_permission_denied", needs,
-               EscapePermissionDenied);
   registry.Add("symlinks.set_stat_follows", needs, SetStatFollows);
 }
 
