@@ -30,6 +30,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "server/broker/backend_channel.h"
 #include "server/common/log.h"
 #include "server/config/password_hash.h"
@@ -161,6 +163,22 @@ LogLevel ParseLogLevel(absl::string_view name) {
   return LogLevel::kInfo;
 }
 
+// Stops accepting and waits up to `grace_seconds` for the open connections
+// to end by themselves; another signal from `signals` ends the wait.
+void DrainConnections(SshServer& server, int grace_seconds,
+                      const sigset_t& signals) {
+  if (grace_seconds <= 0) return;
+  server.StopAccepting();
+  LogEvent(LogLevel::kInfo, "draining",
+           {{"connections", absl::StrCat(server.LiveConnections())},
+            {"grace_seconds", absl::StrCat(grace_seconds)}});
+  absl::Time deadline = absl::Now() + absl::Seconds(grace_seconds);
+  while (server.LiveConnections() > 0 && absl::Now() < deadline) {
+    timespec tick{0, 100 * 1000 * 1000};
+    if (sigtimedwait(&signals, nullptr, &tick) > 0) break;
+  }
+}
+
 int Serve(const Settings& settings) {
   SetLogFormat(settings.log_format == "json" ? LogFormat::kJson
                                              : LogFormat::kText);
@@ -224,6 +242,7 @@ int Serve(const Settings& settings) {
   int received = 0;
   sigwait(&signals, &received);
   LogEvent(LogLevel::kInfo, "stopping", {{"signal", strsignal(received)}});
+  DrainConnections(server, settings.shutdown_grace_seconds, signals);
   server.Stop();
   LogEvent(LogLevel::kInfo, "stopped", {});
   return 0;

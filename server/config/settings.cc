@@ -144,6 +144,11 @@ absl::Status ValidateSettings(const Settings& s) {
     status = Positive(name, value);
     if (!status.ok()) return status;
   }
+  if (s.shutdown_grace_seconds < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("shutdown_grace_seconds must not be negative (got ",
+                     s.shutdown_grace_seconds, ")"));
+  }
   if (s.event_loop_threads < 0 || s.event_loop_threads > 1024) {
     return absl::InvalidArgumentError(absl::StrCat(
         "event_loop_threads must be 0-1024 (got ", s.event_loop_threads, ")"));

@@ -174,14 +174,22 @@ absl::Status SshServer::Start() {
   return absl::OkStatus();
 }
 
-void SshServer::Stop() {
-  if (stopped_) return;
-  stopped_ = true;
+void SshServer::StopAccepting() {
   if (stop_fd_ >= 0) {
     uint64_t one = 1;
     (void)!write(stop_fd_, &one, sizeof(one));
   }
   if (acceptor_.joinable()) acceptor_.join();
+}
+
+int SshServer::LiveConnections() const {
+  return context_->live_connections.load();
+}
+
+void SshServer::Stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  StopAccepting();
   for (auto& loop : loops_) loop->Stop();
   for (auto& loop : loops_) loop->Join();
   loops_.clear();

@@ -45,7 +45,12 @@ class SshServer {
   absl::Status Start();
   // The port actually bound (after Start()).
   uint16_t port() const { return bound_port_; }
-  // Stops accepting, disconnects every connection, joins all threads.
+  // Stops accepting new connections; existing ones go on. Idempotent.
+  void StopAccepting();
+  // Connections currently open.
+  int LiveConnections() const;
+  // Stops accepting, disconnects every connection (their SFTP sessions are
+  // shut down: unfinished uploads are aborted), joins all threads.
   void Stop();
 
  private:

@@ -139,6 +139,10 @@ bool Background::WaitForStderr(const std::string& text,
   return false;
 }
 
+void Background::Signal(int signal) {
+  if (Running()) kill(pid_, signal);
+}
+
 int Background::Stop(int signal, absl::Duration timeout) {
   if (!Running()) return exit_code_;
   kill(pid_, signal);

@@ -39,6 +39,8 @@ class Background {
   // killed by a signal or still running after `timeout`).
   int Stop(int signal, absl::Duration timeout = absl::Seconds(20));
   bool Running();
+  // Sends `signal` without waiting.
+  void Signal(int signal);
 
  private:
   pid_t pid_ = -1;
