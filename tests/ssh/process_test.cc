@@ -210,6 +210,35 @@ TEST_F(SftpgateProcessTest, PasswordAuthentication) {
   EXPECT_THAT(log, Not(HasSubstr("wrong")));
 }
 
+TEST_F(SftpgateProcessTest, OnlyModernAlgorithmsAreNegotiated) {
+  int port = StartServer();
+  struct Case {
+    ssh_options_e option;
+    const char* value;
+    bool works;
+  } cases[] = {
+      {SSH_OPTIONS_CIPHERS_C_S, "aes128-cbc", false},
+      {SSH_OPTIONS_CIPHERS_C_S, "3des-cbc", false},
+      {SSH_OPTIONS_HMAC_C_S, "hmac-sha1", false},
+      {SSH_OPTIONS_KEY_EXCHANGE, "diffie-hellman-group14-sha1", false},
+      {SSH_OPTIONS_HOSTKEYS, "ssh-rsa", false},
+      {SSH_OPTIONS_CIPHERS_C_S, "aes128-gcm@openssh.com", true},
+      {SSH_OPTIONS_CIPHERS_C_S, "aes256-ctr", true},
+      {SSH_OPTIONS_HMAC_C_S, "hmac-sha2-256-etm@openssh.com", true},
+      {SSH_OPTIONS_KEY_EXCHANGE, "diffie-hellman-group14-sha256", true},
+  };
+  for (const Case& c : cases) {
+    ssh_session session = Connect(port, "alice", [&](ssh_session s) {
+      // Pin the cipher too when testing a MAC (AEAD ciphers bring their own).
+      if (c.option == SSH_OPTIONS_HMAC_C_S) {
+        ssh_options_set(s, SSH_OPTIONS_CIPHERS_C_S, "aes128-ctr");
+      }
+      ssh_options_set(s, c.option, c.value);
+    });
+    EXPECT_EQ(session != nullptr, c.works) << c.value;
+  }
+}
+
 TEST_F(SftpgateProcessTest, UnknownUserIsDenied) {
   int port = StartServer();
   ssh_session session = Connect(port, "mallory");

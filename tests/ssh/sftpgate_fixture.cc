@@ -93,7 +93,9 @@ int SftpgateFixture::StartServer(std::vector<std::string> extra) {
   return port;
 }
 
-ssh_session SftpgateFixture::Connect(int port, const char* user) {
+ssh_session SftpgateFixture::Connect(
+    int port, const char* user,
+    const std::function<void(ssh_session)>& configure) {
   ssh_session session = ssh_new();
   bool no = false;
   unsigned int p = port;
@@ -103,6 +105,7 @@ ssh_session SftpgateFixture::Connect(int port, const char* user) {
   ssh_options_set(session, SSH_OPTIONS_PORT, &p);
   ssh_options_set(session, SSH_OPTIONS_USER, user);
   ssh_options_set(session, SSH_OPTIONS_TIMEOUT, &timeout);
+  if (configure) configure(session);
   if (ssh_connect(session) != SSH_OK) {
     ssh_free(session);
     return nullptr;

@@ -8,6 +8,7 @@
 
 #include <libssh/libssh.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -39,7 +40,10 @@ class SftpgateFixture : public testing::Test {
 
   // A connected (not authenticated) client session, freed by TearDown;
   // nullptr on failure.
-  ssh_session Connect(int port, const char* user = "alice");
+  // `configure` may set more client options before connecting.
+  ssh_session Connect(
+      int port, const char* user = "alice",
+      const std::function<void(ssh_session)>& configure = nullptr);
   // Connected and authenticated by password as alice.
   ssh_session ConnectAuthenticated(int port);
   // Disconnects and frees a session from Connect() before TearDown.
