@@ -27,6 +27,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -254,6 +255,15 @@ int Main(int argc, char** argv) {
     return HashPasswordCommand();
   }
   absl::SetProgramUsageMessage(kUsage);
+  // --help lists the flags of this file (absl matches on the program name
+  // by default, which main.cc does not carry).
+  absl::FlagsUsageConfig usage;
+  usage.contains_help_flags = [](absl::string_view file) {
+    return absl::EndsWith(file, "server/main.cc");
+  };
+  usage.contains_helpshort_flags = usage.contains_help_flags;
+  usage.version_string = [] { return std::string("sftpgate 0.1.0\n"); };
+  absl::SetFlagsUsageConfig(usage);
   std::vector<std::string> normalized;
   NormalizeFlagNames(argc, argv, &normalized);
 
