@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/common/log.h"
+#include "server/ssh/host_key.h"
 
 namespace sftpgate::server {
 namespace {
@@ -154,18 +155,20 @@ bool Connection::MayAttemptAuth() const {
 }
 
 int Connection::Conclude(const UserRecord* user, const char* method,
-                         absl::string_view attempted_user) {
+                         absl::string_view attempted_user, const ssh_key key) {
   if (user != nullptr) {
     user_ = user;
     user_name_ = user->name;
     const char* banner = ssh_get_clientbanner(session_);
     client_version_ = banner != nullptr ? banner : "";
+    // The public key's fingerprint (not the key) tells which key was used.
     LogEvent(LogLevel::kInfo, "auth",
              {{"session", id_},
               {"user", user_name_},
               {"remote", remote_address_},
               {"method", method},
               {"result", "ok"},
+              {"key", key != nullptr ? KeyFingerprint(key) : ""},
               {"client", client_version_}});
     return SSH_AUTH_SUCCESS;
   }
@@ -206,7 +209,7 @@ int Connection::OnAuthPubkey(ssh_session, const char* user, ssh_key_struct* key,
   }
   // libssh verified the signature; only a valid one counts.
   if (signature_state != SSH_PUBLICKEY_STATE_VALID) record = nullptr;
-  return c->Conclude(record, "publickey", name);
+  return c->Conclude(record, "publickey", name, key);
 }
 
 int Connection::HandleKeyboardInteractive(ssh_message message) {

@@ -74,9 +74,10 @@ class Connection {
   static int OnMessage(ssh_session, ssh_message message, void* self);
 
   int HandleKeyboardInteractive(ssh_message message);
-  // Records the outcome of one attempt; returns the libssh verdict.
+  // Records the outcome of one attempt; returns the libssh verdict. `key`
+  // is the public key of a publickey attempt (logged by fingerprint).
   int Conclude(const UserRecord* user, const char* method,
-               absl::string_view attempted_user);
+               absl::string_view attempted_user, const ssh_key key = nullptr);
   bool MayAttemptAuth() const;
 
   ServerContext* const context_;

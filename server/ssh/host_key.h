@@ -20,7 +20,8 @@ namespace sftpgate::server {
 absl::StatusOr<ssh_key> LoadOrCreateHostKey(const std::string& path,
                                             bool* generated = nullptr);
 
-// "SHA256:..." fingerprint of a key's public half, for the log.
+// "SHA256:..." fingerprint of a key's public half, for the log (host keys
+// and the public keys users log in with).
 std::string KeyFingerprint(const ssh_key key);
 
 }  // namespace sftpgate::server

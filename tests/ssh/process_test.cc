@@ -268,7 +268,7 @@ TEST_F(SftpgateProcessTest, PublicKeyAuthentication) {
   EXPECT_EQ(ssh_userauth_publickey(session, nullptr, other), SSH_AUTH_DENIED);
   EXPECT_EQ(ssh_userauth_publickey(session, nullptr, user_key_),
             SSH_AUTH_SUCCESS);
-  ASSERT_TRUE(server_->WaitForStderr("method=publickey result=ok"));
+  ASSERT_TRUE(server_->WaitForStderr("method=publickey result=ok key=SHA256:"));
   ssh_key_free(other);
   ssh_key_free(other_public);
   ssh_key_free(user_public);
