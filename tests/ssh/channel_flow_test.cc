@@ -42,7 +42,7 @@ void PipelinedUpload(Client& client, const std::string& path,
     Reply reply;
     ASSERT_TRUE(client.Receive(&reply)) << "reply " << i << " of " << requests;
     ASSERT_EQ(reply.type, kFxpStatus);
-    ASSERT_EQ(reply.StatusCode(), 0u) << reply.body;
+    ASSERT_EQ(reply.StatusCode(), 0u) << reply.StatusMessage();
   }
   ASSERT_TRUE(client.Close(handle));
 }
@@ -68,7 +68,12 @@ std::string ReceiveReads(Client& client, uint32_t requests, size_t chunk) {
       ADD_FAILURE() << "no reply " << i << " of " << requests;
       break;
     }
-    EXPECT_EQ(reply.type, kFxpData) << "status " << reply.StatusCode();
+    if (reply.type != kFxpData) {
+      ADD_FAILURE() << "READ " << reply.id << " failed: status "
+                    << reply.StatusCode() << " \"" << reply.StatusMessage()
+                    << "\"";
+      break;
+    }
     pieces[reply.id] = reply.body.substr(4);
   }
   std::string data;

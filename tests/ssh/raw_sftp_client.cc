@@ -17,6 +17,11 @@ uint32_t GetU32(const std::string& s, size_t at) {
 
 uint32_t Reply::StatusCode() const { return GetU32(body, 0); }
 
+std::string Reply::StatusMessage() const {
+  if (body.size() < 8) return "";
+  return body.substr(8, GetU32(body, 4));
+}
+
 std::string RawSftpClient::U32(uint32_t v) {
   return {static_cast<char>(v >> 24), static_cast<char>(v >> 16),
           static_cast<char>(v >> 8), static_cast<char>(v)};

@@ -30,8 +30,9 @@ struct Reply {
   uint8_t type = 0;
   uint32_t id = 0;
   std::string body;  // after the id
-  // For STATUS replies.
+  // For STATUS replies: the code and the message.
   uint32_t StatusCode() const;
+  std::string StatusMessage() const;
 };
 
 class RawSftpClient {
