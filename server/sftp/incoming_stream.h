@@ -121,11 +121,14 @@ class IncomingStream<Resp>::Reactor final
 
   void OnReadDone(bool ok) override {
     if (ok) {
-      // Moving a protobuf message swaps its contents: no payload copy.
-      poster_->Post([stream = stream_, m = std::move(message_)]() mutable {
+      // Take the message out before posting: once posted, the loop may
+      // call Next() at once and gRPC starts filling message_ again.
+      // (Moving a protobuf message swaps its contents: no payload copy.)
+      Resp message = std::move(message_);
+      message_.Clear();
+      poster_->Post([stream = stream_, m = std::move(message)]() mutable {
         if (auto s = stream.lock()) s->OnMessage(std::move(m));
       });
-      message_.Clear();
     } else {
       poster_->Post([stream = stream_] {
         if (auto s = stream.lock()) s->OnReadEnded();

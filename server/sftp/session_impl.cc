@@ -322,11 +322,11 @@ void SessionImpl::OnTick() {
 
 // ---- replies ----
 
-void SessionImpl::SendPacket(const Op& op, std::string packet,
-                             uint32_t status) {
+void SessionImpl::SendPacket(const Op& op, std::string packet, uint32_t status,
+                             absl::string_view message) {
   if (shut_down_) return;
   --in_flight_;
-  LogOp(op, status);
+  LogOp(op, status, message);
   options_.sink->Send(std::move(packet));
   MaybeResumeInput();
 }
@@ -336,7 +336,8 @@ void SessionImpl::SendStatus(const Op& op, uint32_t code,
   if (message.empty()) message = StatusCodeMessage(code);
   PacketWriter out(kFxpStatus, 32 + message.size());
   out.U32(op.id).U32(code).String(message).String("");
-  SendPacket(op, std::move(out).Finish(), code);
+  SendPacket(op, std::move(out).Finish(), code,
+             code == kFxOk || code == kFxEof ? absl::string_view() : message);
 }
 
 void SessionImpl::SendResult(const Op& op, const grpc::Status& status) {
@@ -400,13 +401,26 @@ void SessionImpl::SendDirEntries(const Op& op,
   SendPacket(op, std::move(out).Finish(), kFxOk);
 }
 
-void SessionImpl::LogOp(const Op& op, uint32_t status) const {
-  LogEvent(op.modifying ? LogLevel::kInfo : LogLevel::kDebug, "sftp_op",
+void SessionImpl::LogOp(const Op& op, uint32_t status,
+                        absl::string_view message) const {
+  const LogLevel level = op.modifying ? LogLevel::kInfo : LogLevel::kDebug;
+  if (message.empty()) {
+    LogEvent(level, "sftp_op",
+             {{"session", options_.session.session_id()},
+              {"user", options_.session.user()},
+              {"op", op.name},
+              {"path", op.path},
+              {"status", StatusName(status)},
+              {"ms", Millis(Clock::now() - op.start)}});
+    return;
+  }
+  LogEvent(level, "sftp_op",
            {{"session", options_.session.session_id()},
             {"user", options_.session.user()},
             {"op", op.name},
             {"path", op.path},
             {"status", StatusName(status)},
+            {"error", std::string(message)},
             {"ms", Millis(Clock::now() - op.start)}});
 }
 

@@ -135,8 +135,10 @@ class SessionImpl final : public SftpSession {
   // whose attributes are empty (REALPATH, READLINK, expand-path, ...).
   void SendName(const Op& op, absl::string_view name);
   void SendDirEntries(const Op& op, const std::vector<v1::DirEntry>& entries);
-  void SendPacket(const Op& op, std::string packet, uint32_t status);
-  void LogOp(const Op& op, uint32_t status) const;
+  // `message`: the error text for the log (empty for success).
+  void SendPacket(const Op& op, std::string packet, uint32_t status,
+                  absl::string_view message = {});
+  void LogOp(const Op& op, uint32_t status, absl::string_view message) const;
   void LogTransfer(const Handle& handle, absl::string_view result) const;
 
   // ---- backend calls ----

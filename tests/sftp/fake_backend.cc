@@ -516,6 +516,10 @@ std::string FakeServer::target() const {
   return absl::StrCat("127.0.0.1:", port_);
 }
 
+void FakeServer::SetServing(bool serving) {
+  server_->GetHealthCheckService()->SetServingStatus(serving);
+}
+
 void FakeServer::Stop() {
   if (server_ != nullptr) {
     server_->Shutdown(std::chrono::system_clock::now());

@@ -123,6 +123,8 @@ class FakeServer {
   int port() const { return port_; }
   // Stops serving (in-flight calls are cancelled).
   void Stop();
+  // What grpc.health.v1 reports for the server as a whole.
+  void SetServing(bool serving);
 
  private:
   std::unique_ptr<grpc::Server> server_;

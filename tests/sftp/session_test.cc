@@ -195,6 +195,40 @@ TEST_F(SessionTest, PipelinedReadsShareOneReadAheadStream) {
   EXPECT_EQ(s->Close(h).status(), kFxOk);
 }
 
+TEST_F(SessionTest, ManySmallChunksArriveIntactAndInOrder) {
+  // Thousands of stream messages: each one crosses from a gRPC thread to
+  // the loop while gRPC already fills the next.
+  const std::string data = Pattern(4 << 20, 11);
+  backend_.PutFile("/many", data);
+  auto s = Connect();
+  const std::string h = s->Open("/many", kFxfRead).handle();
+  constexpr uint32_t kLen = 2048;
+  std::string got;
+  for (uint32_t base = 0; base < data.size(); base += 64 * kLen) {
+    std::string batch;
+    std::vector<uint32_t> ids;
+    for (uint32_t off = base; off < base + 64 * kLen && off < data.size();
+         off += kLen) {
+      ids.push_back(s->NextId());
+      batch += PacketBuilder(kFxpRead)
+                   .U32(ids.back())
+                   .Str(h)
+                   .U64(off)
+                   .U32(kLen)
+                   .Build();
+    }
+    s->Feed(batch);
+    for (uint32_t id : ids) {
+      auto r = s->Wait(id);
+      ASSERT_TRUE(r.has_value());
+      ASSERT_EQ(r->type, kFxpData) << r->message();
+      got += r->data();
+    }
+  }
+  EXPECT_TRUE(got == data);
+  EXPECT_EQ(backend_.read_streams.load(), 1);
+}
+
 TEST_F(SessionTest, ReadAtEndGivesShortDataThenEof) {
   backend_.PutFile("/small", "0123456789");
   auto s = Connect();
