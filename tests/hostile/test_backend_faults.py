@@ -128,6 +128,8 @@ class KillBackendTest(GateCase):
                         got += len(chunk)
                         if got == 4 * MIB:
                             self.gate.kill_backend()
+        self.assertGreaterEqual(got, 4 * MIB, "download failed before the "
+                                f"backend was killed: {failure.exception!r}")
         self.assertLess(got, len(data), "download completed from a dead "
                         "backend")
         print(f"\n[hostile] download: {got / MIB:.1f} MiB then "

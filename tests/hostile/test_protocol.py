@@ -250,6 +250,42 @@ class ProtocolTest(unittest.TestCase):
             self.assertStatus(s.call(READDIR, string(fh)), FX_FAILURE)
         self.assertStillServes(s)
 
+    def test_handle_exhaustion(self):
+        # 300 OPENDIRs pipelined: the first 256 (--max_handles) get handles,
+        # the rest FAILURE; closing them frees the slots again.
+        s = self.raw()
+        s.send(b"".join(request(OPENDIR, 5000 + i, string("/"))
+                        for i in range(300)))
+        replies = [s.read_packet() for _ in range(300)]
+        handles = [r.handle for r in replies if r.type == HANDLE]
+        refused = [r for r in replies if r.type == STATUS]
+        self.assertEqual(len(handles), 256)
+        self.assertEqual(len(refused), 44)
+        for r in refused:
+            self.assertEqual(r.status, FX_FAILURE, repr(r))
+        self.assertEqual(len(set(handles)), 256, "handles are not unique")
+        for h in handles:
+            self.assertStatus(s.call(CLOSE, string(h)), FX_OK)
+        self.assertEqual(s.call(OPENDIR, string("/")).type, HANDLE)
+
+    def test_channel_limit(self):
+        # More sftp channels on one connection than --max_channels_per_session
+        # (10): the extra ones are refused; the open ones keep working.
+        s = self.raw()
+        channels = []
+        refused = 0
+        for _ in range(12):
+            try:
+                ch = s.transport.open_session(timeout=30)
+                ch.invoke_subsystem("sftp")
+                channels.append(ch)
+            except Exception:  # pylint: disable=broad-except
+                refused += 1
+        self.assertEqual((1 + len(channels), refused), (10, 3))
+        self.assertStillServes(s)
+        for ch in channels:
+            ch.close()
+
     def test_read_length_2_31(self):
         s = self.raw()
         data = os.urandom(1 << 20)
@@ -332,6 +368,50 @@ class ProtocolTest(unittest.TestCase):
         self.assertEqual(problems, [])
         self.assertEqual(sum(seen), total)
         self.assertStillServes(s)
+
+    def test_client_that_never_reads(self):
+        # 300,000 pipelined 255 KiB READs (10 MB of requests, 75 GB of
+        # replies) from a client that reads nothing: sftpgate must stop
+        # reading the channel (SSH window backpressure) instead of
+        # buffering, and keep serving others. Bounded memory, not speed, is
+        # asserted.
+        s = self.raw()
+        self.upload(s, "/never-read.bin", os.urandom(1 << 20))
+        handle = s.call(OPEN, string("/never-read.bin"), u32(FXF_READ),
+                        NO_ATTRS).handle
+        rss_before = self.rss_mib()
+        count = 300_000
+        flood = b"".join(request(READ, i, string(handle),
+                                 u64((i * MAX_READ) % (1 << 20)),
+                                 u32(MAX_READ)) for i in range(count))
+        sent = []
+
+        def send():
+            try:
+                s.send(flood)
+                sent.append("all")
+            except Exception as e:  # pylint: disable=broad-except
+                sent.append(repr(e))  # unblocked by the abort below
+
+        sender = threading.Thread(target=send, daemon=True)
+        sender.start()
+        time.sleep(3)
+        self.assertTrue(sender.is_alive(), f"sender ended: {sent}")
+        self.assertTrue(self.worker.wait_progress(3), self.worker.errors)
+        self.assertStillServes(self.raw())
+        grown = self.rss_mib() - rss_before
+        print(f"\n[hostile] never-reading client: sftpgate RSS "
+              f"{rss_before} MiB -> +{grown} MiB")
+        self.assertLess(grown, 256, f"sftpgate grew by {grown} MiB")
+        s.abort()
+        sender.join(timeout=30)
+
+    def rss_mib(self):
+        with open(f"/proc/{self.gate.gate_proc().pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) // 1024
+        raise AssertionError("no VmRSS")
 
     def test_slowloris_half_packet(self):
         s = self.raw()
