@@ -25,6 +25,8 @@ Environment:
   SFTPGATE_E2E_REFERENCE  "openssh" to run against the OpenSSH reference
   SFTPGATE_E2E_BACKENDS   comma list restricting the backends to run
   SFTPGATE_E2E_KEEP       "1" keeps the temp dirs for inspection
+  SFTPGATE_E2E_GATE_ARGS  extra sftpgate flags (debugging), e.g.
+                          "--event_loop_threads=1"
 """
 
 import ctypes
@@ -48,6 +50,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(
 BIN_DIR = os.environ.get("SFTPGATE_BIN_DIR", os.path.join(REPO, "build", "bin"))
 REFERENCE = os.environ.get("SFTPGATE_E2E_REFERENCE", "")
 KEEP = os.environ.get("SFTPGATE_E2E_KEEP") == "1"
+GATE_ARGS = os.environ.get("SFTPGATE_E2E_GATE_ARGS", "")
 START_TIMEOUT = 30.0
 CLIENT_TIMEOUT = 120.0
 
@@ -282,7 +285,7 @@ class Gate:
             gate_bin, "--listen", f"{HOST}:{self.port}",
             "--backend", f"{HOST}:{backend_port}",
             "--host-key", os.path.join(self.tmp, "host_key"),
-            "--users", users_file])
+            "--users", users_file] + shlex.split(GATE_ARGS))
         self._wait_port(self.port, proc, "sftpgate")
 
     def _users_toml(self, gate_bin):
