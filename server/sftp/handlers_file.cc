@@ -55,7 +55,7 @@ void SessionImpl::Open(Op op, PacketReader& in) {
   if (OpensForWriting(pflags)) {
     op.modifying = true;
     if (read_only()) {
-      return SendStatus(op, kFxPermissionDenied, "read-only session");
+      return SendStatus(op, kFxPermissionDenied, kReadOnlyMessage);
     }
   }
   if (handles_.full()) {

@@ -211,7 +211,7 @@ void SessionImpl::HandlePacket(absl::string_view body) {
   op.name = request->name;
   op.modifying = request->modifies;
   if (request->modifies && read_only()) {
-    return SendStatus(op, kFxPermissionDenied, "read-only session");
+    return SendStatus(op, kFxPermissionDenied, kReadOnlyMessage);
   }
   (this->*(request->handler))(std::move(op), in);
 }
@@ -225,7 +225,7 @@ void SessionImpl::Extended(Op op, PacketReader& in) {
     op.modifying = e.modifies;
     if (!e.available(caps_)) return SendStatus(op, kFxOpUnsupported);
     if (e.modifies && read_only()) {
-      return SendStatus(op, kFxPermissionDenied, "read-only session");
+      return SendStatus(op, kFxPermissionDenied, kReadOnlyMessage);
     }
     return (this->*(e.handler))(std::move(op), in);
   }

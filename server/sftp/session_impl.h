@@ -42,6 +42,11 @@
 
 namespace sftpgate::server::sftp {
 
+// What a read-only session answers to a modifying request. Clients show
+// the message; "Permission denied" is what they (and people) expect.
+inline constexpr absl::string_view kReadOnlyMessage =
+    "Permission denied (read-only session)";
+
 // One request being served.
 struct Op {
   uint32_t id = 0;
