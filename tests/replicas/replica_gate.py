@@ -89,10 +89,12 @@ class ReplicaGate(harness.Gate):
     def gate_proc(self):
         return self.proc("sftpgate")
 
-    def kill_replica(self, i):
-        """SIGKILLs replica i (no drain, no goodbye) and reaps it."""
+    def stop_replica(self, i, sig=signal.SIGKILL):
+        """Sends `sig` to replica i and reaps it. SIGKILL: no goodbye;
+        SIGTERM: the SDK host reports NOT_SERVING, cancels the calls in
+        flight and exits."""
         proc = self.replica(i)
-        os.killpg(proc.pid, signal.SIGKILL)
+        os.killpg(proc.pid, sig)
         proc.wait(timeout=30)
 
     def restart_replica(self, i):

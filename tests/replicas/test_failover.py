@@ -1,4 +1,4 @@
-"""Backend replicas: one replica SIGKILLed and restarted under load.
+"""Backend replicas: one replica stopped and restarted under load.
 
 Three sftpgate-localfs-backend replicas serve one shared directory; sftpgate
 balances over them (`--backend ipv4:a,b,c`: round_robin, client-side health
@@ -10,7 +10,8 @@ readlink/remove (session_worker.py) while the test:
      then pauses downloads of a big file and uploads half-way in one more
      session (held_transfer.py) until at least one of each has its stream
      on the replica about to die and one of each on another replica;
-  B. SIGKILLs one replica, finishes the paused transfers, and lets the
+  B. stops one replica (SIGKILL: a crash; SIGTERM: a clean stop, as in a
+     rolling restart), finishes the paused transfers, and lets the
      sessions run on the other two;
   C. restarts it on the same port and waits until it serves downloads
      again, then measures that it takes a fair share of them.
@@ -28,6 +29,7 @@ has a generous deadline so the test always ends.
 import collections
 import contextlib
 import os
+import signal
 import sys
 import threading
 import time
@@ -73,6 +75,14 @@ MAX_HELD = 40
 
 
 class ReplicaFailoverTest(unittest.TestCase):
+    """One replica stopped with SIGNAL and restarted (subclasses below)."""
+
+    SIGNAL = None
+    # SFTP error texts an operation that failed at the stop may carry.
+    STOP_ERRORS = ("backend unavailable",)
+    # Whether retryable operations in flight on the replica at the stop
+    # may fail (see SigtermTest).
+    RETRYABLE_MAY_FAIL_AT_STOP = False
 
     def setUp(self):
         self.gate = replica_gate.ReplicaGate(REPLICAS)
@@ -136,10 +146,10 @@ class ReplicaFailoverTest(unittest.TestCase):
 
     # ----- the test -----
 
-    def test_kill_and_restart_one_replica(self):
-        self.print_logs_on_failure(self.kill_and_restart_one_replica)
+    def test_stop_and_restart_one_replica(self):
+        self.print_logs_on_failure(self.stop_and_restart_one_replica)
 
-    def kill_and_restart_one_replica(self):
+    def stop_and_restart_one_replica(self):
         with contextlib.ExitStack() as stack:
             for i in range(SESSIONS):
                 sftp = stack.enter_context(self.gate.paramiko(USER))
@@ -168,7 +178,7 @@ class ReplicaFailoverTest(unittest.TestCase):
 
             # B: one replica dies; the others carry on.
             killed_at = time.monotonic()
-            self.gate.kill_replica(VICTIM)
+            self.gate.stop_replica(VICTIM, self.SIGNAL)
             settled = killed_at + SETTLE_SECONDS
             held_results = [(t, t.finish(to_end=t.replica == VICTIM))
                             for t in held]
@@ -261,12 +271,12 @@ class ReplicaFailoverTest(unittest.TestCase):
                 # Its data died with the replica: it must fail, cleanly,
                 # and publish nothing.
                 self.assertEqual(outcome, SFTP_ERROR, what)
-                self.assertIn("backend unavailable", detail, what)
+                self.assertTrue(self.stop_error(detail), what)
             elif outcome != OK:
                 # A download may fail where its stream broke; the next
                 # READ starts a fresh stream on a live replica.
                 self.assertEqual(outcome, SFTP_ERROR, what)
-                self.assertIn("backend unavailable", detail, what)
+                self.assertTrue(self.stop_error(detail), what)
                 self.assertTrue(t.resumed, what)
             if t.kind == "put":
                 if outcome == OK:
@@ -295,13 +305,14 @@ class ReplicaFailoverTest(unittest.TestCase):
 
         failed = [op for op in ops if op.outcome != OK]
         # Read-only operations are retried on another replica.
-        self.assertEqual([op for op in failed if op.name in RETRYABLE], [],
-                         "retryable operations failed\n" + report)
+        if not self.RETRYABLE_MAY_FAIL_AT_STOP:
+            self.assertEqual([op for op in failed if op.name in RETRYABLE],
+                             [], "retryable operations failed\n" + report)
         # Whatever failed was answered with an SFTP error saying the
         # backend is unavailable (not a timeout, not wrong data) ...
         self.assertEqual(
             [op for op in failed if op.outcome != SFTP_ERROR
-             or "backend unavailable" not in op.detail], [],
+             or not self.stop_error(op.detail)], [],
             "failures other than a clean 'backend unavailable'\n" + report)
         # ... and was in flight when the replica died: each session has one
         # request outstanding at a time, and nothing fails once settled.
@@ -334,6 +345,9 @@ class ReplicaFailoverTest(unittest.TestCase):
             share[VICTIM], MIN_SHARE * busiest,
             f"restarted replica's share of downloads: {share}\n" + report)
 
+    def stop_error(self, detail):
+        return any(e in detail.lower() for e in self.STOP_ERRORS)
+
     @staticmethod
     def summary(ops, killed_at, restarted_at, share):
         """Counts of operations per phase, name and outcome, and failures."""
@@ -358,6 +372,32 @@ class ReplicaFailoverTest(unittest.TestCase):
                      f"back: {share}")
         return "\n".join(lines)
 
+
+class SigkillTest(ReplicaFailoverTest):
+    SIGNAL = signal.SIGKILL
+
+
+class SigtermTest(ReplicaFailoverTest):
+    """A clean stop, as in a rolling restart of the replicas.
+
+    KNOWN ISSUE, allowed here so the rest is still checked: the C++ SDK
+    host (backend-sdk/cpp/src/server.cc, Shutdown) sets NOT_SERVING and at
+    once shuts the gRPC server down with a deadline of "now", so the calls
+    in flight on the replica are cancelled with no drain. The front end
+    then sees CANCELLED (RST_STREAM) or UNAVAILABLE "Cancelling all calls"
+    after a ListDir's first batch: neither is retried (the retry policy
+    lists UNAVAILABLE only, and a stream is committed by its first
+    message), so a stat or listdir in flight at that instant fails, with
+    the raw text "CANCELLED" for CANCELLED. Once the host drains before
+    cancelling, set RETRYABLE_MAY_FAIL_AT_STOP to False and drop
+    "cancelled".
+    """
+    SIGNAL = signal.SIGTERM
+    STOP_ERRORS = ("backend unavailable", "cancelled")
+    RETRYABLE_MAY_FAIL_AT_STOP = True
+
+
+del ReplicaFailoverTest  # (run only through its subclasses)
 
 if __name__ == "__main__":
     unittest.main()
