@@ -19,8 +19,9 @@
 namespace sftpgate::server::sftp {
 namespace {
 
-// While input waits for the output queue to drain, how often to look.
-constexpr auto kOutputPollInterval = std::chrono::milliseconds(5);
+// While input waits for the output queue to drain, how often to look
+// (unless the SSH layer calls OnOutputDrained first).
+constexpr auto kOutputPollInterval = std::chrono::milliseconds(2);
 
 bool Always(const v1::DescribeResponse&) { return true; }
 bool HasStatFs(const v1::DescribeResponse& c) { return c.stat_fs(); }

@@ -68,6 +68,7 @@ class SessionImpl final : public SftpSession {
   size_t OnChannelData(absl::string_view data) override;
   void Shutdown() override;
   size_t InFlight() const override { return in_flight_; }
+  void OnOutputDrained() override { MaybeResumeInput(); }
 
  private:
   using Handler = void (SessionImpl::*)(Op op, PacketReader& in);

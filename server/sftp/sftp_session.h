@@ -93,6 +93,12 @@ class SftpSession : public std::enable_shared_from_this<SftpSession> {
   // Number of requests currently being served (for idle timeouts and
   // draining on SIGTERM).
   virtual size_t InFlight() const = 0;
+
+  // Optional: the SSH layer took queued output off the sink (call it after
+  // writing to the channel). A session whose input waits for the output
+  // queue to drain then resumes at once (through resume_input) instead of
+  // at its next poll of QueuedBytes(), a few milliseconds later.
+  virtual void OnOutputDrained() {}
 };
 
 }  // namespace sftpgate::server

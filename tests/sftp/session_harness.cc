@@ -252,6 +252,10 @@ void SessionHarness::Shutdown() {
   executor_.RunSync([&] { session_->Shutdown(); });
 }
 
+void SessionHarness::OutputDrained() {
+  executor_.RunSync([&] { session_->OnOutputDrained(); });
+}
+
 void SessionHarness::Offer() {
   if (pending_.empty()) return;
   const size_t taken = session_->OnChannelData(pending_);

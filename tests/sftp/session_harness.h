@@ -139,6 +139,8 @@ class SessionHarness {
   size_t pending_input();
   int resumes() const { return resumes_.load(); }
   void Shutdown();
+  // What the SSH layer calls after writing queued output.
+  void OutputDrained();
   CapturingSink& sink() { return sink_; }
   TestExecutor& executor() { return executor_; }
 

@@ -4,6 +4,8 @@
 #include <time.h>
 
 #include <chrono>
+#include <cstdio>
+#include <deque>
 #include <memory>
 #include <set>
 #include <string>
@@ -227,6 +229,76 @@ TEST_F(SessionTest, ManySmallChunksArriveIntactAndInOrder) {
   }
   EXPECT_TRUE(got == data);
   EXPECT_EQ(backend_.read_streams.load(), 1);
+}
+
+// A large transfer each way, pipelined as OpenSSH does (64 requests of
+// 255 KiB in flight): checks integrity and prints the rate (no assertion
+// on speed; the number helps when looking at performance).
+TEST_F(SessionTest, LargePipelinedTransfersBothWays) {
+  const size_t kSize = 64 << 20;
+  constexpr uint32_t kLen = 255 * 1024;
+  constexpr size_t kWindow = 64;
+  const std::string data = Pattern(kSize, 5);
+  auto s = Connect();
+  // Upload.
+  auto start = std::chrono::steady_clock::now();
+  const std::string w =
+      s->Open("/large", kFxfWrite | kFxfCreat | kFxfTrunc).handle();
+  std::deque<uint32_t> inflight;
+  for (size_t off = 0; off < kSize || !inflight.empty();) {
+    std::string batch;
+    while (off < kSize && inflight.size() < kWindow) {
+      inflight.push_back(s->NextId());
+      batch += PacketBuilder(kFxpWrite)
+                   .U32(inflight.back())
+                   .Str(w)
+                   .U64(off)
+                   .Str(data.substr(off, kLen))
+                   .Build();
+      off += kLen;
+    }
+    if (!batch.empty()) s->Feed(batch);
+    auto r = s->Wait(inflight.front());
+    ASSERT_TRUE(r.has_value());
+    ASSERT_EQ(r->status(), kFxOk);
+    inflight.pop_front();
+  }
+  ASSERT_EQ(s->Close(w).status(), kFxOk);
+  const double up_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
+  EXPECT_TRUE(backend_.FileData("/large") == data);
+  // Download.
+  start = std::chrono::steady_clock::now();
+  const std::string h = s->Open("/large", kFxfRead).handle();
+  std::string got;
+  got.reserve(kSize);
+  size_t next = 0;
+  while (got.size() < kSize) {
+    std::string batch;
+    while (next < kSize && inflight.size() < kWindow) {
+      inflight.push_back(s->NextId());
+      batch += PacketBuilder(kFxpRead)
+                   .U32(inflight.back())
+                   .Str(h)
+                   .U64(next)
+                   .U32(kLen)
+                   .Build();
+      next += kLen;
+    }
+    if (!batch.empty()) s->Feed(batch);
+    auto r = s->Wait(inflight.front());
+    ASSERT_TRUE(r.has_value());
+    ASSERT_EQ(r->type, kFxpData) << r->message();
+    got += r->data();
+    inflight.pop_front();
+  }
+  const double down_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
+  EXPECT_TRUE(got == data);
+  std::printf("[ rate     ] upload %.0f MiB/s, download %.0f MiB/s\n",
+              kSize / up_s / (1 << 20), kSize / down_s / (1 << 20));
 }
 
 TEST_F(SessionTest, ReadAtEndGivesShortDataThenEof) {
@@ -733,6 +805,7 @@ TEST_F(SessionTest, FullOutputQueuePausesInputUntilItDrains) {
   EXPECT_GT(s->pending_input(), 0u);
   EXPECT_FALSE(s->Wait(7, milliseconds(100)).has_value());
   s->sink().queued = 0;
+  s->OutputDrained();
   auto r = s->Wait(7);
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->type, kFxpAttrs);
