@@ -406,7 +406,7 @@ class Gate:
         """OpenSSH client options (sftp/scp/ssh) for `user`, without -P."""
         opts = ["-o", "StrictHostKeyChecking=no",
                 "-o", "UserKnownHostsFile=/dev/null",
-                "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=20",
+                "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=60",
                 "-F", "/dev/null"]
         if auth == "key":
             opts += ["-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes",
@@ -460,8 +460,8 @@ class Gate:
         client = paramiko.SSHClient()
         client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
         kwargs = dict(hostname=HOST, port=self.port, username=user.name,
-                      allow_agent=False, look_for_keys=False, timeout=20,
-                      banner_timeout=20, auth_timeout=20)
+                      allow_agent=False, look_for_keys=False, timeout=60,
+                      banner_timeout=60, auth_timeout=60)
         if auth == "password":
             kwargs["password"] = user.password if password is None else password
         else:

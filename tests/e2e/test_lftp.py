@@ -21,7 +21,7 @@ class LftpTest(harness.GateTestCase):
             login = f"{u.name},"  # empty password: ssh authenticates by key
         script = "; ".join([
             "set cmd:fail-exit yes", "set sftp:auto-confirm yes",
-            "set net:max-retries 1", "set net:timeout 20",
+            "set net:max-retries 1", "set net:timeout 60",
             "set net:reconnect-interval-base 1", "set xfer:clobber yes",
             f"set sftp:connect-program {shlex.quote(shlex.join(ssh))}",
             f"open -u {shlex.quote(login)} "

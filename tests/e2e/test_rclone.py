@@ -32,8 +32,8 @@ class RcloneTest(harness.GateTestCase):
         os.makedirs(home, exist_ok=True)
         return harness.run(
             ["rclone", "--config", "/dev/null", "--retries", "1",
-             "--low-level-retries", "1", "--contimeout", "20s",
-             "--timeout", "60s"] + list(args),
+             "--low-level-retries", "1", "--contimeout", "60s",
+             "--timeout", "120s"] + list(args),
             env={"HOME": home, "XDG_CACHE_HOME": os.path.join(home, "cache")},
             cwd=self.local, check=check)
 
