@@ -24,6 +24,12 @@ class WriteStream::Reactor final
     StartWrite(&current_);
   }
 
+  // Writes `message` and half-closes the stream after it.
+  void WriteLast(v1::WriteRequest message) {
+    current_ = std::move(message);
+    StartWriteLast(&current_, grpc::WriteOptions());
+  }
+
   void OnWriteDone(bool ok) override {
     poster_->Post([stream = stream_, ok] {
       if (auto s = stream.lock()) s->OnWriteDone(ok);
@@ -96,7 +102,11 @@ void WriteStream::Pump() {
     reactor_->Write(std::move(queue_.front()));
     queue_.pop_front();
   } else if (closing_) {
-    reactor_->StartWritesDone();
+    // Only an explicit commit message publishes the upload: at the end of
+    // a request stream a backend cannot tell a cancel from a half-close.
+    v1::WriteRequest commit;
+    commit.mutable_commit();
+    reactor_->WriteLast(std::move(commit));
     ReleaseReactor();
   }
 }

@@ -66,7 +66,11 @@ bool Upload::Send(uint64_t offset, absl::string_view data) {
 }
 
 Reply<uint64_t> Upload::Commit() {
-  if (!broken_) writer_->WritesDone();
+  if (!broken_) {
+    v1::WriteRequest commit;
+    commit.mutable_commit();
+    writer_->WriteLast(commit, grpc::WriteOptions());
+  }
   return Finish();
 }
 

@@ -78,6 +78,7 @@ class Client:
             for offset in range(0, len(data), chunk):
                 yield pb.WriteRequest(chunk=pb.WriteChunk(offset=offset,
                                                           data=data[offset:offset + chunk]))
+            yield pb.WriteRequest(commit=pb.WriteCommit())
         try:
             return self.stub.Write(messages(), timeout=120).committed_size
         except self.grpc.RpcError as error:

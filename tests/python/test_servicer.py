@@ -164,6 +164,7 @@ class ServicerTestBase(unittest.TestCase):
                                   header=pb.WriteHeader(path=path, flags=flags))
             for offset, data in chunks:
                 yield pb.WriteRequest(chunk=pb.WriteChunk(offset=offset, data=data))
+            yield pb.WriteRequest(commit=pb.WriteCommit())
         return self.stub.Write(messages(), timeout=10)
 
 
@@ -303,6 +304,15 @@ class StreamsTest(ServicerTestBase):
             yield pb.WriteRequest(session=self.session,
                                   chunk=pb.WriteChunk(offset=0, data=b"x"))
         self.assert_status(StatusCode.INVALID_ARGUMENT, self.stub.Write, messages())
+
+    def test_half_close_without_commit_aborts(self):
+        def messages():
+            yield pb.WriteRequest(session=self.session,
+                                  header=pb.WriteHeader(path="/f", flags=1))
+            yield pb.WriteRequest(chunk=pb.WriteChunk(offset=0, data=b"x"))
+        self.assert_status(StatusCode.ABORTED, self.stub.Write, messages())
+        self.assertIn("abort", self.backend.events)
+        self.assertNotIn("commit", self.backend.events)
 
     def test_cancelled_upload_aborts(self):
         # grpc may end the request stream before it reports the

@@ -222,6 +222,37 @@ TEST_F(MalformedWriteTest, SecondHeaderAborts) {
   EXPECT_FALSE(upload.committed);
 }
 
+v1::WriteRequest Commit() {
+  v1::WriteRequest m;
+  m.mutable_commit();
+  return m;
+}
+
+// The end of the request stream alone must never publish an upload: only
+// an explicit commit does (a cancel can look like a half-close).
+TEST_F(MalformedWriteTest, HalfCloseWithoutCommitAborts) {
+  EXPECT_EQ(SendRaw({Header(), Chunk(0, "abc")}).code(),
+            absl::StatusCode::kAborted);
+  RecordingBackend::Upload upload = EndedUpload();
+  EXPECT_TRUE(upload.aborted);
+  EXPECT_FALSE(upload.committed);
+}
+
+TEST_F(MalformedWriteTest, CommitThenHalfCloseCommits) {
+  EXPECT_TRUE(SendRaw({Header(), Chunk(0, "abc"), Commit()}).ok());
+  RecordingBackend::Upload upload = EndedUpload();
+  EXPECT_TRUE(upload.committed);
+  EXPECT_FALSE(upload.aborted);
+}
+
+TEST_F(MalformedWriteTest, MessageAfterCommitAborts) {
+  EXPECT_EQ(SendRaw({Header(), Chunk(0, "a"), Commit(), Chunk(1, "b")}).code(),
+            absl::StatusCode::kInvalidArgument);
+  RecordingBackend::Upload upload = EndedUpload();
+  EXPECT_TRUE(upload.aborted);
+  EXPECT_FALSE(upload.committed);
+}
+
 TEST_F(MalformedWriteTest, MessageWithoutChunkAborts) {
   EXPECT_EQ(SendRaw({Header(), v1::WriteRequest()}).code(),
             absl::StatusCode::kInvalidArgument);

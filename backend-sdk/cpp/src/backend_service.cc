@@ -338,15 +338,23 @@ grpc::Status BackendService::Write(grpc::ServerContext* context,
         Upload upload(*std::move(opened));
         const bool random = backend_->AcceptsRandomWrites();
         uint64_t next_offset = message.header().offset();
-        v1::WriteRequest chunk_message;
-        while (reader->Read(&chunk_message)) {
-          if (chunk_message.has_header()) {
+        v1::WriteRequest next;
+        bool commit = false;
+        while (reader->Read(&next)) {
+          if (commit) {
+            return absl::InvalidArgumentError("write message after commit");
+          }
+          if (next.has_commit()) {
+            commit = true;
+            continue;
+          }
+          if (next.has_header()) {
             return absl::InvalidArgumentError("write header sent twice");
           }
-          if (!chunk_message.has_chunk()) {
+          if (!next.has_chunk()) {
             return absl::InvalidArgumentError("write message carries no chunk");
           }
-          const v1::WriteChunk& chunk = chunk_message.chunk();
+          const v1::WriteChunk& chunk = next.chunk();
           if (!random && chunk.offset() != next_offset) {
             return absl::InvalidArgumentError(absl::StrCat(
                 "chunk at offset ", chunk.offset(), " but expected ",
@@ -356,9 +364,15 @@ grpc::Status BackendService::Write(grpc::ServerContext* context,
           if (!written.ok()) return written;
           next_offset = chunk.offset() + chunk.data().size();
         }
-        // Read() failing on a cancelled call marks the context cancelled
-        // (gRPC >= 1.41), so this tells a cancel from a clean half-close.
-        if (context->IsCancelled()) return ClientGone();
+        // Only an explicit commit publishes: when the request stream ends,
+        // a cancelled call and a half-close look alike until gRPC has
+        // processed the cancellation, so the end of the stream alone never
+        // commits (the Upload aborts when it goes out of scope).
+        if (!commit) {
+          return context->IsCancelled()
+                     ? ClientGone()
+                     : absl::AbortedError("upload ended without a commit");
+        }
         absl::StatusOr<uint64_t> committed = upload.Commit();
         if (!committed.ok()) return committed.status();
         response->set_committed_size(*committed);

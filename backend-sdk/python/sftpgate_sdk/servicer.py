@@ -7,7 +7,7 @@ What the servicer does so that backends need not (as the C++ host does):
 - refuses modifying calls from a read-only session (PERMISSION_DENIED);
 - batches listings, chunks reads (honoring offset, length and chunk_size),
   checks that uploads arrive in order unless the backend takes random
-  writes, commits an upload on half-close and aborts it on cancel or error;
+  writes, commits an upload on its commit message and aborts it otherwise;
 - answers Describe from the optional methods the backend overrides;
 - turns BackendError / OSError into statuses, and any other exception into
   INTERNAL with a generic message (details go to the log only).
@@ -18,7 +18,6 @@ per-call state outside the handler frames.
 
 import functools
 import logging
-import time
 
 import grpc
 
@@ -253,12 +252,16 @@ class BackendServicer(pb_grpc.BackendServicer):
             session = _writable(_session_of(first))
             _path(first.header.path)
             writer = self._backend.open_write(session, first.header)
-            self._receive_chunks(request_iterator, writer, first.header)
-            if _ended_by_cancellation(context):
-                # Not a half-close: the upload is incomplete. Discard it;
-                # the response is never delivered.
+            if not self._receive_chunks(request_iterator, writer, first.header):
+                # The stream ended without the commit message: cancelled or
+                # cut off (gRPC may end the iterator before it reports the
+                # cancel, so the end alone never commits). Discard.
                 _abort_quietly(writer)
-                return pb.WriteResponse()
+                writer = None
+                if not context.is_active():
+                    return pb.WriteResponse()  # never delivered
+                raise BackendError(StatusCode.ABORTED,
+                                   "upload ended without a commit")
             committing, writer = writer, None  # commit() replaces abort().
             return pb.WriteResponse(committed_size=committing.commit())
         except grpc.RpcError as exc:
@@ -274,12 +277,21 @@ class BackendServicer(pb_grpc.BackendServicer):
             _abort(context, exc)
 
     def _receive_chunks(self, request_iterator, writer, header):
-        """Feeds every chunk to `writer`, enforcing order when needed."""
+        """Feeds every chunk to `writer`, enforcing order when needed.
+        Returns True when the stream ended with the commit message."""
         sequential = not self._backend.accepts_random_writes() and not (
             header.flags & _FLAG_APPEND)
         expected = header.offset
+        committed = False
         for request in request_iterator:
-            if request.WhichOneof("kind") != "chunk":
+            kind = request.WhichOneof("kind")
+            if committed:
+                raise BackendError(StatusCode.INVALID_ARGUMENT,
+                                   "write message after commit")
+            if kind == "commit":
+                committed = True
+                continue
+            if kind != "chunk":
                 raise BackendError(StatusCode.INVALID_ARGUMENT,
                                    "only the first write message may carry a header")
             chunk = request.chunk
@@ -291,40 +303,7 @@ class BackendServicer(pb_grpc.BackendServicer):
             if chunk.data:
                 writer.write(chunk.offset, chunk.data)
             expected = chunk.offset + len(chunk.data)
-
-
-def _ended_by_cancellation(context):
-    """After a request stream ended: True if the call was cancelled (by
-    the client, a deadline or our shutdown) rather than half-closed.
-
-    grpc's sync server ends the request iterator the same way for both, and
-    may do so before it has processed the cancellation, which is queued
-    right behind. So: queue an event of our own behind it (sending the
-    initial metadata, harmless on a live call) and wait until the server
-    has processed ours; a cancellation is then known. This reads grpc
-    internals (grpc 1.x's _server._Context); without them it falls back to
-    a short wait.
-    """
-    state = getattr(context, "_state", None)
-    token = getattr(grpc._server, "_SEND_INITIAL_METADATA_TOKEN", None)  # pylint: disable=protected-access
-    deadline = time.monotonic() + 5.0
-    try:
-        if (state is None or token is None or not hasattr(state, "due") or
-                not getattr(state, "initial_metadata_allowed", False)):
-            deadline = time.monotonic() + 0.1  # Fallback: a short grace.
-            while context.is_active() and time.monotonic() < deadline:
-                time.sleep(0.005)
-            return not context.is_active()
-        context.send_initial_metadata(())
-        with state.condition:
-            # The completion of our send does not notify: poll briefly.
-            while token in state.due and time.monotonic() < deadline:
-                if not context.is_active():
-                    break
-                state.condition.wait(0.002)
-    except grpc.RpcError:
-        return True  # send_initial_metadata on a call known cancelled.
-    return not context.is_active()
+        return committed
 
 
 def _abort_quietly(writer):

@@ -114,14 +114,16 @@ function* readChunks(fs, request) {
   }
 }
 
-// Client-streaming upload: the header, then chunks; half-close commits,
-// cancellation or any error discards the staged bytes.
+// Client-streaming upload: the header, chunks, then an explicit commit
+// message before the half-close. Only that message publishes; a stream
+// that ends without it (cancelled, or cut off) discards the staged bytes.
 function write(fs, flags, call, callback) {
   let upload = null;
   let target = null;
   let header = null;
   let session = null;
   let done = false;
+  let committing = false;
   const finish = (error, response) => {
     if (done) return;
     done = true;
@@ -145,6 +147,11 @@ function write(fs, flags, call, callback) {
         upload = new Upload(target.initial, (header.flags & flags.FLAG_APPEND) !== 0);
         return;
       }
+      if (committing) throw invalid('write message after commit');
+      if (message.kind === 'commit') {
+        committing = true;
+        return;
+      }
       if (message.kind !== 'chunk') throw invalid('write header sent twice');
       const offset = message.chunk.offset || 0;
       const data = message.chunk.data || Buffer.alloc(0);
@@ -155,12 +162,9 @@ function write(fs, flags, call, callback) {
   });
   const commit = () => {
     if (done) return;
-    if (call.cancelled) {
-      finish(new FsError(status.CANCELLED, 'cancelled'));
-      return;
-    }
     try {
       if (header === null) throw invalid('write stream is empty');
+      if (!committing) throw new FsError(status.ABORTED, 'upload ended without a commit');
       const permissions = header.attributes && header.attributes.mode !== undefined ?
           header.attributes.mode & 0o7777 : 0o644;
       const exclusive = (header.flags & flags.FLAG_EXCLUSIVE) !== 0;
@@ -170,11 +174,7 @@ function write(fs, flags, call, callback) {
       finish(error);
     }
   };
-  // A client's cancellation (RST_STREAM) also ends the request stream, and
-  // grpc-js reports the cancellation only afterwards, from the same close
-  // (on the next tick). Decide after those have run, or a cancelled
-  // upload would be published.
-  call.on('end', () => setImmediate(commit));
+  call.on('end', commit);
   // Cancelled by the client (or the deadline): nothing becomes visible.
   call.on('cancelled', () => finish(new FsError(status.CANCELLED, 'cancelled')));
   call.on('error', () => finish(new FsError(status.CANCELLED, 'stream error')));

@@ -40,7 +40,9 @@ bool WriteStream::Send(uint64_t offset, absl::string_view data) {
 
 absl::StatusOr<uint64_t> WriteStream::Finish() {
   finished_ = true;
-  writer_->WritesDone();
+  v1::WriteRequest commit;
+  commit.mutable_commit();
+  writer_->WriteLast(commit, grpc::WriteOptions());
   absl::Status status = FromGrpc(writer_->Finish());
   if (!status.ok()) return status;
   return response_.committed_size();

@@ -33,8 +33,8 @@
 namespace sftpgate::testing {
 
 // One Write call in progress: the header is sent on construction; chunks
-// with Send(); the call ends with Finish() (half-close: commit) or
-// Cancel() (abort). Destroying an unfinished stream cancels it.
+// with Send(); the call ends with Finish() (a commit message, then
+// half-close) or Cancel() (abort). Destroying an unfinished stream cancels it.
 class WriteStream {
  public:
   WriteStream(v1::Backend::Stub* stub, const Session& session,
@@ -46,7 +46,8 @@ class WriteStream {
   // Sends one chunk. False when the stream is broken (the backend already
   // ended the call); Finish() then gives its status.
   bool Send(uint64_t offset, absl::string_view data);
-  // Half-closes and returns the committed size or the backend's error.
+  // Sends the commit message, half-closes and returns the committed size
+  // or the backend's error.
   absl::StatusOr<uint64_t> Finish();
   // Cancels the call (the upload must be discarded) and returns the final
   // status the client sees (CANCELLED, normally).
