@@ -458,8 +458,14 @@ grpc::Status FakeBackend::Write(grpc::ServerContext* context,
     }
   }
   uint64_t next = header.offset();
+  bool commit = false;
   while (reader->Read(&message)) {
-    if (!message.has_chunk()) {
+    if (message.has_commit() && !commit) {
+      commit = true;
+      continue;
+    }
+    if (commit || !message.has_chunk()) {
+      ++aborted_uploads;
       return Error(grpc::StatusCode::INVALID_ARGUMENT, "no chunk");
     }
     ++write_chunks;
@@ -477,9 +483,9 @@ grpc::Status FakeBackend::Write(grpc::ServerContext* context,
     data.replace(at, chunk.data().size(), chunk.data());
     next = chunk.offset() + chunk.data().size();
   }
-  if (context->IsCancelled()) {
+  if (!commit) {  // cancelled or cut off: only the commit message commits
     ++aborted_uploads;
-    return Error(grpc::StatusCode::CANCELLED, "upload aborted");
+    return Error(grpc::StatusCode::ABORTED, "upload aborted");
   }
   if (absl::StartsWith(path, "/full")) {
     ++aborted_uploads;
