@@ -23,10 +23,17 @@ class LoopPoster {
  public:
   explicit LoopPoster(Executor* executor) : executor_(executor) {}
 
-  // Queues `fn` on the loop, or destroys it unrun once detached.
+  // Queues `fn` on the loop, or destroys it unrun once detached (outside
+  // the lock: its captures may be the last owners of gRPC objects).
   void Post(absl::AnyInvocable<void()> fn) {
-    absl::MutexLock lock(&mu_);
-    if (executor_ != nullptr) executor_->Post(std::move(fn));
+    {
+      absl::MutexLock lock(&mu_);
+      if (executor_ != nullptr) {
+        executor_->Post(std::move(fn));
+        return;
+      }
+    }
+    fn = nullptr;
   }
 
   // Stops all further posts. Idempotent.

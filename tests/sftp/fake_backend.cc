@@ -424,7 +424,7 @@ grpc::Status FakeBackend::Read(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-grpc::Status FakeBackend::Write(grpc::ServerContext* context,
+grpc::Status FakeBackend::Write(grpc::ServerContext* /*context*/,
                                 grpc::ServerReader<v1::WriteRequest>* reader,
                                 v1::WriteResponse* response) {
   ++write_streams;
