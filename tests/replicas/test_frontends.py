@@ -72,8 +72,8 @@ def balancer_config(example, lb_port, servers, stats_socket):
     out = []
     for line in example.splitlines():
         stripped = line.strip()
-        if stripped.startswith("log /dev/log"):
-            continue  # no syslog here
+        if stripped.startswith(("log /dev/log", "stats socket")):
+            continue  # no syslog here; our own admin socket below
         if stripped.startswith("bind :22"):
             line = f"    bind {HOST}:{lb_port}"
         elif stripped.startswith("server gate"):
