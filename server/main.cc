@@ -33,14 +33,17 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "server/auth/auth_throttle.h"
+#include "server/auth/local_authenticator.h"
+#include "server/auth/session_counter.h"
 #include "server/broker/backend_channel.h"
 #include "server/common/log.h"
+#include "server/common/worker_pool.h"
 #include "server/config/password_hash.h"
 #include "server/config/settings.h"
 #include "server/config/users.h"
 #include "server/ssh/host_key.h"
 #include "server/ssh/ssh_server.h"
-#include "server/ssh/user_auth.h"
 
 ABSL_FLAG(std::string, config, "",
           "TOML config file with the settings below (flags override it)");
@@ -180,6 +183,27 @@ void DrainConnections(SshServer& server, int grace_seconds,
   }
 }
 
+// Password checks waiting for a worker beyond this are refused at once.
+constexpr size_t kMaxQueuedAuthChecks = 1024;
+
+AuthThrottleOptions AuthThrottleOptionsFromSettings(const Settings& settings) {
+  AuthThrottleOptions options;
+  options.max_failures = settings.auth_max_failures;
+  options.window = absl::Seconds(settings.auth_failure_window_seconds);
+  options.ban = absl::Seconds(settings.auth_ban_seconds);
+  return options;
+}
+
+ConnectionLimits ConnectionLimitsFromSettings(const Settings& settings) {
+  ConnectionLimits limits;
+  limits.max_auth_tries = settings.max_auth_tries;
+  limits.login_grace = absl::Seconds(settings.login_grace_seconds);
+  limits.max_channels = settings.max_channels_per_session;
+  limits.idle_timeout = absl::Seconds(settings.idle_timeout_seconds);
+  limits.ban_delay = absl::Milliseconds(settings.auth_ban_delay_ms);
+  return limits;
+}
+
 int Serve(const Settings& settings) {
   SetLogFormat(settings.log_format == "json" ? LogFormat::kJson
                                              : LogFormat::kText);
@@ -197,16 +221,22 @@ int Serve(const Settings& settings) {
              {{"path", settings.host_key}, {"type", "ed25519"}});
   }
 
-  UserAuthenticator authenticator(&*users);
+  const size_t user_count = users->users().size();
+  // Password hashes are verified here, off the event loops.
+  WorkerPool auth_pool("sftpgate-auth", settings.auth_workers,
+                       kMaxQueuedAuthChecks);
+  LocalAuthenticator authenticator(*std::move(users), &auth_pool);
+  AuthThrottle throttle(AuthThrottleOptionsFromSettings(settings));
+  SessionCounter user_sessions(settings.max_sessions_per_user);
   ServerContext context;
   context.auth = &authenticator;
+  context.throttle = &throttle;
+  context.user_sessions = &user_sessions;
   BackendChannelOptions backend_options;
   backend_options.target = settings.backend;
   context.backend = MakeBackendStub(backend_options);
   context.sftp_limits = SftpLimitsFromSettings(settings);
-  context.limits.max_auth_tries = settings.max_auth_tries;
-  context.limits.login_grace = absl::Seconds(settings.login_grace_seconds);
-  context.limits.max_channels = settings.max_channels_per_session;
+  context.limits = ConnectionLimitsFromSettings(settings);
 
   SshServerOptions options;
   uint16_t port = 0;
@@ -238,12 +268,14 @@ int Serve(const Settings& settings) {
                       ? absl::StrCat("[", options.host, "]:", server.port())
                       : absl::StrCat(options.host, ":", server.port())},
        {"backend", settings.backend},
-       {"users", absl::StrCat(users->users().size())}});
+       {"users", absl::StrCat(user_count)}});
 
   int received = 0;
   sigwait(&signals, &received);
   LogEvent(LogLevel::kInfo, "stopping", {{"signal", strsignal(received)}});
   DrainConnections(server, settings.shutdown_grace_seconds, signals);
+  // Verdicts are posted to the loops: no check may finish after they go.
+  auth_pool.Shutdown();
   server.Stop();
   LogEvent(LogLevel::kInfo, "stopped", {});
   return 0;

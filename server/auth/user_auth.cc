@@ -1,4 +1,4 @@
-#include "server/ssh/user_auth.h"
+#include "server/auth/user_auth.h"
 
 #include "server/config/password_hash.h"
 

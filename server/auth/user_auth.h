@@ -2,8 +2,8 @@
 //
 // Immutable after construction; safe to call from every event loop at once.
 
-#ifndef SFTPGATE_SERVER_SSH_USER_AUTH_H_
-#define SFTPGATE_SERVER_SSH_USER_AUTH_H_
+#ifndef SFTPGATE_SERVER_AUTH_USER_AUTH_H_
+#define SFTPGATE_SERVER_AUTH_USER_AUTH_H_
 
 #include <libssh/libssh.h>
 
@@ -38,4 +38,4 @@ class UserAuthenticator {
 
 }  // namespace sftpgate::server
 
-#endif  // SFTPGATE_SERVER_SSH_USER_AUTH_H_
+#endif  // SFTPGATE_SERVER_AUTH_USER_AUTH_H_

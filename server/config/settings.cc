@@ -140,14 +140,27 @@ absl::Status ValidateSettings(const Settings& s) {
         {"max_channels_per_session", s.max_channels_per_session},
         {"call_timeout_ms", s.call_timeout_ms},
         {"max_in_flight", s.max_in_flight},
-        {"max_handles", s.max_handles}}) {
+        {"max_handles", s.max_handles},
+        {"auth_failure_window_seconds", s.auth_failure_window_seconds},
+        {"auth_ban_seconds", s.auth_ban_seconds}}) {
     status = Positive(name, value);
     if (!status.ok()) return status;
   }
-  if (s.shutdown_grace_seconds < 0) {
+  for (const auto& [name, value] :
+       {std::pair<const char*, int>{"shutdown_grace_seconds",
+                                    s.shutdown_grace_seconds},
+        {"max_sessions_per_user", s.max_sessions_per_user},
+        {"idle_timeout_seconds", s.idle_timeout_seconds},
+        {"auth_max_failures", s.auth_max_failures},
+        {"auth_ban_delay_ms", s.auth_ban_delay_ms}}) {
+    if (value < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(name, " must not be negative (got ", value, ")"));
+    }
+  }
+  if (s.auth_workers < 1 || s.auth_workers > 64) {
     return absl::InvalidArgumentError(
-        absl::StrCat("shutdown_grace_seconds must not be negative (got ",
-                     s.shutdown_grace_seconds, ")"));
+        absl::StrCat("auth_workers must be 1-64 (got ", s.auth_workers, ")"));
   }
   if (s.event_loop_threads < 0 || s.event_loop_threads > 1024) {
     return absl::InvalidArgumentError(absl::StrCat(

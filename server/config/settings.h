@@ -34,6 +34,23 @@ namespace sftpgate::server {
     "Least level logged: debug, info, "                                     \
     "warning or error")                                                     \
   X(int, max_sessions, 1000, "Most SSH connections open at once")           \
+  X(int, max_sessions_per_user, 100,                                        \
+    "Most authenticated SSH connections one user may have open at once "    \
+    "(0: no limit)")                                                        \
+  X(int, idle_timeout_seconds, 900,                                         \
+    "Close an authenticated connection after this many seconds with no "    \
+    "SFTP request in flight and no channel traffic (0: never)")             \
+  X(int, auth_max_failures, 10,                                             \
+    "Failed authentications from one source address within "                \
+    "auth_failure_window_seconds that ban the address (0: no bans)")        \
+  X(int, auth_failure_window_seconds, 60,                                   \
+    "Window in which auth_max_failures failures ban an address")            \
+  X(int, auth_ban_seconds, 300,                                             \
+    "How long a banned source address stays banned")                        \
+  X(int, auth_ban_delay_ms, 1000,                                           \
+    "How long a connection from a banned address is held, unanswered, "     \
+    "before it is closed")                                                  \
+  X(int, auth_workers, 2, "Threads that verify password hashes")            \
   X(int, max_auth_tries, 6,                                                 \
     "Failed authentication attempts allowed per "                           \
     "connection before it is closed")                                       \

@@ -82,6 +82,17 @@ absl::StatusOr<AuthorizedKey> ParseAuthorizedKey(absl::string_view line) {
   return result;
 }
 
+absl::Status ReadString(const toml::node& node, absl::string_view key,
+                        const UserErrors& errors, std::string* out) {
+  const auto* value = node.as_string();
+  if (value == nullptr) {
+    return errors.Error(
+        node, absl::StrCat(key, " must be a string, not ", TomlTypeName(node)));
+  }
+  *out = value->get();
+  return absl::OkStatus();
+}
+
 // Fills `user` from one [[user]] table.
 absl::Status ParseUser(const toml::table& table, const UserErrors& errors,
                        UserRecord* user) {
@@ -89,28 +100,19 @@ absl::Status ParseUser(const toml::table& table, const UserErrors& errors,
   for (const auto& [raw_key, node] : table) {
     const std::string key = CanonicalKey(ToAbsl(raw_key.str()));
     if (key == "name") {
-      const auto* value = node.as_string();
-      if (value == nullptr) {
-        return errors.Error(node, absl::StrCat("name must be a string, not ",
-                                               TomlTypeName(node)));
-      }
-      user->name = value->get();
-      absl::Status status = CheckUserName(user->name);
+      absl::Status status = ReadString(node, key, errors, &user->name);
+      if (!status.ok()) return status;
+      status = CheckUserName(user->name);
       if (!status.ok()) return errors.Error(node, status.message());
       has_name = true;
     } else if (key == "password_hash") {
-      const auto* value = node.as_string();
-      if (value == nullptr) {
-        return errors.Error(node,
-                            absl::StrCat("password_hash must be a string, not ",
-                                         TomlTypeName(node)));
-      }
-      absl::Status status = CheckCryptHashFormat(value->get());
+      absl::Status status = ReadString(node, key, errors, &user->password_hash);
+      if (!status.ok()) return status;
+      status = CheckCryptHashFormat(user->password_hash);
       if (!status.ok()) {
         return errors.Error(node,
                             absl::StrCat("password_hash ", status.message()));
       }
-      user->password_hash = value->get();
     } else if (key == "authorized_keys") {
       const auto* array = node.as_array();
       if (array == nullptr) {
@@ -137,12 +139,10 @@ absl::Status ParseUser(const toml::table& table, const UserErrors& errors,
         user->authorized_keys.push_back(*std::move(key_entry));
       }
     } else if (key == "root") {
-      const auto* value = node.as_string();
-      if (value == nullptr) {
-        return errors.Error(node, absl::StrCat("root must be a string, not ",
-                                               TomlTypeName(node)));
-      }
-      absl::StatusOr<std::string> root = NormalizeRoot(value->get());
+      std::string value;
+      absl::Status status = ReadString(node, key, errors, &value);
+      if (!status.ok()) return status;
+      absl::StatusOr<std::string> root = NormalizeRoot(value);
       if (!root.ok()) {
         return errors.Error(node,
                             absl::StrCat("root ", root.status().message()));
@@ -156,11 +156,14 @@ absl::Status ParseUser(const toml::table& table, const UserErrors& errors,
                                TomlTypeName(node)));
       }
       user->read_only = value->get();
+    } else if (key == "tenant") {
+      absl::Status status = ReadString(node, key, errors, &user->tenant);
+      if (!status.ok()) return status;
     } else {
-      return errors.Error(node,
-                          absl::StrCat("unknown key \"", ToAbsl(raw_key.str()),
-                                       "\" (known: name, password_hash, "
-                                       "authorized_keys, root, read_only)"));
+      return errors.Error(
+          node, absl::StrCat("unknown key \"", ToAbsl(raw_key.str()),
+                             "\" (known: name, password_hash, "
+                             "authorized_keys, root, read_only, tenant)"));
     }
   }
   if (!has_name) return errors.Error(table, "has no name");

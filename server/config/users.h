@@ -7,6 +7,8 @@
 //   authorized_keys = ["ssh-ed25519 AAAAC3... alice@laptop"]
 //   root = "/alice"                     # optional, default "/"
 //   read_only = false                   # optional
+//   tenant = "acme"                     # optional: selects the backend
+//                                       # route [tenants.acme] (settings)
 //
 // Loading validates everything up front (unique names, at least one
 // credential, crypt(3) hashes only, parseable keys, no unknown keys) and
@@ -42,6 +44,7 @@ struct UserRecord {
   std::vector<AuthorizedKey> authorized_keys;
   std::string root = "/";  // absolute, normalized
   bool read_only = false;
+  std::string tenant;  // empty: none
 };
 
 class UserDb {

@@ -1,5 +1,10 @@
 #include "server/ssh/connection.h"
 
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -28,6 +33,33 @@ const char* ChannelTypeName(int subtype) {
   }
 }
 
+// "ip" of "ip:port" or "[v6]:port".
+std::string HostOf(absl::string_view address) {
+  if (!address.empty() && address.front() == '[') {
+    size_t close = address.find(']');
+    if (close == absl::string_view::npos) return std::string(address);
+    return std::string(address.substr(1, close - 1));
+  }
+  return std::string(address.substr(0, address.rfind(':')));
+}
+
+// libssh 0.10 marks the message accessors deprecated in favour of the
+// server callbacks, which must answer at once; answering later needs the
+// message (see connection.h).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+std::string MessagePassword(ssh_message message) {
+  const char* password = ssh_message_auth_password(message);
+  return password != nullptr ? password : "";
+}
+ssh_key MessagePublicKey(ssh_message message) {
+  return ssh_message_auth_pubkey(message);
+}
+enum ssh_publickey_state_e MessageKeyState(ssh_message message) {
+  return ssh_message_auth_publickey_state(message);
+}
+#pragma GCC diagnostic pop
+
 }  // namespace
 
 Connection::Connection(ServerContext* context, EventLoop* loop,
@@ -38,6 +70,7 @@ Connection::Connection(ServerContext* context, EventLoop* loop,
       session_(session),
       id_(std::move(id)),
       remote_address_(std::move(remote_address)),
+      remote_host_(HostOf(remote_address_)),
       started_(absl::Now()) {
   server_callbacks_ = {};
 }
@@ -47,20 +80,28 @@ Connection::~Connection() {
   // connection's callbacks: tearing_down_ makes them refuse everything, and
   // the channels are moved out so that nothing iterates a changing vector.
   tearing_down_ = true;
+  // Leave the loop's shared ssh_event first: while a session is in it,
+  // libssh's internal polls (channel close, disconnect) poll the whole
+  // event and run OTHER connections' callbacks mid-teardown, which ended
+  // unrelated sessions ("Bye Bye" to a client that never closed). Out of
+  // it, they poll only this session's own socket.
+  Unwatch();
   std::vector<std::unique_ptr<SftpChannel>> channels;
   channels.swap(channels_);
   for (auto& channel : channels) channel->Abort();
   channels.clear();
-  if (in_event_) ssh_event_remove_session(loop_->event(), session_);
+  if (watch_fd_ >= 0) close(watch_fd_);
+  if (pending_message_ != nullptr) ssh_message_free(pending_message_);
   if (!disconnect_reason_.empty()) {
     ssh_session_set_disconnect_message(session_, disconnect_reason_.c_str());
   }
   ssh_disconnect(session_);
   ssh_free(session_);
+  if (holds_user_slot_) context_->user_sessions->Release(identity_);
   context_->live_connections.fetch_sub(1);
-  LogEvent(LogLevel::kInfo, "session_end",
+  LogEvent(quiet_ ? LogLevel::kDebug : LogLevel::kInfo, "session_end",
            {{"session", id_},
-            {"user", user_name_},
+            {"user", identity_.user},
             {"remote", remote_address_},
             {"reason", end_reason_},
             {"seconds",
@@ -68,42 +109,77 @@ Connection::~Connection() {
 }
 
 absl::Status Connection::Start() {
+  if (context_->throttle != nullptr &&
+      context_->throttle->IsBanned(remote_host_, started_)) {
+    // No key exchange, no log line per attempt: the ban was logged once.
+    quiet_ = true;
+    HoldThenClose(started_);
+    return absl::OkStatus();
+  }
   LogEvent(LogLevel::kInfo, "session_start",
            {{"session", id_}, {"remote", remote_address_}});
   ssh_set_blocking(session_, 0);
-  ssh_callbacks_init(&server_callbacks_);
-  server_callbacks_.userdata = this;
-  server_callbacks_.auth_password_function = &Connection::OnAuthPassword;
-  server_callbacks_.auth_pubkey_function = &Connection::OnAuthPubkey;
-  server_callbacks_.channel_open_request_session_function =
-      &Connection::OnChannelOpen;
-  ssh_set_server_callbacks(session_, &server_callbacks_);
-  // libssh 0.10 has no server callback for keyboard-interactive: it comes
-  // through the message callback, with everything the callbacks above do
-  // not handle.
-  ssh_set_message_callback(session_, &Connection::OnMessage, this);
   ssh_set_auth_methods(session_, SSH_AUTH_METHOD_PASSWORD |
                                      SSH_AUTH_METHOD_PUBLICKEY |
                                      SSH_AUTH_METHOD_INTERACTIVE);
   // Non-blocking: sends our banner and returns; the exchange continues in
-  // the event's callbacks.
+  // the event's polls.
   if (ssh_handle_key_exchange(session_) == SSH_ERROR) {
     end_reason_ = absl::StrCat("key exchange: ", ssh_get_error(session_));
     return absl::UnavailableError(end_reason_);
   }
-  if (ssh_event_add_session(loop_->event(), session_) != SSH_OK) {
+  watch_fd_ = fcntl(ssh_get_fd(session_), F_DUPFD_CLOEXEC, 0);
+  if (watch_fd_ < 0 || !Watch()) {
     end_reason_ = "cannot add session to event loop";
     return absl::InternalError(end_reason_);
   }
-  in_event_ = true;
   return absl::OkStatus();
+}
+
+bool Connection::Watch() {
+  if (watched_) return true;
+  if (ssh_event_add_session(loop_->event(), session_) != SSH_OK) return false;
+  watched_ = true;
+  if (!authenticated_ &&
+      ssh_event_add_fd(loop_->event(), watch_fd_, POLLIN,
+                       &Connection::OnSocketReadable, this) != SSH_OK) {
+    return false;
+  }
+  return true;
+}
+
+void Connection::Unwatch() {
+  if (!watched_) return;
+  watched_ = false;
+  // Removes only our watcher: libssh skips the handles a session owns.
+  if (watch_fd_ >= 0) ssh_event_remove_fd(loop_->event(), watch_fd_);
+  ssh_event_remove_session(loop_->event(), session_);
+}
+
+int Connection::OnSocketReadable(socket_t, int, void* self) {
+  Self(self)->input_seen_ = true;
+  return 0;
 }
 
 void Connection::RequestDisconnect(std::string reason) {
   if (disconnect_reason_.empty()) disconnect_reason_ = std::move(reason);
 }
 
-bool Connection::Service(absl::Time now, bool* busy) {
+void Connection::HoldThenClose(absl::Time now) {
+  Unwatch();
+  held_ = true;
+  hold_until_ = now + context_->limits.ban_delay;
+}
+
+bool Connection::Service(absl::Time now, bool* busy, absl::Time* wake_by) {
+  if (held_) {
+    if (now < hold_until_) {
+      *wake_by = std::min(*wake_by, hold_until_);
+      return true;
+    }
+    end_reason_ = "source address banned";
+    return false;
+  }
   int status = ssh_get_status(session_);
   if (status & (SSH_CLOSED | SSH_CLOSED_ERROR)) {
     if (status & SSH_CLOSED_ERROR) {
@@ -112,8 +188,13 @@ bool Connection::Service(absl::Time now, bool* busy) {
     }
     return false;
   }
-  if (user_ == nullptr && now - started_ > context_->limits.login_grace) {
+  if (!authenticated_ && now - started_ > context_->limits.login_grace) {
     RequestDisconnect("login grace time exceeded");
+  }
+  if (input_seen_ && pending_message_ == nullptr &&
+      disconnect_reason_.empty()) {
+    PumpMessages();
+    if (held_) return true;
   }
   // Index loop: a channel's libssh calls may run OnChannelOpen, which
   // appends to channels_.
@@ -126,6 +207,7 @@ bool Connection::Service(absl::Time now, bool* busy) {
     channels_.erase(channels_.begin() + i);
     done.reset();
   }
+  if (authenticated_) CheckIdle(now);
   if (!disconnect_reason_.empty()) {
     end_reason_ = disconnect_reason_;
     return false;
@@ -133,14 +215,33 @@ bool Connection::Service(absl::Time now, bool* busy) {
   return true;
 }
 
+void Connection::CheckIdle(absl::Time now) {
+  bool active = traffic_seen_;
+  traffic_seen_ = false;
+  for (const auto& channel : channels_) {
+    if (channel->InFlight() > 0) active = true;
+  }
+  if (active) {
+    last_activity_ = now;
+    return;
+  }
+  const absl::Duration limit = context_->limits.idle_timeout;
+  if (limit > absl::ZeroDuration() && now - last_activity_ >= limit) {
+    RequestDisconnect("idle timeout");
+  }
+}
+
 SftpSessionOptions Connection::NewSftpSessionOptions() const {
   SftpSessionOptions options;
   options.session.set_session_id(id_);
-  options.session.set_user(user_->name);
+  options.session.set_user(identity_.user);
   options.session.set_remote_address(remote_address_);
   options.session.set_client_version(client_version_);
-  options.session.set_root(user_->root);
-  options.session.set_read_only(user_->read_only);
+  options.session.set_root(identity_.root);
+  options.session.set_read_only(identity_.read_only);
+  options.session.set_tenant(identity_.tenant);
+  options.session.mutable_attributes()->insert(identity_.attributes.begin(),
+                                               identity_.attributes.end());
   options.backend = context_->backend;
   options.executor = loop_;
   options.limits = context_->sftp_limits;
@@ -148,127 +249,257 @@ SftpSessionOptions Connection::NewSftpSessionOptions() const {
 }
 
 // ---------------------------------------------------------------------------
-// Authentication.
+// Requests libssh queued (everything before authentication; see the header).
 
-bool Connection::MayAttemptAuth() const {
-  return user_ == nullptr && disconnect_reason_.empty() && !tearing_down_;
+void Connection::PumpMessages() {
+  input_seen_ = false;
+  while (pending_message_ == nullptr && !held_ && disconnect_reason_.empty()) {
+    // Pops a queued request, or polls the event once without waiting.
+    ssh_message message = ssh_message_get(session_);
+    if (message == nullptr) return;
+    HandleQueuedMessage(message);
+  }
 }
 
-int Connection::Conclude(const UserRecord* user, const char* method,
-                         absl::string_view attempted_user, const ssh_key key) {
-  if (user != nullptr) {
-    user_ = user;
-    user_name_ = user->name;
-    const char* banner = ssh_get_clientbanner(session_);
-    client_version_ = banner != nullptr ? banner : "";
-    // The public key's fingerprint (not the key) tells which key was used.
-    LogEvent(LogLevel::kInfo, "auth",
-             {{"session", id_},
-              {"user", user_name_},
-              {"remote", remote_address_},
-              {"method", method},
-              {"result", "ok"},
-              {"key", key != nullptr ? KeyFingerprint(key) : ""},
-              {"client", client_version_}});
-    return SSH_AUTH_SUCCESS;
+void Connection::HandleQueuedMessage(ssh_message message) {
+  int type = ssh_message_type(message);
+  if (type == SSH_REQUEST_AUTH && !authenticated_) {
+    HandleAuthRequest(message);  // takes the message
+    return;
   }
+  // Sent before the switch to callbacks (a client that did not wait for
+  // the auth reply): answer as the callbacks would.
+  if (authenticated_ && type == SSH_REQUEST_CHANNEL_OPEN &&
+      ssh_message_subtype(message) == SSH_CHANNEL_SESSION) {
+    ssh_channel channel = OnChannelOpen(session_, this);
+    if (channel != nullptr) {
+      ssh_message_channel_request_open_reply_accept_channel(message, channel);
+    } else {
+      ssh_message_reply_default(message);
+    }
+  } else if (OnMessage(session_, message, this) != 0) {
+    ssh_message_reply_default(message);
+  }
+  ssh_message_free(message);
+}
+
+void Connection::HandleAuthRequest(ssh_message message) {
+  if (context_->throttle != nullptr &&
+      context_->throttle->IsBanned(remote_host_, absl::Now())) {
+    ssh_message_free(message);
+    HoldThenClose(absl::Now());
+    return;
+  }
+  const char* user = ssh_message_auth_user(message);
+  AuthAttempt attempt;
+  attempt.user = user != nullptr ? user : "";
+  switch (ssh_message_subtype(message)) {
+    case SSH_AUTH_METHOD_PASSWORD:
+      attempt.method = AuthMethod::kPassword;
+      attempt.password = MessagePassword(message);
+      return BeginAttempt(message, std::move(attempt));
+    case SSH_AUTH_METHOD_PUBLICKEY: {
+      attempt.method = AuthMethod::kPublicKey;
+      enum ssh_publickey_state_e state = MessageKeyState(message);
+      ssh_key key = MessagePublicKey(message);
+      if ((state == SSH_PUBLICKEY_STATE_NONE ||
+           state == SSH_PUBLICKEY_STATE_VALID) &&
+          key != nullptr) {
+        // libssh verified the signature (VALID), or there is none yet (a
+        // probe). A copy: the attempt may outlive the message.
+        attempt.public_key.reset(ssh_key_dup(key), ssh_key_free);
+        attempt.signature_verified = state == SSH_PUBLICKEY_STATE_VALID;
+        if (attempt.public_key != nullptr) {
+          return BeginAttempt(message, std::move(attempt));
+        }
+      }
+      RecordFailure(attempt.method, attempt.user, "bad signature", false);
+      break;
+    }
+    case SSH_AUTH_METHOD_INTERACTIVE:
+      if (!ssh_message_auth_kbdint_is_response(message)) {
+        // One prompt; the answer is checked like a password.
+        kbdint_user_ = attempt.user;
+        const char* prompts[] = {"Password: "};
+        char echo[] = {0};
+        ssh_message_auth_interactive_request(message, "", "", 1, prompts, echo);
+        ssh_message_free(message);
+        return;
+      }
+      attempt.method = AuthMethod::kKeyboardInteractive;
+      attempt.user = kbdint_user_;
+      if (ssh_userauth_kbdint_getnanswers(session_) == 1) {
+        const char* answer = ssh_userauth_kbdint_getanswer(session_, 0);
+        attempt.password = answer != nullptr ? answer : "";
+        return BeginAttempt(message, std::move(attempt));
+      }
+      RecordFailure(attempt.method, attempt.user, "wrong number of answers",
+                    false);
+      break;
+    default:
+      break;  // "none" and methods we do not offer
+  }
+  // Failure, listing the methods that remain.
+  ssh_message_reply_default(message);
+  ssh_message_free(message);
+}
+
+void Connection::BeginAttempt(ssh_message message, AuthAttempt attempt) {
+  pending_message_ = message;
+  pending_method_ = attempt.method;
+  pending_user_ = attempt.user;
+  pending_probe_ =
+      attempt.method == AuthMethod::kPublicKey && !attempt.signature_verified;
+  pending_key_fingerprint_ = attempt.public_key != nullptr
+                                 ? KeyFingerprint(attempt.public_key.get())
+                                 : "";
+  const char* banner = ssh_get_clientbanner(session_);
+  client_version_ = banner != nullptr ? banner : "";
+  attempt.client_version = client_version_;
+  attempt.remote_address = remote_address_;
+  attempt.session_id = id_;
+  // Not polled until the verdict is in: the client cannot queue more.
+  Unwatch();
+  context_->auth->Authenticate(
+      std::move(attempt),
+      [this, loop = loop_,
+       alive = std::weak_ptr<int>(alive_)](AuthVerdict verdict) mutable {
+        loop->Post([this, alive, verdict = std::move(verdict)]() mutable {
+          if (alive.lock() != nullptr) OnVerdict(std::move(verdict));
+        });
+      });
+}
+
+void Connection::OnVerdict(AuthVerdict verdict) {
+  ssh_message message = std::exchange(pending_message_, nullptr);
+  if (message == nullptr) return;
+  if (tearing_down_ || !disconnect_reason_.empty()) {
+    ssh_message_free(message);
+    return;
+  }
+  if (!Watch()) {
+    ssh_message_free(message);
+    RequestDisconnect("cannot add session to event loop");
+    return;
+  }
+  if (pending_probe_) {
+    // "Would you take this key?": yes makes the client sign with it; it
+    // authenticates nobody yet.
+    if (verdict.accepted) {
+      ssh_message_auth_reply_pk_ok_simple(message);
+    } else {
+      RecordFailure(pending_method_, pending_user_, verdict.reason, true);
+      ssh_message_reply_default(message);
+    }
+  } else if (!verdict.accepted) {
+    RecordFailure(pending_method_, pending_user_, verdict.reason, false);
+    ssh_message_reply_default(message);
+  } else {
+    if (verdict.identity.user.empty()) verdict.identity.user = pending_user_;
+    if (context_->user_sessions != nullptr &&
+        !context_->user_sessions->TryAcquire(verdict.identity)) {
+      LogEvent(LogLevel::kWarning, "session_rejected",
+               {{"session", id_},
+                {"user", verdict.identity.user},
+                {"remote", remote_address_},
+                {"reason", "max_sessions_per_user reached"}});
+      ssh_message_reply_default(message);
+      RequestDisconnect("max_sessions_per_user reached");
+    } else {
+      holds_user_slot_ = context_->user_sessions != nullptr;
+      Succeed(message, std::move(verdict.identity));
+    }
+  }
+  ssh_message_free(message);
+  // Requests may have been queued before the session left the event.
+  input_seen_ = true;
+}
+
+void Connection::RecordFailure(AuthMethod method, absl::string_view user,
+                               absl::string_view reason, bool probe) {
   ++auth_failures_;
   LogEvent(LogLevel::kWarning, "auth",
            {{"session", id_},
-            {"user", std::string(attempted_user)},
+            {"user", std::string(user)},
             {"remote", remote_address_},
-            {"method", method},
+            {"method", AuthMethodName(method)},
             {"result", "fail"},
+            {"reason", std::string(reason)},
             {"failures", absl::StrCat(auth_failures_)}});
+  if (!probe && context_->throttle != nullptr &&
+      context_->throttle->RecordFailure(remote_host_, absl::Now())) {
+    const AuthThrottleOptions& throttle = context_->throttle->options();
+    LogEvent(
+        LogLevel::kWarning, "auth_ban",
+        {{"address", remote_host_},
+         {"failures", absl::StrCat(throttle.max_failures)},
+         {"window_seconds",
+          absl::StrCat(absl::ToInt64Seconds(throttle.window))},
+         {"ban_seconds", absl::StrCat(absl::ToInt64Seconds(throttle.ban))}});
+  }
   if (auth_failures_ >= context_->limits.max_auth_tries) {
     RequestDisconnect("too many authentication failures");
   }
-  return SSH_AUTH_DENIED;
 }
 
-int Connection::OnAuthPassword(ssh_session, const char* user,
-                               const char* password, void* self) {
-  Connection* c = Self(self);
-  if (!c->MayAttemptAuth()) return SSH_AUTH_DENIED;
-  const UserRecord* record = c->context_->auth->CheckPassword(
-      user != nullptr ? user : "", password != nullptr ? password : "");
-  return c->Conclude(record, "password", user != nullptr ? user : "");
+void Connection::Succeed(ssh_message message, Identity identity) {
+  authenticated_ = true;
+  identity_ = std::move(identity);
+  last_activity_ = absl::Now();
+  // The public key's fingerprint (not the key) tells which key was used.
+  LogEvent(LogLevel::kInfo, "auth",
+           {{"session", id_},
+            {"user", identity_.user},
+            {"remote", remote_address_},
+            {"method", AuthMethodName(pending_method_)},
+            {"result", "ok"},
+            {"key", pending_key_fingerprint_},
+            {"tenant", identity_.tenant},
+            {"client", client_version_}});
+  ssh_message_auth_reply_success(message, 0);
+  // From now on libssh's callbacks handle requests as they arrive.
+  ssh_event_remove_fd(loop_->event(), watch_fd_);
+  close(watch_fd_);
+  watch_fd_ = -1;
+  ssh_callbacks_init(&server_callbacks_);
+  server_callbacks_.userdata = this;
+  server_callbacks_.channel_open_request_session_function =
+      &Connection::OnChannelOpen;
+  ssh_set_server_callbacks(session_, &server_callbacks_);
+  ssh_set_message_callback(session_, &Connection::OnMessage, this);
 }
 
-int Connection::OnAuthPubkey(ssh_session, const char* user, ssh_key_struct* key,
-                             char signature_state, void* self) {
-  Connection* c = Self(self);
-  if (!c->MayAttemptAuth()) return SSH_AUTH_DENIED;
-  absl::string_view name = user != nullptr ? user : "";
-  const UserRecord* record = c->context_->auth->CheckPublicKey(name, key);
-  if (signature_state == SSH_PUBLICKEY_STATE_NONE) {
-    // A probe ("would you take this key?"): success makes libssh answer
-    // PK_OK and the client then signs; it authenticates nobody yet.
-    if (record != nullptr) return SSH_AUTH_SUCCESS;
-    return c->Conclude(nullptr, "publickey", name);
-  }
-  // libssh verified the signature; only a valid one counts.
-  if (signature_state != SSH_PUBLICKEY_STATE_VALID) record = nullptr;
-  return c->Conclude(record, "publickey", name, key);
-}
-
-int Connection::HandleKeyboardInteractive(ssh_message message) {
-  if (!MayAttemptAuth()) return 1;
-  if (!ssh_message_auth_kbdint_is_response(message)) {
-    const char* user = ssh_message_auth_user(message);
-    kbdint_user_ = user != nullptr ? user : "";
-    const char* prompts[] = {"Password: "};
-    char echo[] = {0};
-    ssh_message_auth_interactive_request(message, "", "", 1, prompts, echo);
-    return 0;
-  }
-  const UserRecord* record = nullptr;
-  if (ssh_userauth_kbdint_getnanswers(session_) == 1) {
-    const char* answer = ssh_userauth_kbdint_getanswer(session_, 0);
-    record = context_->auth->CheckPassword(kbdint_user_,
-                                           answer != nullptr ? answer : "");
-  }
-  if (Conclude(record, "keyboard-interactive", kbdint_user_) ==
-      SSH_AUTH_SUCCESS) {
-    ssh_message_auth_reply_success(message, 0);
-    return 0;
-  }
-  return 1;  // default reply: failure, with the methods left
-}
+// ---------------------------------------------------------------------------
+// After authentication: libssh callbacks.
 
 int Connection::OnMessage(ssh_session, ssh_message message, void* self) {
   Connection* c = Self(self);
   int type = ssh_message_type(message);
   int subtype = ssh_message_subtype(message);
-  if (type == SSH_REQUEST_AUTH && subtype == SSH_AUTH_METHOD_INTERACTIVE) {
-    return c->HandleKeyboardInteractive(message);
-  }
   if (type == SSH_REQUEST_CHANNEL_OPEN) {
     LogEvent(LogLevel::kInfo, "channel_open_refused",
              {{"session", c->id_},
-              {"user", c->user_name_},
+              {"user", c->identity_.user},
               {"type", ChannelTypeName(subtype)}});
   } else if (type == SSH_REQUEST_CHANNEL) {
     LogEvent(LogLevel::kInfo, "channel_request_refused",
              {{"session", c->id_},
-              {"user", c->user_name_},
+              {"user", c->identity_.user},
               {"request", absl::StrCat("type ", subtype)}});
   } else if (type == SSH_REQUEST_GLOBAL &&
              subtype != SSH_GLOBAL_REQUEST_KEEPALIVE) {
     LogEvent(LogLevel::kInfo, "global_request_refused",
-             {{"session", c->id_}, {"user", c->user_name_}});
+             {{"session", c->id_}, {"user", c->identity_.user}});
   }
-  // Everything else (auth "none", forwarding, x11, ...) gets libssh's
-  // default reply: failure, or acceptance for the ssh-userauth service.
+  // Everything else (auth after success, forwarding, x11, ...) gets
+  // libssh's default reply: failure (or acceptance of the ssh-userauth
+  // service).
   return 1;
 }
 
-// ---------------------------------------------------------------------------
-// Channels.
-
 ssh_channel Connection::OnChannelOpen(ssh_session, void* self) {
   Connection* c = Self(self);
-  if (c->user_ == nullptr || !c->disconnect_reason_.empty() ||
+  if (!c->authenticated_ || !c->disconnect_reason_.empty() ||
       c->tearing_down_) {
     return nullptr;
   }
@@ -276,7 +507,7 @@ ssh_channel Connection::OnChannelOpen(ssh_session, void* self) {
       c->context_->limits.max_channels) {
     LogEvent(LogLevel::kWarning, "channel_open_refused",
              {{"session", c->id_},
-              {"user", c->user_name_},
+              {"user", c->identity_.user},
               {"type", "session"},
               {"reason", "too many channels"}});
     return nullptr;

@@ -1,11 +1,26 @@
 // Connection: one accepted SSH connection, living on one event loop.
 //
 // It runs the key exchange and authentication (password, public key,
-// keyboard-interactive with one "Password: " prompt) through libssh's
-// non-blocking server callbacks, enforces the per-connection limits (auth
-// attempts, login grace time, channel count), opens session channels
-// (SftpChannel) for authenticated users, and tears everything down when the
-// peer goes away or a limit is hit.
+// keyboard-interactive with one "Password: " prompt), enforces the
+// per-connection limits (auth attempts, login grace time, channel count,
+// idle timeout, sessions per user, source-address bans), opens session
+// channels (SftpChannel) for authenticated users, and tears everything
+// down when the peer goes away or a limit is hit.
+//
+// Authentication without blocking the loop. libssh 0.10's server
+// callbacks must return their verdict at once, and a message handed to the
+// message callback is freed when the callback returns, so neither can wait
+// for a password hash or an RPC. Until the user is authenticated the
+// connection therefore installs no callbacks: libssh queues every request
+// as an ssh_message, which the connection takes with ssh_message_get()
+// (only after its socket was readable, as told by a watcher in the event: a
+// dup of the socket, so that it is never confused with a reused fd number)
+// and owns. An auth request goes to the Authenticator and is held
+// unanswered; the verdict is Post()ed back to the loop, which replies on
+// the held message (ssh_message_auth_reply_success, _pk_ok_simple or the
+// default failure) and frees it. While a verdict is pending the session is
+// taken out of the event, so a client cannot pile up further requests.
+// Once authenticated, the server callbacks take over (channels).
 //
 // Thread safety: loop thread only. libssh callbacks only record state;
 // Service(), called by the loop after every poll round, acts on it (libssh
@@ -25,6 +40,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "server/auth/authenticator.h"
 #include "server/common/event_loop.h"
 #include "server/ssh/server_context.h"
 #include "server/ssh/sftp_channel.h"
@@ -38,19 +54,21 @@ class Connection {
   Connection(ServerContext* context, EventLoop* loop, ssh_session session,
              std::string id, std::string remote_address);
   // Shuts down every SFTP session, disconnects and frees the libssh session,
-  // logs session_end and releases the connection's slot.
+  // logs session_end and releases the connection's slots.
   ~Connection();
 
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  // Installs callbacks, starts the key exchange and adds the session to the
-  // loop's event. An error means the connection is already unusable.
+  // Starts the key exchange and adds the session to the loop's event (or,
+  // for a banned source address, only schedules the close). An error means
+  // the connection is already unusable.
   absl::Status Start();
 
   // Loop work after a poll round (see SftpChannel::Service). Returns false
-  // when the connection is over and should be destroyed.
-  bool Service(absl::Time now, bool* busy);
+  // when the connection is over and should be destroyed. Lowers *wake_by
+  // to the time it next needs a round without any event (a timer).
+  bool Service(absl::Time now, bool* busy, absl::Time* wake_by);
 
   // Ends the connection at the next Service() (e.g. server shutdown).
   void RequestDisconnect(std::string reason);
@@ -60,41 +78,80 @@ class Connection {
   const ServerContext& context() const { return *context_; }
   const std::string& id() const { return id_; }
   // The authenticated user name ("" before authentication).
-  const std::string& user() const { return user_name_; }
+  const std::string& user() const { return identity_.user; }
   // Options for a new SftpSession of this connection (sink and
   // resume_input left for the channel to fill).
   SftpSessionOptions NewSftpSessionOptions() const;
+  // A channel moved bytes (for the idle timeout).
+  void NoteTraffic() { traffic_seen_ = true; }
 
  private:
-  static int OnAuthPassword(ssh_session, const char* user, const char* password,
-                            void* self);
-  static int OnAuthPubkey(ssh_session, const char* user, ssh_key_struct* key,
-                          char signature_state, void* self);
+  // Post-authentication libssh callbacks.
   static ssh_channel OnChannelOpen(ssh_session, void* self);
   static int OnMessage(ssh_session, ssh_message message, void* self);
+  // The watcher fd's callback: the socket was readable this round.
+  static int OnSocketReadable(socket_t, int revents, void* self);
 
-  int HandleKeyboardInteractive(ssh_message message);
-  // Records the outcome of one attempt; returns the libssh verdict. `key`
-  // is the public key of a publickey attempt (logged by fingerprint).
-  int Conclude(const UserRecord* user, const char* method,
-               absl::string_view attempted_user, const ssh_key key = nullptr);
-  bool MayAttemptAuth() const;
+  // Adds (false on failure) / removes the session and, before
+  // authentication, its watcher to / from the loop's event.
+  bool Watch();
+  void Unwatch();
+  // Takes the requests libssh queued while unauthenticated, one by one.
+  void PumpMessages();
+  void HandleQueuedMessage(ssh_message message);
+  void HandleAuthRequest(ssh_message message);
+  // Holds `message` and asks the authenticator about `attempt`.
+  void BeginAttempt(ssh_message message, AuthAttempt attempt);
+  // The authenticator's answer, back on the loop thread.
+  void OnVerdict(AuthVerdict verdict);
+  // Logs and counts one failed attempt (`probe`: a refused public-key
+  // offer, which does not count towards a source-address ban).
+  void RecordFailure(AuthMethod method, absl::string_view user,
+                     absl::string_view reason, bool probe);
+  // Makes the connection authenticated as `identity` and installs the
+  // post-authentication callbacks.
+  void Succeed(ssh_message message, Identity identity);
+  // The source address is banned: stop talking and close after a delay.
+  void HoldThenClose(absl::Time now);
+  void CheckIdle(absl::Time now);
 
   ServerContext* const context_;
   EventLoop* const loop_;
   ssh_session session_;
   const std::string id_;
-  const std::string remote_address_;
+  const std::string remote_address_;  // "ip:port"
+  const std::string remote_host_;     // "ip", the throttling key
   const absl::Time started_;
   struct ssh_server_callbacks_struct server_callbacks_;
-  bool in_event_ = false;
+  // Lets posted verdicts detect that the connection is gone.
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+  bool watched_ = false;  // session and watcher are in the loop's event
+  int watch_fd_ = -1;     // dup of the socket, polled only to notice input
+  bool input_seen_ = false;
   bool tearing_down_ = false;  // in the destructor: refuse all callbacks
 
-  const UserRecord* user_ = nullptr;  // set once authenticated
-  std::string user_name_;
+  // Authentication.
+  bool authenticated_ = false;
+  Identity identity_;             // set once authenticated
+  bool holds_user_slot_ = false;  // counted in context_->user_sessions
   std::string client_version_;
   std::string kbdint_user_;  // user of the keyboard-interactive exchange
   int auth_failures_ = 0;
+  // The auth request waiting for a verdict (owned), and what it asked.
+  ssh_message pending_message_ = nullptr;
+  AuthMethod pending_method_ = AuthMethod::kPassword;
+  std::string pending_user_;
+  std::string pending_key_fingerprint_;
+  bool pending_probe_ = false;
+  // Banned source address: closed at hold_until_, nothing answered before.
+  bool held_ = false;
+  bool quiet_ = false;  // held from the start: log at debug level only
+  absl::Time hold_until_ = absl::InfiniteFuture();
+
+  // Idle timeout.
+  bool traffic_seen_ = false;
+  absl::Time last_activity_;
+
   std::string disconnect_reason_;  // non-empty: end at next Service()
   std::string end_reason_ = "closed by client";
 

@@ -9,7 +9,8 @@
 namespace sftpgate::server {
 namespace {
 
-// Longest poll wait: bounds how late login-grace deadlines are noticed.
+// Longest poll wait: bounds how late login-grace and idle deadlines are
+// noticed (short timers such as a ban's hold ask for an earlier round).
 constexpr int kMaxPollWaitMs = 500;
 
 // Frees an accepted session that never reached its loop (loop stopped).
@@ -67,8 +68,9 @@ void ConnectionLoop::Adopt(ssh_session session, std::string id,
 int ConnectionLoop::AfterPoll() {
   absl::Time now = absl::Now();
   bool busy = false;
+  absl::Time wake_by = now + absl::Milliseconds(kMaxPollWaitMs);
   for (auto it = connections_.begin(); it != connections_.end();) {
-    if ((*it)->Service(now, &busy)) {
+    if ((*it)->Service(now, &busy, &wake_by)) {
       ++it;
       continue;
     }
@@ -79,7 +81,10 @@ int ConnectionLoop::AfterPoll() {
     done.reset();
     load_.fetch_sub(1);
   }
-  return busy ? 0 : kMaxPollWaitMs;
+  if (busy) return 0;
+  // Rounded up: waking a moment early would only cost an empty round.
+  return static_cast<int>(
+      std::max<int64_t>(0, absl::ToInt64Milliseconds(wake_by - now) + 1));
 }
 
 void ConnectionLoop::OnStop() {

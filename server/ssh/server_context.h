@@ -1,6 +1,6 @@
-// What every connection of one SshServer shares: credentials, the backend,
-// limits and the live-connection count. Built once at startup; immutable
-// afterwards except for the atomic counter.
+// What every connection of one SshServer shares: the authenticator, the
+// throttles, the backend, limits and the live-connection count. Built once
+// at startup; the pointed-to objects are thread-safe.
 
 #ifndef SFTPGATE_SERVER_SSH_SERVER_CONTEXT_H_
 #define SFTPGATE_SERVER_SSH_SERVER_CONTEXT_H_
@@ -9,8 +9,10 @@
 #include <memory>
 
 #include "absl/time/time.h"
+#include "server/auth/auth_throttle.h"
+#include "server/auth/authenticator.h"
+#include "server/auth/session_counter.h"
 #include "server/sftp/sftp_session.h"
-#include "server/ssh/user_auth.h"
 
 namespace sftpgate::server {
 
@@ -21,13 +23,21 @@ struct ConnectionLimits {
   absl::Duration login_grace = absl::Seconds(120);
   // Session channels open at once on one connection.
   int max_channels = 10;
+  // An authenticated connection with no SFTP request in flight and no
+  // channel traffic for this long is closed; zero disables.
+  absl::Duration idle_timeout = absl::Seconds(900);
+  // How long a connection from a banned address is held before it is
+  // closed (slows a brute-force client down without doing any work).
+  absl::Duration ban_delay = absl::Seconds(1);
   // Output bytes handed to libssh per channel and loop round; libssh
   // sends them with one blocking send() (see sftp_channel.cc).
   size_t max_write_per_round = 256 * 1024;
 };
 
 struct ServerContext {
-  const UserAuthenticator* auth = nullptr;  // not owned
+  Authenticator* auth = nullptr;            // not owned
+  AuthThrottle* throttle = nullptr;         // not owned; null: no throttling
+  SessionCounter* user_sessions = nullptr;  // not owned; null: no limit
   std::shared_ptr<v1::Backend::StubInterface> backend;
   SftpLimits sftp_limits;
   ConnectionLimits limits;

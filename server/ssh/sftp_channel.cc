@@ -148,6 +148,7 @@ int SftpChannel::HandleData(const char* data, uint32_t len) {
   in_session_ = true;
   size_t used = session_->OnChannelData(absl::string_view(data, len));
   in_session_ = false;
+  if (used > 0) owner_->NoteTraffic();
   if (used < len) {
     libssh_has_input_ = true;
     if (!resumed_during_offer_) paused_ = true;
@@ -169,6 +170,10 @@ void SftpChannel::Send(std::string bytes) {
 void SftpChannel::Close() { close_requested_ = true; }
 
 void SftpChannel::Abort() { EndSession(); }
+
+size_t SftpChannel::InFlight() const {
+  return session_ != nullptr ? session_->InFlight() : 0;
+}
 
 void SftpChannel::EndSession() {
   if (session_ == nullptr || session_ended_) return;
@@ -202,6 +207,7 @@ void SftpChannel::Flush() {
     if (rc == 0) return;
     out_offset_ += rc;
     queued_bytes_ -= rc;
+    owner_->NoteTraffic();
     budget -= std::min<size_t>(budget, rc);
     if (out_offset_ == front.size()) {
       out_.pop_front();
@@ -256,6 +262,7 @@ void SftpChannel::DrainInput(bool* busy) {
     }
     pending_.resize(n);
     pending_offset_ = 0;
+    owner_->NoteTraffic();
     budget -= std::min<size_t>(budget, n);
   }
 }

@@ -61,6 +61,8 @@ class SftpChannel final : public PacketSink {
   void Abort();
 
   ssh_channel channel() const { return channel_; }
+  // SFTP requests being served (0 before or after the SFTP session).
+  size_t InFlight() const;
 
  private:
   static int OnData(ssh_session, ssh_channel, void* data, uint32_t len,

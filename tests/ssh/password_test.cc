@@ -7,7 +7,7 @@
 #include "gtest/gtest.h"
 #include "server/config/password_hash.h"
 #include "server/config/users.h"
-#include "server/ssh/user_auth.h"
+#include "server/auth/user_auth.h"
 
 namespace sftpgate::server {
 namespace {
