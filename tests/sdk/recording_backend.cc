@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "sftpgate/attributes.h"
 
 namespace sftpgate::testing {
@@ -94,6 +95,7 @@ absl::StatusOr<Attributes> RecordingBackend::Stat(const Session& session,
                                                   absl::string_view path,
                                                   bool) {
   Note(session, "Stat", path).IgnoreError();
+  absl::SleepFor(options_.stat_delay);
   return MakeFileAttributes(options_.content.size(), 0644, 0);
 }
 

@@ -33,6 +33,8 @@ class RecordingBackend : public Backend {
     // FileWriter::Write fails with RESOURCE_EXHAUSTED at this offset or
     // beyond.
     uint64_t fail_writes_from = UINT64_MAX;
+    // How long every Stat takes (a call in flight, for drain tests).
+    absl::Duration stat_delay = absl::ZeroDuration();
   };
 
   struct Upload {

@@ -20,6 +20,9 @@ ABSL_FLAG(uint32_t, max_chunk_size, 1024 * 1024,
           "Largest chunk payload accepted or sent, bytes.");
 ABSL_FLAG(uint32_t, list_batch_size, 512,
           "Directory entries per ListDir message.");
+ABSL_FLAG(int, shutdown_grace_ms, 2000,
+          "On SIGTERM/SIGINT: how long calls in flight may finish before "
+          "they are cancelled (uploads still running then abort).");
 
 namespace sftpgate {
 namespace {
@@ -46,8 +49,12 @@ ServeOptions ParseBackendFlags(int argc, char** argv, absl::string_view usage) {
   options.preferred_chunk_size = absl::GetFlag(FLAGS_chunk_size);
   options.max_chunk_size = absl::GetFlag(FLAGS_max_chunk_size);
   options.list_batch_size = absl::GetFlag(FLAGS_list_batch_size);
+  options.shutdown_grace_ms = absl::GetFlag(FLAGS_shutdown_grace_ms);
   if (options.listen_address.empty()) UsageError("--listen is required");
   if (options.threads < 0) UsageError("--threads must be >= 0");
+  if (options.shutdown_grace_ms < 0) {
+    UsageError("--shutdown_grace_ms must be >= 0");
+  }
   if (options.preferred_chunk_size == 0 ||
       options.preferred_chunk_size > options.max_chunk_size) {
     UsageError("need 0 < --chunk_size <= --max_chunk_size");

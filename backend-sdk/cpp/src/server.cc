@@ -2,6 +2,7 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -37,16 +38,17 @@ class GrpcBackendServer final : public BackendServer {
 
   void Wait() override { server_->Wait(); }
 
-  void Shutdown() override {
+  void Drain(int grace_ms) override {
     absl::MutexLock lock(&mu_);
     if (shut_down_) return;
     shut_down_ = true;
     if (auto* health = server_->GetHealthCheckService()) {
       health->SetServingStatus(false);
     }
-    // A deadline of "now" cancels calls in flight at once, so streaming
-    // handlers see the cancel and abort their uploads.
-    server_->Shutdown(std::chrono::system_clock::now());
+    // Past the deadline gRPC cancels the calls still in flight, so
+    // streaming handlers see the cancel and abort their uploads.
+    server_->Shutdown(std::chrono::system_clock::now() +
+                      std::chrono::milliseconds(std::max(grace_ms, 0)));
     server_->Wait();
   }
 
@@ -141,7 +143,7 @@ absl::Status ServeBackend(const ServeOptions& options, Backend* backend,
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
   std::fprintf(stderr, "signal %d: shutting down\n", signal_number);
-  (*server)->Shutdown();
+  (*server)->Drain(options.shutdown_grace_ms);
   server->reset();
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   return absl::OkStatus();

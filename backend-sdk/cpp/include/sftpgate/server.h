@@ -35,6 +35,9 @@ struct ServeOptions {
   uint32_t list_batch_size = 512;
   // Worker threads for gRPC's sync server (0: gRPC's default).
   int threads = 0;
+  // On SIGINT/SIGTERM, ServeBackend lets calls in flight finish for up to
+  // this long before cancelling them (see BackendServer::Drain).
+  int shutdown_grace_ms = 2000;
 };
 
 // Which optional operations a backend serves; reported by Describe.
@@ -54,10 +57,12 @@ template <typename B>
 constexpr Capabilities CapabilitiesOf() {
   static_assert(std::is_base_of_v<Backend, B>);
   Capabilities c;
-  c.symlinks = !std::is_same_v<decltype(&B::Symlink), decltype(&Backend::Symlink)>;
+  c.symlinks =
+      !std::is_same_v<decltype(&B::Symlink), decltype(&Backend::Symlink)>;
   c.hard_links = !std::is_same_v<decltype(&B::Link), decltype(&Backend::Link)>;
   c.stat_fs = !std::is_same_v<decltype(&B::StatFs), decltype(&Backend::StatFs)>;
-  c.real_path = !std::is_same_v<decltype(&B::RealPath), decltype(&Backend::RealPath)>;
+  c.real_path =
+      !std::is_same_v<decltype(&B::RealPath), decltype(&Backend::RealPath)>;
   c.set_stat_no_follow = !std::is_same_v<decltype(&B::SetStatNoFollow),
                                          decltype(&Backend::SetStatNoFollow)>;
   return c;
@@ -73,7 +78,14 @@ class BackendServer {
   virtual void Wait() = 0;
   // Stops accepting calls, cancels those in flight (uploads abort) and
   // returns once the service has stopped. Idempotent.
-  virtual void Shutdown() = 0;
+  void Shutdown() { Drain(0); }
+  // Reports NOT_SERVING on the health service, stops accepting calls, lets
+  // the calls in flight finish for up to `grace_ms`, then cancels the rest
+  // (uploads abort) and returns once the service has stopped. This is what
+  // lets replicas restart without failing calls: the front end's health
+  // checks and retries move new calls to other replicas meanwhile.
+  // Idempotent.
+  virtual void Drain(int grace_ms) = 0;
 };
 
 // Starts serving `backend` (not owned; must outlive the server) and returns
@@ -88,7 +100,8 @@ absl::StatusOr<std::unique_ptr<BackendServer>> StartBackendServer(
   return StartBackendServer(options, backend, CapabilitiesOf<B>());
 }
 
-// Serves `backend` until SIGINT or SIGTERM, then shuts down cleanly.
+// Serves `backend` until SIGINT or SIGTERM, then drains for
+// options.shutdown_grace_ms and shuts down cleanly.
 // Prints "listening on ADDR" to stderr once bound. Returns the bind error,
 // or OK after a clean shutdown.
 absl::Status ServeBackend(const ServeOptions& options, Backend* backend,
