@@ -4,6 +4,8 @@
 //   sftpgate --listen 127.0.0.1:2222 --backend unix:/run/b.sock
 //            --host-key /var/lib/sftpgate/host_key --users users.toml
 //   sftpgate --config sftpgate.toml [--flags that override the file]
+//   sftpgate ... --run-as sftpgate   (started as root: bind, load, then
+//                                      switch to that user for good)
 //   sftpgate hash-password < password.txt
 //
 // Exit status: 0 after a clean shutdown (SIGINT/SIGTERM), 2 for bad usage or
@@ -20,8 +22,8 @@
 #include <cstring>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -33,17 +35,13 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "server/auth/auth_throttle.h"
-#include "server/auth/local_authenticator.h"
-#include "server/auth/session_counter.h"
-#include "server/broker/backend_channel.h"
 #include "server/common/log.h"
-#include "server/common/worker_pool.h"
+#include "server/common/privileges.h"
 #include "server/config/password_hash.h"
 #include "server/config/settings.h"
 #include "server/config/users.h"
+#include "server/front_end.h"
 #include "server/ssh/host_key.h"
-#include "server/ssh/ssh_server.h"
 
 ABSL_FLAG(std::string, config, "",
           "TOML config file with the settings below (flags override it)");
@@ -169,39 +167,18 @@ LogLevel ParseLogLevel(absl::string_view name) {
 
 // Stops accepting and waits up to `grace_seconds` for the open connections
 // to end by themselves; another signal from `signals` ends the wait.
-void DrainConnections(SshServer& server, int grace_seconds,
+void DrainConnections(FrontEnd& front_end, int grace_seconds,
                       const sigset_t& signals) {
   if (grace_seconds <= 0) return;
-  server.StopAccepting();
+  front_end.StopAccepting();
   LogEvent(LogLevel::kInfo, "draining",
-           {{"connections", absl::StrCat(server.LiveConnections())},
+           {{"connections", absl::StrCat(front_end.LiveConnections())},
             {"grace_seconds", absl::StrCat(grace_seconds)}});
   absl::Time deadline = absl::Now() + absl::Seconds(grace_seconds);
-  while (server.LiveConnections() > 0 && absl::Now() < deadline) {
+  while (front_end.LiveConnections() > 0 && absl::Now() < deadline) {
     timespec tick{0, 100 * 1000 * 1000};
     if (sigtimedwait(&signals, nullptr, &tick) > 0) break;
   }
-}
-
-// Password checks waiting for a worker beyond this are refused at once.
-constexpr size_t kMaxQueuedAuthChecks = 1024;
-
-AuthThrottleOptions AuthThrottleOptionsFromSettings(const Settings& settings) {
-  AuthThrottleOptions options;
-  options.max_failures = settings.auth_max_failures;
-  options.window = absl::Seconds(settings.auth_failure_window_seconds);
-  options.ban = absl::Seconds(settings.auth_ban_seconds);
-  return options;
-}
-
-ConnectionLimits ConnectionLimitsFromSettings(const Settings& settings) {
-  ConnectionLimits limits;
-  limits.max_auth_tries = settings.max_auth_tries;
-  limits.login_grace = absl::Seconds(settings.login_grace_seconds);
-  limits.max_channels = settings.max_channels_per_session;
-  limits.idle_timeout = absl::Seconds(settings.idle_timeout_seconds);
-  limits.ban_delay = absl::Milliseconds(settings.auth_ban_delay_ms);
-  return limits;
 }
 
 int Serve(const Settings& settings) {
@@ -209,6 +186,15 @@ int Serve(const Settings& settings) {
                                              : LogFormat::kText);
   SetLogLevel(ParseLogLevel(settings.log_level));
 
+  std::optional<RunAsUser> run_as;
+  if (!settings.run_as.empty()) {
+    absl::StatusOr<RunAsUser> user = LookUpRunAsUser(settings.run_as);
+    if (!user.ok()) return Fail(kExitUsage, user.status().message());
+    run_as = *std::move(user);
+  }
+
+  // Files are read, and a missing host key is created, with the privileges
+  // the process started with (root-only files stay root-only).
   absl::StatusOr<UserDb> users = LoadUsersFile(settings.users);
   if (!users.ok()) return Fail(kExitUsage, users.status().message());
 
@@ -221,35 +207,6 @@ int Serve(const Settings& settings) {
              {{"path", settings.host_key}, {"type", "ed25519"}});
   }
 
-  const size_t user_count = users->users().size();
-  // Password hashes are verified here, off the event loops.
-  WorkerPool auth_pool("sftpgate-auth", settings.auth_workers,
-                       kMaxQueuedAuthChecks);
-  LocalAuthenticator authenticator(*std::move(users), &auth_pool);
-  AuthThrottle throttle(AuthThrottleOptionsFromSettings(settings));
-  SessionCounter user_sessions(settings.max_sessions_per_user);
-  ServerContext context;
-  context.auth = &authenticator;
-  context.throttle = &throttle;
-  context.user_sessions = &user_sessions;
-  BackendChannelOptions backend_options;
-  backend_options.target = settings.backend;
-  context.backend = MakeBackendStub(backend_options);
-  context.sftp_limits = SftpLimitsFromSettings(settings);
-  context.limits = ConnectionLimitsFromSettings(settings);
-
-  SshServerOptions options;
-  uint16_t port = 0;
-  absl::Status status =
-      ParseListenAddress(settings.listen, &options.host, &port);
-  if (!status.ok()) return Fail(kExitUsage, status.message());
-  options.port = port;
-  options.loop_threads =
-      settings.event_loop_threads > 0
-          ? settings.event_loop_threads
-          : std::max(1u, std::thread::hardware_concurrency());
-  options.max_sessions = settings.max_sessions;
-
   // Signals are taken by sigwait() below: block them before any thread
   // starts so every thread inherits the mask.
   sigset_t signals;
@@ -259,24 +216,26 @@ int Serve(const Settings& settings) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  SshServer server(&context, options, *host_key);
-  status = server.Start();
+  FrontEnd front_end(settings, *std::move(users), *host_key);
+  absl::Status status = front_end.Listen();
   if (!status.ok()) return Fail(kExitFailure, status.message());
-  LogEvent(
-      LogLevel::kInfo, "started",
-      {{"listen", absl::StrContains(options.host, ':')
-                      ? absl::StrCat("[", options.host, "]:", server.port())
-                      : absl::StrCat(options.host, ":", server.port())},
-       {"backend", settings.backend},
-       {"users", absl::StrCat(user_count)}});
+  if (run_as.has_value()) {
+    // For good, before any thread or connection exists.
+    status = DropPrivileges(*run_as);
+    if (!status.ok()) return Fail(kExitFailure, status.message());
+    LogEvent(LogLevel::kInfo, "privileges_dropped",
+             {{"user", run_as->name},
+              {"uid", absl::StrCat(run_as->uid)},
+              {"gid", absl::StrCat(run_as->gid)}});
+  }
+  status = front_end.Start();
+  if (!status.ok()) return Fail(kExitFailure, status.message());
 
   int received = 0;
   sigwait(&signals, &received);
   LogEvent(LogLevel::kInfo, "stopping", {{"signal", strsignal(received)}});
-  DrainConnections(server, settings.shutdown_grace_seconds, signals);
-  // Verdicts are posted to the loops: no check may finish after they go.
-  auth_pool.Shutdown();
-  server.Stop();
+  DrainConnections(front_end, settings.shutdown_grace_seconds, signals);
+  front_end.Stop();
   LogEvent(LogLevel::kInfo, "stopped", {});
   return 0;
 }

@@ -29,6 +29,9 @@ namespace sftpgate::server {
   X(std::string, host_key, "",                                              \
     "SSH host private key file; generated (ed25519, mode 0600) if missing") \
   X(std::string, users, "", "Users file (TOML, [[user]] tables)")           \
+  X(std::string, run_as, "",                                                \
+    "Started as root: after binding the port and reading the host key and " \
+    "users file, switch to this user and its group for good")               \
   X(std::string, log_format, "text", "Log format: text or json")            \
   X(std::string, log_level, "info",                                         \
     "Least level logged: debug, info, "                                     \

@@ -140,7 +140,8 @@ absl::Status SshServer::ConfigureBind() {
   return absl::OkStatus();
 }
 
-absl::Status SshServer::Start() {
+absl::Status SshServer::Listen() {
+  if (bind_ != nullptr) return absl::OkStatus();
   bind_ = ssh_bind_new();
   if (bind_ == nullptr) return absl::InternalError("ssh_bind_new failed");
   absl::Status status = ConfigureBind();
@@ -156,6 +157,12 @@ absl::Status SshServer::Start() {
   // between poll and accept cannot block the acceptor (accepted sockets do
   // not inherit the flag, as libssh expects).
   fcntl(listen_fd, F_SETFL, fcntl(listen_fd, F_GETFL) | O_NONBLOCK);
+  return absl::OkStatus();
+}
+
+absl::Status SshServer::Start() {
+  absl::Status status = Listen();
+  if (!status.ok()) return status;
   stop_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (stop_fd_ < 0) {
     return absl::InternalError(absl::StrCat("eventfd: ", strerror(errno)));

@@ -4,7 +4,7 @@
 // Algorithms are pinned to modern ones (no CBC, no SHA-1); see
 // ssh_server.cc. The system's libssh server config is not read.
 //
-// Thread safety: Start() and Stop() from one controlling thread.
+// Thread safety: Listen(), Start() and Stop() from one controlling thread.
 
 #ifndef SFTPGATE_SERVER_SSH_SSH_SERVER_H_
 #define SFTPGATE_SERVER_SSH_SSH_SERVER_H_
@@ -41,10 +41,14 @@ class SshServer {
   SshServer(const SshServer&) = delete;
   SshServer& operator=(const SshServer&) = delete;
 
-  // Binds, listens, starts the loops and the acceptor.
+  // Binds and listens (as root, before privileges are dropped, for a port
+  // below 1024). Idempotent.
+  absl::Status Listen();
+  // Listen()s if not done yet, then starts the loops and the acceptor.
   absl::Status Start();
-  // The port actually bound (after Start()).
+  // The port actually bound (after Listen()).
   uint16_t port() const { return bound_port_; }
+  const SshServerOptions& options() const { return options_; }
   // Stops accepting new connections; existing ones go on. Idempotent.
   void StopAccepting();
   // Connections currently open.

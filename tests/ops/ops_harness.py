@@ -157,14 +157,16 @@ class OpsTestCase(unittest.TestCase):
 
     # ---- Backends. ----
 
-    def start_memory_backend(self, name="backend"):
-        """The C++ memory backend on a unix socket; returns its target."""
-        sock = self.path(name + ".sock")
-        process = Process([MEMORY_BACKEND, "--listen=unix:" + sock],
+    def start_memory_backend(self, name="backend", tcp=False):
+        """The C++ memory backend on a unix socket (or a TCP port on
+        127.0.0.1); returns its target."""
+        listen = "127.0.0.1:0" if tcp else "unix:" + self.path(name + ".sock")
+        process = Process([MEMORY_BACKEND, "--listen=" + listen],
                           self.path(name + ".log"))
         self.processes.append(process)
-        self.assertTrue(process.wait_for_log("listening"), process.log())
-        return "unix:" + sock
+        match = process.wait_for_log(r"listening on (\S+)")
+        self.assertTrue(match, process.log())
+        return match.group(1)
 
     def start_test_backend(self, name="backend", extra=()):
         """tests/ops/ops_test_backend.py (slow paths); returns its target."""

@@ -5,9 +5,9 @@
 #include <string>
 
 #include "gtest/gtest.h"
+#include "server/auth/user_auth.h"
 #include "server/config/password_hash.h"
 #include "server/config/users.h"
-#include "server/auth/user_auth.h"
 
 namespace sftpgate::server {
 namespace {

@@ -1,0 +1,107 @@
+#include "server/front_end.h"
+
+#include <algorithm>
+#include <thread>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "server/broker/backend_channel.h"
+#include "server/common/log.h"
+
+namespace sftpgate::server {
+namespace {
+
+// Password checks waiting for a worker beyond this are refused at once.
+constexpr size_t kMaxQueuedAuthChecks = 1024;
+
+}  // namespace
+
+AuthThrottleOptions AuthThrottleOptionsFromSettings(const Settings& settings) {
+  AuthThrottleOptions options;
+  options.max_failures = settings.auth_max_failures;
+  options.window = absl::Seconds(settings.auth_failure_window_seconds);
+  options.ban = absl::Seconds(settings.auth_ban_seconds);
+  return options;
+}
+
+ConnectionLimits ConnectionLimitsFromSettings(const Settings& settings) {
+  ConnectionLimits limits;
+  limits.max_auth_tries = settings.max_auth_tries;
+  limits.login_grace = absl::Seconds(settings.login_grace_seconds);
+  limits.max_channels = settings.max_channels_per_session;
+  limits.idle_timeout = absl::Seconds(settings.idle_timeout_seconds);
+  limits.ban_delay = absl::Milliseconds(settings.auth_ban_delay_ms);
+  return limits;
+}
+
+absl::StatusOr<SshServerOptions> SshServerOptionsFromSettings(
+    const Settings& settings) {
+  SshServerOptions options;
+  uint16_t port = 0;
+  absl::Status status =
+      ParseListenAddress(settings.listen, &options.host, &port);
+  if (!status.ok()) return status;
+  options.port = port;
+  options.loop_threads =
+      settings.event_loop_threads > 0
+          ? settings.event_loop_threads
+          : std::max(1u, std::thread::hardware_concurrency());
+  options.max_sessions = settings.max_sessions;
+  return options;
+}
+
+FrontEnd::FrontEnd(Settings settings, UserDb users, ssh_key host_key)
+    : settings_(std::move(settings)),
+      initial_users_(std::move(users)),
+      throttle_(AuthThrottleOptionsFromSettings(settings_)),
+      user_sessions_(settings_.max_sessions_per_user) {
+  context_.throttle = &throttle_;
+  context_.user_sessions = &user_sessions_;
+  context_.sftp_limits = SftpLimitsFromSettings(settings_);
+  context_.limits = ConnectionLimitsFromSettings(settings_);
+  // Validated settings: the listen address parses.
+  server_ = std::make_unique<SshServer>(
+      &context_, *SshServerOptionsFromSettings(settings_), host_key);
+}
+
+FrontEnd::~FrontEnd() { Stop(); }
+
+absl::Status FrontEnd::Listen() { return server_->Listen(); }
+
+absl::Status FrontEnd::Start() {
+  // Password hashes are verified here, off the event loops.
+  auth_pool_ = std::make_unique<WorkerPool>(
+      "sftpgate-auth", settings_.auth_workers, kMaxQueuedAuthChecks);
+  const size_t user_count = initial_users_->users().size();
+  local_auth_ = std::make_unique<LocalAuthenticator>(*std::move(initial_users_),
+                                                     auth_pool_.get());
+  initial_users_.reset();
+  context_.auth = local_auth_.get();
+  BackendChannelOptions backend_options;
+  backend_options.target = settings_.backend;
+  context_.backend = MakeBackendStub(backend_options);
+
+  absl::Status status = server_->Start();
+  if (!status.ok()) return status;
+  const std::string& host = server_->options().host;
+  LogEvent(LogLevel::kInfo, "started",
+           {{"listen", absl::StrContains(host, ':')
+                           ? absl::StrCat("[", host, "]:", server_->port())
+                           : absl::StrCat(host, ":", server_->port())},
+            {"backend", settings_.backend},
+            {"users", absl::StrCat(user_count)}});
+  return absl::OkStatus();
+}
+
+int FrontEnd::LiveConnections() const { return server_->LiveConnections(); }
+
+void FrontEnd::StopAccepting() { server_->StopAccepting(); }
+
+void FrontEnd::Stop() {
+  // Verdicts are posted to the loops: no check may finish after they go.
+  if (auth_pool_ != nullptr) auth_pool_->Shutdown();
+  server_->Stop();
+}
+
+}  // namespace sftpgate::server

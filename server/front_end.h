@@ -1,0 +1,74 @@
+// FrontEnd: the running sftpgate server, assembled from its settings: the
+// authenticators, throttles, backend channels and the SSH listener, with
+// the process-level operations main() drives (start in two phases around
+// dropping privileges, reload on SIGHUP, drain and stop).
+//
+// Thread safety: every method from the one controlling (main) thread.
+
+#ifndef SFTPGATE_SERVER_FRONT_END_H_
+#define SFTPGATE_SERVER_FRONT_END_H_
+
+#include <libssh/libssh.h>
+
+#include <memory>
+#include <optional>
+
+#include "absl/status/status.h"
+#include "server/auth/auth_throttle.h"
+#include "server/auth/local_authenticator.h"
+#include "server/auth/session_counter.h"
+#include "server/common/worker_pool.h"
+#include "server/config/settings.h"
+#include "server/config/users.h"
+#include "server/ssh/server_context.h"
+#include "server/ssh/ssh_server.h"
+
+namespace sftpgate::server {
+
+class FrontEnd {
+ public:
+  // `settings` must be valid (ValidateSettings); `users` and `host_key`
+  // (owned from now on) are the files they name, already loaded.
+  FrontEnd(Settings settings, UserDb users, ssh_key host_key);
+  ~FrontEnd();
+
+  FrontEnd(const FrontEnd&) = delete;
+  FrontEnd& operator=(const FrontEnd&) = delete;
+
+  // Phase 1, with the privileges the process started with: binds the
+  // listening port. Starts no thread.
+  absl::Status Listen();
+  // Phase 2, after privileges were dropped: starts the authentication
+  // workers, the backend channels, the event loops and the acceptor, and
+  // logs "started".
+  absl::Status Start();
+
+  // Connections currently open.
+  int LiveConnections() const;
+  // Stops accepting new connections; open ones go on.
+  void StopAccepting();
+  // Ends every connection (unfinished uploads are aborted) and every
+  // thread. Idempotent.
+  void Stop();
+
+ private:
+  const Settings settings_;
+  std::optional<UserDb> initial_users_;  // until Start() builds the auth
+  std::unique_ptr<WorkerPool> auth_pool_;
+  std::unique_ptr<LocalAuthenticator> local_auth_;
+  AuthThrottle throttle_;
+  SessionCounter user_sessions_;
+  ServerContext context_;
+  std::unique_ptr<SshServer> server_;
+};
+
+// The settings of one part of the front end.
+AuthThrottleOptions AuthThrottleOptionsFromSettings(const Settings& settings);
+ConnectionLimits ConnectionLimitsFromSettings(const Settings& settings);
+// absl::InvalidArgumentError for a bad --listen.
+absl::StatusOr<SshServerOptions> SshServerOptionsFromSettings(
+    const Settings& settings);
+
+}  // namespace sftpgate::server
+
+#endif  // SFTPGATE_SERVER_FRONT_END_H_
