@@ -6,7 +6,6 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "server/broker/backend_channel.h"
 #include "server/common/log.h"
 
 namespace sftpgate::server {
@@ -77,10 +76,19 @@ absl::Status FrontEnd::Start() {
   local_auth_ = std::make_unique<LocalAuthenticator>(*std::move(initial_users_),
                                                      auth_pool_.get());
   initial_users_.reset();
-  context_.auth = local_auth_.get();
+  if (!settings_.auth.empty()) {
+    grpc_auth_ = std::make_unique<GrpcAuthenticator>(
+        settings_.auth.substr(std::string("grpc:").size()),
+        absl::Milliseconds(settings_.auth_timeout_ms));
+  }
+  auth_ =
+      std::make_unique<ChainAuthenticator>(local_auth_.get(), grpc_auth_.get());
+  context_.auth = auth_.get();
   BackendChannelOptions backend_options;
   backend_options.target = settings_.backend;
-  context_.backend = MakeBackendStub(backend_options);
+  backends_ = std::make_unique<BackendRouter>(backend_options,
+                                              settings_.tenant_backends);
+  context_.backends = backends_.get();
 
   absl::Status status = server_->Start();
   if (!status.ok()) return status;
@@ -90,6 +98,8 @@ absl::Status FrontEnd::Start() {
                            ? absl::StrCat("[", host, "]:", server_->port())
                            : absl::StrCat(host, ":", server_->port())},
             {"backend", settings_.backend},
+            {"tenant_routes", absl::StrCat(settings_.tenant_backends.size())},
+            {"auth", settings_.auth.empty() ? "local" : settings_.auth},
             {"users", absl::StrCat(user_count)}});
   return absl::OkStatus();
 }
@@ -101,6 +111,7 @@ void FrontEnd::StopAccepting() { server_->StopAccepting(); }
 void FrontEnd::Stop() {
   // Verdicts are posted to the loops: no check may finish after they go.
   if (auth_pool_ != nullptr) auth_pool_->Shutdown();
+  if (grpc_auth_ != nullptr) grpc_auth_->Shutdown();
   server_->Stop();
 }
 

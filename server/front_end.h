@@ -15,11 +15,14 @@
 
 #include "absl/status/status.h"
 #include "server/auth/auth_throttle.h"
+#include "server/auth/chain_authenticator.h"
+#include "server/auth/grpc_authenticator.h"
 #include "server/auth/local_authenticator.h"
 #include "server/auth/session_counter.h"
 #include "server/common/worker_pool.h"
 #include "server/config/settings.h"
 #include "server/config/users.h"
+#include "server/ssh/backend_router.h"
 #include "server/ssh/server_context.h"
 #include "server/ssh/ssh_server.h"
 
@@ -39,8 +42,8 @@ class FrontEnd {
   // listening port. Starts no thread.
   absl::Status Listen();
   // Phase 2, after privileges were dropped: starts the authentication
-  // workers, the backend channels, the event loops and the acceptor, and
-  // logs "started".
+  // workers, the delegated authenticator's and the backends' channels, the
+  // event loops and the acceptor, and logs "started".
   absl::Status Start();
 
   // Connections currently open.
@@ -56,6 +59,9 @@ class FrontEnd {
   std::optional<UserDb> initial_users_;  // until Start() builds the auth
   std::unique_ptr<WorkerPool> auth_pool_;
   std::unique_ptr<LocalAuthenticator> local_auth_;
+  std::unique_ptr<GrpcAuthenticator> grpc_auth_;  // with --auth only
+  std::unique_ptr<ChainAuthenticator> auth_;
+  std::unique_ptr<BackendRouter> backends_;
   AuthThrottle throttle_;
   SessionCounter user_sessions_;
   ServerContext context_;

@@ -51,6 +51,12 @@ ABSL_FLAG(std::string, config, "",
 SFTPGATE_SETTINGS(SFTPGATE_DEFINE_FLAG)
 #undef SFTPGATE_DEFINE_FLAG
 
+// Repeatable, so taken out of the command line before absl parses it (absl
+// keeps only the last value of a repeated flag); defined for --help.
+ABSL_FLAG(std::vector<std::string>, tenant_backend, {},
+          "Backend of one tenant, NAME=TARGET; repeat for more tenants "
+          "(TOML: [tenants.NAME] backend = \"TARGET\")");
+
 namespace sftpgate::server {
 namespace {
 
@@ -87,6 +93,36 @@ void NormalizeFlagNames(int argc, char** argv,
     storage->push_back(std::move(arg));
     argv[i] = storage->back().data();
   }
+}
+
+// Removes every --NAME=VALUE / --NAME VALUE (names already normalized)
+// from argv and returns the values.
+std::vector<std::string> TakeRepeatedFlag(int* argc, char** argv,
+                                          absl::string_view name) {
+  std::vector<std::string> values;
+  int out = 1;
+  for (int i = 1; i < *argc; ++i) {
+    absl::string_view arg = argv[i];
+    if (arg == "--") {
+      while (i < *argc) argv[out++] = argv[i++];
+      break;
+    }
+    absl::string_view flag =
+        absl::StripPrefix(absl::StripPrefix(arg, "-"), "-");
+    if (flag == name && arg != flag && i + 1 < *argc) {
+      values.push_back(argv[++i]);
+      continue;
+    }
+    if (absl::ConsumePrefix(&flag, name) && absl::ConsumePrefix(&flag, "=") &&
+        arg.front() == '-') {
+      values.push_back(std::string(flag));
+      continue;
+    }
+    argv[out++] = argv[i];
+  }
+  *argc = out;
+  argv[out] = nullptr;
+  return values;
 }
 
 // The --config value, looked up before absl parses the command line so the
@@ -195,7 +231,9 @@ int Serve(const Settings& settings) {
 
   // Files are read, and a missing host key is created, with the privileges
   // the process started with (root-only files stay root-only).
-  absl::StatusOr<UserDb> users = LoadUsersFile(settings.users);
+  // Without --users (delegated auth only) nobody is local.
+  absl::StatusOr<UserDb> users =
+      settings.users.empty() ? UserDb() : LoadUsersFile(settings.users);
   if (!users.ok()) return Fail(kExitUsage, users.status().message());
 
   bool generated = false;
@@ -258,9 +296,11 @@ int Main(int argc, char** argv) {
   std::vector<std::string> normalized;
   NormalizeFlagNames(argc, argv, &normalized);
 
+  std::vector<std::string> tenant_backends =
+      TakeRepeatedFlag(&argc, argv, "tenant_backend");
   std::string config = FindConfigFlag(argc, argv);
+  Settings from_file;
   if (!config.empty()) {
-    Settings from_file;
     absl::Status status = LoadSettingsFile(config, &from_file);
     if (!status.ok()) return Fail(kExitUsage, status.message());
     SettingsToFlags(from_file);
@@ -271,6 +311,11 @@ int Main(int argc, char** argv) {
                                          "\" (see --help)"));
   }
   Settings settings = SettingsFromFlags();
+  settings.tenant_backends = from_file.tenant_backends;
+  for (const std::string& route : tenant_backends) {
+    absl::Status status = AddTenantBackend(route, &settings);
+    if (!status.ok()) return Fail(kExitUsage, status.message());
+  }
   absl::Status status = ValidateSettings(settings);
   if (!status.ok()) return Fail(kExitUsage, status.message());
 

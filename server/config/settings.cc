@@ -3,6 +3,7 @@
 #include <limits>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "server/config/toml_util.h"
@@ -50,6 +51,42 @@ absl::Status SetFromToml(absl::string_view source, absl::string_view raw_key,
       absl::StrCat(where, ": unknown setting \"", raw_key, "\""));
 }
 
+// [tenants.NAME] tables, each with one key: backend = "TARGET".
+absl::Status ReadTenants(absl::string_view source, const toml::node& node,
+                         Settings* settings) {
+  const toml::table* tenants = node.as_table();
+  if (tenants == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(Where(source, node),
+                     ": tenants must be a table of "
+                     "[tenants.NAME] tables"));
+  }
+  for (const auto& [name, tenant_node] : *tenants) {
+    const std::string where = Where(source, tenant_node);
+    const std::string tenant(ToAbsl(name.str()));
+    const toml::table* table = tenant_node.as_table();
+    if (table == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          where, ": tenants.", tenant, " must be a table (backend = ...)"));
+    }
+    for (const auto& [key, value] : *table) {
+      if (CanonicalKey(ToAbsl(key.str())) != "backend") {
+        return absl::InvalidArgumentError(absl::StrCat(
+            Where(source, value), ": tenants.", tenant, ": unknown key \"",
+            ToAbsl(key.str()), "\" (known: backend)"));
+      }
+      const auto* target = value.as_string();
+      if (target == nullptr || target->get().empty()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(Where(source, value), ": tenants.", tenant,
+                         ".backend must be a non-empty string"));
+      }
+      settings->tenant_backends[tenant] = target->get();
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Positive(absl::string_view name, int value) {
   if (value > 0) return absl::OkStatus();
   return absl::InvalidArgumentError(
@@ -64,7 +101,9 @@ absl::Status ParseSettings(absl::string_view toml, absl::string_view source,
   if (!table.ok()) return table.status();
   for (const auto& [key, node] : *table) {
     absl::Status status =
-        SetFromToml(source, ToAbsl(key.str()), node, settings);
+        CanonicalKey(ToAbsl(key.str())) == "tenants"
+            ? ReadTenants(source, node, settings)
+            : SetFromToml(source, ToAbsl(key.str()), node, settings);
     if (!status.ok()) return status;
   }
   return absl::OkStatus();
@@ -109,15 +148,36 @@ absl::Status ParseListenAddress(absl::string_view listen, std::string* host,
   return absl::OkStatus();
 }
 
+absl::Status AddTenantBackend(absl::string_view name_equals_target,
+                              Settings* settings) {
+  size_t equals = name_equals_target.find('=');
+  if (equals == 0 || equals == absl::string_view::npos ||
+      equals + 1 == name_equals_target.size()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--tenant-backend \"", name_equals_target, "\" is not NAME=TARGET"));
+  }
+  settings->tenant_backends[std::string(name_equals_target.substr(0, equals))] =
+      std::string(name_equals_target.substr(equals + 1));
+  return absl::OkStatus();
+}
+
 absl::Status ValidateSettings(const Settings& s) {
   for (const auto& [name, value] :
        {std::pair<const char*, const std::string*>{"backend", &s.backend},
-        {"host_key", &s.host_key},
-        {"users", &s.users}}) {
+        {"host_key", &s.host_key}}) {
     if (value->empty()) {
       return absl::InvalidArgumentError(
           absl::StrCat("--", name, " is required (flag or config key)"));
     }
+  }
+  if (s.users.empty() && s.auth.empty()) {
+    return absl::InvalidArgumentError(
+        "--users is required (flag or config key) unless --auth is given");
+  }
+  if (!s.auth.empty() && (!absl::StartsWith(s.auth, "grpc:") ||
+                          s.auth.size() == std::string("grpc:").size())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("auth must be grpc:TARGET (got \"", s.auth, "\")"));
   }
   std::string host;
   uint16_t port = 0;
@@ -141,6 +201,7 @@ absl::Status ValidateSettings(const Settings& s) {
         {"call_timeout_ms", s.call_timeout_ms},
         {"max_in_flight", s.max_in_flight},
         {"max_handles", s.max_handles},
+        {"auth_timeout_ms", s.auth_timeout_ms},
         {"auth_failure_window_seconds", s.auth_failure_window_seconds},
         {"auth_ban_seconds", s.auth_ban_seconds}}) {
     status = Positive(name, value);

@@ -1,7 +1,8 @@
 // Front-end settings: what `sftpgate` is told on its command line or in its
 // TOML config file (--config). Both use the same names: every setting is a
 // flag --NAME (dashes and underscores both accepted) and a top-level TOML
-// key NAME. Flags given on the command line override the file.
+// key NAME. Flags given on the command line override the file. The one
+// exception are the per-tenant backend routes (see Settings).
 //
 // Plain data; not synchronized.
 
@@ -9,6 +10,7 @@
 #define SFTPGATE_SERVER_CONFIG_SETTINGS_H_
 
 #include <cstdint>
+#include <map>
 #include <string>
 
 #include "absl/status/status.h"
@@ -26,9 +28,16 @@ namespace sftpgate::server {
   X(std::string, backend, "",                                               \
     "gRPC target of the storage backend, e.g. unix:/run/b.sock, "           \
     "127.0.0.1:9000 or dns:///backends:9000")                               \
+  X(std::string, auth, "",                                                  \
+    "Delegated authentication: grpc:TARGET sends password and public-key "  \
+    "attempts to an sftpgate.v1.Authenticator service; users found in "     \
+    "--users are decided by that file first")                               \
+  X(int, auth_timeout_ms, 5000,                                             \
+    "Deadline of each call to the --auth authenticator, in milliseconds")   \
   X(std::string, host_key, "",                                              \
     "SSH host private key file; generated (ed25519, mode 0600) if missing") \
-  X(std::string, users, "", "Users file (TOML, [[user]] tables)")           \
+  X(std::string, users, "",                                                 \
+    "Users file (TOML, [[user]] tables); optional with --auth")             \
   X(std::string, run_as, "",                                                \
     "Started as root: after binding the port and reading the host key and " \
     "users file, switch to this user and its group for good")               \
@@ -79,7 +88,17 @@ struct Settings {
   type name = default_value;
   SFTPGATE_SETTINGS(SFTPGATE_SETTINGS_FIELD)
 #undef SFTPGATE_SETTINGS_FIELD
+  // Per-tenant backend routes, tenant -> gRPC target: repeated
+  // --tenant-backend NAME=TARGET flags, or TOML tables
+  //   [tenants.NAME]
+  //   backend = "TARGET"
+  // (flags add to and override the file's routes).
+  std::map<std::string, std::string> tenant_backends;
 };
+
+// Adds "NAME=TARGET" (a --tenant-backend value) to `settings`.
+absl::Status AddTenantBackend(absl::string_view name_equals_target,
+                              Settings* settings);
 
 // Reads the TOML file at `path` and sets every key it holds in `settings`
 // (keys it lacks are left alone). Errors name the file, the line and the

@@ -242,7 +242,7 @@ SftpSessionOptions Connection::NewSftpSessionOptions() const {
   options.session.set_tenant(identity_.tenant);
   options.session.mutable_attributes()->insert(identity_.attributes.begin(),
                                                identity_.attributes.end());
-  options.backend = context_->backend;
+  options.backend = backend_;
   options.executor = loop_;
   options.limits = context_->sftp_limits;
   return options;
@@ -445,6 +445,7 @@ void Connection::RecordFailure(AuthMethod method, absl::string_view user,
 void Connection::Succeed(ssh_message message, Identity identity) {
   authenticated_ = true;
   identity_ = std::move(identity);
+  backend_ = context_->backends->StubFor(identity_);
   last_activity_ = absl::Now();
   // The public key's fingerprint (not the key) tells which key was used.
   LogEvent(LogLevel::kInfo, "auth",
@@ -455,6 +456,7 @@ void Connection::Succeed(ssh_message message, Identity identity) {
             {"result", "ok"},
             {"key", pending_key_fingerprint_},
             {"tenant", identity_.tenant},
+            {"backend", context_->backends->TargetFor(identity_)},
             {"client", client_version_}});
   ssh_message_auth_reply_success(message, 0);
   // From now on libssh's callbacks handle requests as they arrive.

@@ -132,7 +132,9 @@ class Connection {
 
   // Authentication.
   bool authenticated_ = false;
-  Identity identity_;             // set once authenticated
+  Identity identity_;  // set once authenticated
+  // The backend serving the user (set once authenticated).
+  std::shared_ptr<v1::Backend::StubInterface> backend_;
   bool holds_user_slot_ = false;  // counted in context_->user_sessions
   std::string client_version_;
   std::string kbdint_user_;  // user of the keyboard-interactive exchange

@@ -1,6 +1,6 @@
 // What every connection of one SshServer shares: the authenticator, the
-// throttles, the backend, limits and the live-connection count. Built once
-// at startup; the pointed-to objects are thread-safe.
+// throttles, the backend routes, limits and the live-connection count. Built
+// once at startup; the pointed-to objects are thread-safe.
 
 #ifndef SFTPGATE_SERVER_SSH_SERVER_CONTEXT_H_
 #define SFTPGATE_SERVER_SSH_SERVER_CONTEXT_H_
@@ -13,6 +13,7 @@
 #include "server/auth/authenticator.h"
 #include "server/auth/session_counter.h"
 #include "server/sftp/sftp_session.h"
+#include "server/ssh/backend_router.h"
 
 namespace sftpgate::server {
 
@@ -38,7 +39,7 @@ struct ServerContext {
   Authenticator* auth = nullptr;            // not owned
   AuthThrottle* throttle = nullptr;         // not owned; null: no throttling
   SessionCounter* user_sessions = nullptr;  // not owned; null: no limit
-  std::shared_ptr<v1::Backend::StubInterface> backend;
+  BackendRouter* backends = nullptr;        // not owned
   SftpLimits sftp_limits;
   ConnectionLimits limits;
   // Connections accepted and not yet torn down (the acceptor increments,

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <string>
 
 #include "gmock/gmock.h"
@@ -117,6 +118,48 @@ TEST(SettingsTest, ValidationNamesTheBadSetting) {
     EXPECT_FALSE(status.ok()) << c.expected;
     EXPECT_THAT(std::string(status.message()), HasSubstr(c.expected));
   }
+}
+
+TEST(SettingsTest, TenantRoutesFromTomlAndFlags) {
+  Settings s;
+  absl::Status status = ParseSettings(R"(
+auth = "grpc:unix:/run/auth.sock"
+[tenants.acme]
+backend = "unix:/run/acme.sock"
+[tenants.globex]
+backend = "dns:///globex:7000"
+)",
+                                      "cfg.toml", &s);
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_EQ(s.auth, "grpc:unix:/run/auth.sock");
+  ASSERT_TRUE(AddTenantBackend("acme=127.0.0.1:7001", &s).ok());
+  ASSERT_TRUE(AddTenantBackend("new=ipv4:10.0.0.1:7,10.0.0.2:7", &s).ok());
+  EXPECT_EQ(s.tenant_backends, (std::map<std::string, std::string>{
+                                   {"acme", "127.0.0.1:7001"},
+                                   {"globex", "dns:///globex:7000"},
+                                   {"new", "ipv4:10.0.0.1:7,10.0.0.2:7"}}));
+  for (const char* bad : {"acme", "=x", "acme="}) {
+    EXPECT_FALSE(AddTenantBackend(bad, &s).ok()) << bad;
+  }
+  status = ParseSettings("[tenants.acme]\nbackend_target = \"x\"\n", "c", &s);
+  EXPECT_THAT(std::string(status.message()),
+              HasSubstr("c:2: tenants.acme: unknown key \"backend_target\""));
+  status = ParseSettings("[tenants.acme]\nbackend = 3\n", "c", &s);
+  EXPECT_THAT(std::string(status.message()),
+              HasSubstr("tenants.acme.backend must be a non-empty string"));
+}
+
+TEST(SettingsTest, UsersFileIsOptionalWithDelegatedAuth) {
+  Settings s;
+  s.backend = "b";
+  s.host_key = "k";
+  EXPECT_THAT(std::string(ValidateSettings(s).message()),
+              HasSubstr("--users is required"));
+  s.auth = "grpc:unix:/run/auth.sock";
+  EXPECT_TRUE(ValidateSettings(s).ok());
+  s.auth = "ldap:x";
+  EXPECT_THAT(std::string(ValidateSettings(s).message()),
+              HasSubstr("auth must be grpc:TARGET"));
 }
 
 TEST(ListenAddressTest, ParsesV4V6AndNames) {

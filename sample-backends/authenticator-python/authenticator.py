@@ -1,0 +1,210 @@
+#!/usr/bin/python3
+"""A sample sftpgate Authenticator service (delegated authentication).
+
+sftpgate started with `--auth grpc:TARGET` sends every password and
+public-key attempt for a user it does not know locally to this service
+(proto/sftpgate/v1/auth.proto), which answers with the verdict and the
+session's attributes: root, read-only, tenant, free-form attributes and,
+optionally, the backend that serves the user.
+
+    authenticator.py --listen unix:/run/sftpgate/auth.sock --users users.toml
+    authenticator.py --hash-password < password.txt      # for the file
+
+The users file (TOML, or JSON with the same structure as a list "user"):
+
+    [[user]]
+    name = "carol"
+    password_pbkdf2 = "pbkdf2_sha256$600000$...$..."   # --hash-password
+    authorized_keys = ["ssh-ed25519 AAAAC3Nza... carol@laptop"]
+    tenant = "acme"          # optional: sftpgate routes by tenant
+    root = "/carol"          # optional, default "/"
+    read_only = false        # optional
+    backend = ""             # optional: gRPC target of this user's backend
+    [user.attributes]        # optional, copied into Session.attributes
+    plan = "gold"
+
+SIGHUP reloads the users file (a bad file is reported and the old one
+kept). Passwords are never logged. Run it with /usr/bin/python3 and the
+generated stubs on PYTHONPATH (the CMake launcher
+build/bin/sftpgate-python-authenticator does that).
+"""
+
+import argparse
+import base64
+import concurrent.futures
+import hashlib
+import hmac
+import json
+import logging
+import os
+import secrets
+import signal
+import sys
+import threading
+import tomllib
+
+import grpc
+
+try:
+    from sftpgate.v1 import auth_pb2, auth_pb2_grpc
+except ImportError as exc:  # pragma: no cover - environment problem
+    raise SystemExit(
+        "authenticator: the generated stubs were not found (%s); build the "
+        "project and put BUILD/python on PYTHONPATH" % exc) from exc
+
+LOG = logging.getLogger("authenticator")
+HASH_SCHEME = "pbkdf2_sha256"
+HASH_ITERATIONS = 600000
+
+
+def hash_password(password, iterations=HASH_ITERATIONS, salt=None):
+    """"pbkdf2_sha256$ITERATIONS$SALT$HASH" (salt and hash in base64)."""
+    salt = salt if salt is not None else secrets.token_bytes(16)
+    digest = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, iterations)
+    return "$".join([HASH_SCHEME, str(iterations),
+                     base64.b64encode(salt).decode(),
+                     base64.b64encode(digest).decode()])
+
+
+def verify_password(password, encoded):
+    try:
+        scheme, iterations, salt, expected = encoded.split("$")
+        if scheme != HASH_SCHEME:
+            return False
+        actual = hash_password(password, int(iterations), base64.b64decode(salt))
+    except ValueError:
+        return False
+    return hmac.compare_digest(actual.split("$")[3], expected)
+
+
+class User:
+    """One [[user]] entry, validated."""
+
+    def __init__(self, entry):
+        self.name = entry["name"]
+        self.password_hash = entry.get("password_pbkdf2", "")
+        self.keys = set()
+        for line in entry.get("authorized_keys", []):
+            parts = line.split()
+            if len(parts) < 2:
+                raise ValueError("user %r: bad authorized key" % self.name)
+            self.keys.add((parts[0], base64.b64decode(parts[1])))
+        self.tenant = entry.get("tenant", "")
+        self.root = entry.get("root", "/")
+        self.read_only = bool(entry.get("read_only", False))
+        self.backend = entry.get("backend", "")
+        self.attributes = {str(k): str(v)
+                           for k, v in entry.get("attributes", {}).items()}
+        if not self.password_hash and not self.keys:
+            raise ValueError("user %r has no credential" % self.name)
+
+    def response(self):
+        return auth_pb2.AuthenticateResponse(
+            accepted=True, root=self.root, read_only=self.read_only,
+            tenant=self.tenant, attributes=self.attributes,
+            backend_target=self.backend)
+
+
+def load_users(path):
+    with open(path, "rb") as f:
+        data = json.load(f) if path.endswith(".json") else tomllib.load(f)
+    users = {}
+    for entry in data.get("user", []):
+        user = User(entry)
+        if user.name in users:
+            raise ValueError("user %r is defined twice" % user.name)
+        users[user.name] = user
+    return users
+
+
+class Authenticator(auth_pb2_grpc.AuthenticatorServicer):
+
+    def __init__(self, users_path):
+        self._path = users_path
+        self._lock = threading.Lock()
+        self._users = load_users(users_path)
+        # Unknown users cost a hash too, so timing does not tell names.
+        self._decoy = hash_password(secrets.token_hex(8))
+
+    def reload(self):
+        try:
+            users = load_users(self._path)
+        except (OSError, ValueError, KeyError, tomllib.TOMLDecodeError) as exc:
+            LOG.error("reload of %s failed, keeping the old users: %s",
+                      self._path, exc)
+            return
+        with self._lock:
+            self._users = users
+        LOG.info("reloaded %s: %d users", self._path, len(users))
+
+    def Authenticate(self, request, context):
+        with self._lock:
+            user = self._users.get(request.user)
+        method = request.WhichOneof("credential")
+        accepted, reason = False, "unknown user"
+        if method == "password":
+            # A user without a password is checked against the decoy too.
+            has_password = user is not None and bool(user.password_hash)
+            ok = verify_password(request.password, user.password_hash
+                                 if has_password else self._decoy)
+            if user is not None:
+                accepted, reason = ok and has_password, "wrong password"
+        elif method == "public_key" and user is not None:
+            key = (request.public_key.algorithm, request.public_key.blob)
+            accepted, reason = key in user.keys, "key not authorized"
+        elif user is not None:
+            reason = "no credential"
+        LOG.info("%s user=%s remote=%s method=%s%s",
+                 "accepted" if accepted else "refused", request.user,
+                 request.remote_address, method,
+                 "" if accepted else " reason=" + reason)
+        if not accepted:
+            return auth_pb2.AuthenticateResponse(accepted=False, reason=reason)
+        return user.response()
+
+
+def serve(args):
+    authenticator = Authenticator(args.users)
+    server = grpc.server(concurrent.futures.ThreadPoolExecutor(
+        max_workers=args.workers, thread_name_prefix="authenticator"))
+    auth_pb2_grpc.add_AuthenticatorServicer_to_server(authenticator, server)
+    port = server.add_insecure_port(args.listen)
+    if port == 0:
+        raise SystemExit("authenticator: cannot listen on " + args.listen)
+    server.start()
+    address = args.listen
+    if not address.startswith("unix:") and address.endswith(":0"):
+        address = address[:-1] + str(port)
+    print("listening on " + address, file=sys.stderr, flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGHUP, lambda *_: authenticator.reload())
+    stop.wait()
+    server.stop(grace=2).wait()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--listen", default="127.0.0.1:7100",
+                        help="host:port (port 0: any free port) or unix:/path")
+    parser.add_argument("--users", help="users file (TOML or .json)")
+    parser.add_argument("--workers", type=int, default=8)
+    parser.add_argument("--hash-password", action="store_true",
+                        help="read a password on stdin, print its hash")
+    args = parser.parse_args()
+    if args.hash_password:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise SystemExit("authenticator: no password on stdin")
+        print(hash_password(password))
+        return
+    if not args.users:
+        parser.error("--users is required")
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(name)s: %(message)s")
+    serve(args)
+
+
+if __name__ == "__main__":
+    main()
