@@ -50,6 +50,15 @@ class ProtocolTest(unittest.TestCase):
         self._log_start = self.gate.log_offsets()
         self.sessions = []
 
+    def run(self, result=None):
+        result = result or self.defaultTestResult()
+        bad = len(result.failures) + len(result.errors)
+        out = super().run(result)
+        if len(result.failures) + len(result.errors) > bad:
+            print(f"\n[hostile] {self.id()} failed; sftpgate log:\n"
+                  f"{self.gate.log_tail(getattr(self, '_log_start', None))}")
+        return out
+
     def tearDown(self):
         for s in self.sessions:
             try:
@@ -447,6 +456,33 @@ class ProtocolTest(unittest.TestCase):
         finally:
             for c in stalled:
                 c.close()
+
+    def test_connection_churn(self):
+        # Short connections from 3 clients at once (log in, INIT, STAT,
+        # close): every one must work. Logins, key exchanges and teardowns
+        # of different connections overlap on the same event loops.
+        failures = []
+
+        def churn(n):
+            u = self.gate.user("alice")
+            for i in range(n):
+                try:
+                    with RawSftp(HOST, self.gate.port, u.name,
+                                 u.password) as s:
+                        s.init()
+                        if s.call(STAT, string("/")).type != ATTRS:
+                            failures.append(f"#{i}: STAT failed")
+                except Exception as e:  # pylint: disable=broad-except
+                    failures.append(f"#{i}: {e!r}")
+
+        threads = [threading.Thread(target=churn, args=(60,))
+                   for _ in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=600)
+        self.assertEqual(failures, [], f"{len(failures)} of 180 connections "
+                         "failed")
 
     def test_abrupt_disconnect_mid_stream(self):
         # Requests in flight, then a TCP reset: the session's calls are
