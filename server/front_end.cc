@@ -7,12 +7,15 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "server/common/log.h"
+#include "server/ssh/ssh_metrics.h"
 
 namespace sftpgate::server {
 namespace {
 
 // Password checks waiting for a worker beyond this are refused at once.
 constexpr size_t kMaxQueuedAuthChecks = 1024;
+// How often the backend health gauges are refreshed.
+constexpr absl::Duration kHealthPollInterval = absl::Seconds(2);
 
 }  // namespace
 
@@ -66,7 +69,33 @@ FrontEnd::FrontEnd(Settings settings, UserDb users, ssh_key host_key)
 
 FrontEnd::~FrontEnd() { Stop(); }
 
-absl::Status FrontEnd::Listen() { return server_->Listen(); }
+absl::Status FrontEnd::Listen() {
+  absl::Status status = server_->Listen();
+  if (!status.ok() || settings_.metrics_listen.empty()) return status;
+  std::string host;
+  uint16_t port = 0;
+  status = ParseListenAddress(settings_.metrics_listen, &host, &port);
+  if (!status.ok()) return status;
+  metrics_ = std::make_unique<MetricsServer>(
+      &Metrics::Global(), [this] { return serving_.load(); });
+  status = metrics_->Listen(host, port);
+  if (!status.ok()) return status;
+  LogEvent(LogLevel::kInfo, "metrics_endpoint",
+           {{"address", host}, {"port", absl::StrCat(metrics_->port())}});
+  return absl::OkStatus();
+}
+
+std::vector<WatchedChannel> FrontEnd::WatchedChannels() const {
+  std::vector<WatchedChannel> watched;
+  for (auto& [target, channel] : backends_->Channels()) {
+    watched.push_back({"backend", target, channel});
+  }
+  if (grpc_auth_ != nullptr) {
+    watched.push_back(
+        {"authenticator", grpc_auth_->target(), grpc_auth_->channel()});
+  }
+  return watched;
+}
 
 absl::Status FrontEnd::Start() {
   // Password hashes are verified here, off the event loops.
@@ -90,8 +119,17 @@ absl::Status FrontEnd::Start() {
                                               settings_.tenant_backends);
   context_.backends = backends_.get();
 
+  GetSshMetrics();  // registers the series: a scrape shows them at 0
   absl::Status status = server_->Start();
   if (!status.ok()) return status;
+  serving_ = true;
+  if (metrics_ != nullptr) {
+    metrics_->Start();
+    health_ = std::make_unique<BackendHealthPoller>(
+        &Metrics::Global(), [this] { return WatchedChannels(); },
+        kHealthPollInterval);
+    health_->Start();
+  }
   const std::string& host = server_->options().host;
   LogEvent(LogLevel::kInfo, "started",
            {{"listen", absl::StrContains(host, ':')
@@ -106,9 +144,15 @@ absl::Status FrontEnd::Start() {
 
 int FrontEnd::LiveConnections() const { return server_->LiveConnections(); }
 
-void FrontEnd::StopAccepting() { server_->StopAccepting(); }
+void FrontEnd::StopAccepting() {
+  serving_ = false;
+  server_->StopAccepting();
+}
 
 void FrontEnd::Stop() {
+  serving_ = false;
+  if (health_ != nullptr) health_->Stop();
+  if (metrics_ != nullptr) metrics_->Stop();
   // Verdicts are posted to the loops: no check may finish after they go.
   if (auth_pool_ != nullptr) auth_pool_->Shutdown();
   if (grpc_auth_ != nullptr) grpc_auth_->Shutdown();

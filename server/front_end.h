@@ -10,8 +10,10 @@
 
 #include <libssh/libssh.h>
 
+#include <atomic>
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "server/auth/auth_throttle.h"
@@ -22,6 +24,8 @@
 #include "server/common/worker_pool.h"
 #include "server/config/settings.h"
 #include "server/config/users.h"
+#include "server/metrics_http/backend_health.h"
+#include "server/metrics_http/metrics_server.h"
 #include "server/ssh/backend_router.h"
 #include "server/ssh/server_context.h"
 #include "server/ssh/ssh_server.h"
@@ -39,22 +43,27 @@ class FrontEnd {
   FrontEnd& operator=(const FrontEnd&) = delete;
 
   // Phase 1, with the privileges the process started with: binds the
-  // listening port. Starts no thread.
+  // listening port (and the metrics port). Starts no thread.
   absl::Status Listen();
   // Phase 2, after privileges were dropped: starts the authentication
   // workers, the delegated authenticator's and the backends' channels, the
-  // event loops and the acceptor, and logs "started".
+  // event loops and the acceptor, the metrics endpoint and the backend
+  // health poller, and logs "started".
   absl::Status Start();
 
   // Connections currently open.
   int LiveConnections() const;
-  // Stops accepting new connections; open ones go on.
+  // Stops accepting new connections (and /healthz says so); open ones go
+  // on.
   void StopAccepting();
   // Ends every connection (unfinished uploads are aborted) and every
   // thread. Idempotent.
   void Stop();
 
  private:
+  // The gRPC channels whose health is exported.
+  std::vector<WatchedChannel> WatchedChannels() const;
+
   const Settings settings_;
   std::optional<UserDb> initial_users_;  // until Start() builds the auth
   std::unique_ptr<WorkerPool> auth_pool_;
@@ -66,6 +75,9 @@ class FrontEnd {
   SessionCounter user_sessions_;
   ServerContext context_;
   std::unique_ptr<SshServer> server_;
+  std::unique_ptr<MetricsServer> metrics_;  // with --metrics-listen only
+  std::unique_ptr<BackendHealthPoller> health_;
+  std::atomic<bool> serving_{false};  // for /healthz
 };
 
 // The settings of one part of the front end.

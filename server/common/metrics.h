@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -40,7 +41,9 @@ class Counter {
 // A value that goes up and down (sessions open, requests in flight).
 class Gauge {
  public:
-  void Add(int64_t delta) { value_.fetch_add(delta, std::memory_order_relaxed); }
+  void Add(int64_t delta) {
+    value_.fetch_add(delta, std::memory_order_relaxed);
+  }
   void Set(int64_t value) { value_.store(value, std::memory_order_relaxed); }
   int64_t value() const { return value_.load(std::memory_order_relaxed); }
 
@@ -69,10 +72,35 @@ class Histogram {
 
 // The registry. Get* returns the same object for the same name and labels;
 // `help` is taken from the first call. Names follow Prometheus rules
-// ("sftpgate_sessions_open").
+// ("sftpgate_sessions_open"). A name registered as one kind and asked for
+// as another (or labels with a different set of names) gets a detached
+// object that is not exported, rather than a crash.
+//
+// The series the front end exports (keep names and labels consistent):
+//   SSH layer (server/ssh):
+//     sftpgate_connections_open / _total          SSH connections
+//     sftpgate_connections_rejected_total{reason}
+//     sftpgate_sessions_open / _total             authenticated ones
+//     sftpgate_auth_attempts_total{method,result} result: ok|fail|banned
+//     sftpgate_auth_bans_total
+//     sftpgate_channel_bytes_total{direction}     in|out, SFTP payload
+//     sftpgate_backend_up{target}                 1: channel READY
+//     sftpgate_backend_state{target}              grpc_connectivity_state
+//     sftpgate_authenticator_up{target}           with --auth
+//   SFTP layer (server/sftp), per operation:
+//     sftpgate_operations_total{op,status}        op: OPEN, READ, ...;
+//                                                 status: SFTP status name
+//     sftpgate_backend_call_seconds{method}       histogram, gRPC method
+//     sftpgate_requests_in_flight                 gauge
 class Metrics {
  public:
   static Metrics& Global();
+
+  // A separate registry (tests); the process uses Global().
+  Metrics();
+  ~Metrics();
+  Metrics(const Metrics&) = delete;
+  Metrics& operator=(const Metrics&) = delete;
 
   Counter* GetCounter(absl::string_view name, absl::string_view help,
                       const MetricLabels& labels = {});
@@ -84,6 +112,10 @@ class Metrics {
 
   // Every series in Prometheus text exposition format (version 0.0.4).
   std::string RenderPrometheus() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace sftpgate::server

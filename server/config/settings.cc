@@ -183,6 +183,13 @@ absl::Status ValidateSettings(const Settings& s) {
   uint16_t port = 0;
   absl::Status status = ParseListenAddress(s.listen, &host, &port);
   if (!status.ok()) return status;
+  if (!s.metrics_listen.empty()) {
+    status = ParseListenAddress(s.metrics_listen, &host, &port);
+    if (!status.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("metrics_listen: ", status.message()));
+    }
+  }
   if (s.log_format != "text" && s.log_format != "json") {
     return absl::InvalidArgumentError(absl::StrCat(
         "log_format must be text or json (got \"", s.log_format, "\")"));

@@ -41,6 +41,9 @@ namespace sftpgate::server {
   X(std::string, run_as, "",                                                \
     "Started as root: after binding the port and reading the host key and " \
     "users file, switch to this user and its group for good")               \
+  X(std::string, metrics_listen, "",                                        \
+    "HOST:PORT of the HTTP endpoint serving /metrics (Prometheus) and "     \
+    "/healthz; empty: none")                                                \
   X(std::string, log_format, "text", "Log format: text or json")            \
   X(std::string, log_level, "info",                                         \
     "Least level logged: debug, info, "                                     \

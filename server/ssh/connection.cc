@@ -5,11 +5,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "server/common/log.h"
 #include "server/ssh/host_key.h"
+#include "server/ssh/ssh_metrics.h"
 
 namespace sftpgate::server {
 namespace {
@@ -43,6 +45,21 @@ std::string HostOf(absl::string_view address) {
   return std::string(address.substr(0, address.rfind(':')));
 }
 
+// The method of an auth request's subtype (none for "none" and the
+// methods we do not offer).
+std::optional<AuthMethod> MethodOf(int subtype) {
+  switch (subtype) {
+    case SSH_AUTH_METHOD_PASSWORD:
+      return AuthMethod::kPassword;
+    case SSH_AUTH_METHOD_INTERACTIVE:
+      return AuthMethod::kKeyboardInteractive;
+    case SSH_AUTH_METHOD_PUBLICKEY:
+      return AuthMethod::kPublicKey;
+    default:
+      return std::nullopt;
+  }
+}
+
 // libssh 0.10 marks the message accessors deprecated in favour of the
 // server callbacks, which must answer at once; answering later needs the
 // message (see connection.h).
@@ -73,6 +90,8 @@ Connection::Connection(ServerContext* context, EventLoop* loop,
       remote_host_(HostOf(remote_address_)),
       started_(absl::Now()) {
   server_callbacks_ = {};
+  GetSshMetrics().connections_total->Increment();
+  GetSshMetrics().connections_open->Add(1);
 }
 
 Connection::~Connection() {
@@ -98,6 +117,8 @@ Connection::~Connection() {
   ssh_disconnect(session_);
   ssh_free(session_);
   if (holds_user_slot_) context_->user_sessions->Release(identity_);
+  if (authenticated_) GetSshMetrics().sessions_open->Add(-1);
+  GetSshMetrics().connections_open->Add(-1);
   context_->live_connections.fetch_sub(1);
   LogEvent(quiet_ ? LogLevel::kDebug : LogLevel::kInfo, "session_end",
            {{"session", id_},
@@ -165,7 +186,14 @@ void Connection::RequestDisconnect(std::string reason) {
   if (disconnect_reason_.empty()) disconnect_reason_ = std::move(reason);
 }
 
+void Connection::NoteTraffic(size_t bytes_in, size_t bytes_out) {
+  traffic_seen_ = true;
+  if (bytes_in > 0) GetSshMetrics().bytes_in->Increment(bytes_in);
+  if (bytes_out > 0) GetSshMetrics().bytes_out->Increment(bytes_out);
+}
+
 void Connection::HoldThenClose(absl::Time now) {
+  GetSshMetrics().rejected_banned->Increment();
   Unwatch();
   held_ = true;
   hold_until_ = now + context_->limits.ban_delay;
@@ -284,8 +312,12 @@ void Connection::HandleQueuedMessage(ssh_message message) {
 }
 
 void Connection::HandleAuthRequest(ssh_message message) {
+  const int subtype = ssh_message_subtype(message);
   if (context_->throttle != nullptr &&
       context_->throttle->IsBanned(remote_host_, absl::Now())) {
+    if (std::optional<AuthMethod> method = MethodOf(subtype)) {
+      GetSshMetrics().auth(*method, AuthResult::kBanned)->Increment();
+    }
     ssh_message_free(message);
     HoldThenClose(absl::Now());
     return;
@@ -293,7 +325,7 @@ void Connection::HandleAuthRequest(ssh_message message) {
   const char* user = ssh_message_auth_user(message);
   AuthAttempt attempt;
   attempt.user = user != nullptr ? user : "";
-  switch (ssh_message_subtype(message)) {
+  switch (subtype) {
     case SSH_AUTH_METHOD_PASSWORD:
       attempt.method = AuthMethod::kPassword;
       attempt.password = MessagePassword(message);
@@ -404,6 +436,7 @@ void Connection::OnVerdict(AuthVerdict verdict) {
                 {"remote", remote_address_},
                 {"reason", "max_sessions_per_user reached"}});
       ssh_message_reply_default(message);
+      GetSshMetrics().rejected_max_sessions_per_user->Increment();
       RequestDisconnect("max_sessions_per_user reached");
     } else {
       holds_user_slot_ = context_->user_sessions != nullptr;
@@ -418,6 +451,7 @@ void Connection::OnVerdict(AuthVerdict verdict) {
 void Connection::RecordFailure(AuthMethod method, absl::string_view user,
                                absl::string_view reason, bool probe) {
   ++auth_failures_;
+  GetSshMetrics().auth(method, AuthResult::kFail)->Increment();
   LogEvent(LogLevel::kWarning, "auth",
            {{"session", id_},
             {"user", std::string(user)},
@@ -428,6 +462,7 @@ void Connection::RecordFailure(AuthMethod method, absl::string_view user,
             {"failures", absl::StrCat(auth_failures_)}});
   if (!probe && context_->throttle != nullptr &&
       context_->throttle->RecordFailure(remote_host_, absl::Now())) {
+    GetSshMetrics().auth_bans->Increment();
     const AuthThrottleOptions& throttle = context_->throttle->options();
     LogEvent(
         LogLevel::kWarning, "auth_ban",
@@ -447,6 +482,10 @@ void Connection::Succeed(ssh_message message, Identity identity) {
   identity_ = std::move(identity);
   backend_ = context_->backends->StubFor(identity_);
   last_activity_ = absl::Now();
+  const SshMetrics& metrics = GetSshMetrics();
+  metrics.auth(pending_method_, AuthResult::kOk)->Increment();
+  metrics.sessions_total->Increment();
+  metrics.sessions_open->Add(1);
   // The public key's fingerprint (not the key) tells which key was used.
   LogEvent(LogLevel::kInfo, "auth",
            {{"session", id_},

@@ -82,8 +82,8 @@ class Connection {
   // Options for a new SftpSession of this connection (sink and
   // resume_input left for the channel to fill).
   SftpSessionOptions NewSftpSessionOptions() const;
-  // A channel moved bytes (for the idle timeout).
-  void NoteTraffic() { traffic_seen_ = true; }
+  // A channel moved SFTP bytes (idle timeout, metrics).
+  void NoteTraffic(size_t bytes_in, size_t bytes_out);
 
  private:
   // Post-authentication libssh callbacks.

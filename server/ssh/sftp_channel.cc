@@ -148,7 +148,7 @@ int SftpChannel::HandleData(const char* data, uint32_t len) {
   in_session_ = true;
   size_t used = session_->OnChannelData(absl::string_view(data, len));
   in_session_ = false;
-  if (used > 0) owner_->NoteTraffic();
+  if (used > 0) owner_->NoteTraffic(used, 0);
   if (used < len) {
     libssh_has_input_ = true;
     if (!resumed_during_offer_) paused_ = true;
@@ -207,7 +207,7 @@ void SftpChannel::Flush() {
     if (rc == 0) return;
     out_offset_ += rc;
     queued_bytes_ -= rc;
-    owner_->NoteTraffic();
+    owner_->NoteTraffic(0, rc);
     budget -= std::min<size_t>(budget, rc);
     if (out_offset_ == front.size()) {
       out_.pop_front();
@@ -262,7 +262,7 @@ void SftpChannel::DrainInput(bool* busy) {
     }
     pending_.resize(n);
     pending_offset_ = 0;
-    owner_->NoteTraffic();
+    owner_->NoteTraffic(n, 0);
     budget -= std::min<size_t>(budget, n);
   }
 }

@@ -18,6 +18,7 @@
 #include "absl/strings/str_format.h"
 #include "server/common/log.h"
 #include "server/ssh/host_key.h"
+#include "server/ssh/ssh_metrics.h"
 
 namespace sftpgate::server {
 namespace {
@@ -243,6 +244,7 @@ void SshServer::AcceptOne() {
   std::string remote = PeerAddress(fd);
   if (context_->live_connections.fetch_add(1) >= options_.max_sessions) {
     context_->live_connections.fetch_sub(1);
+    GetSshMetrics().rejected_max_sessions->Increment();
     LogEvent(LogLevel::kWarning, "session_rejected",
              {{"remote", remote}, {"reason", "max_sessions reached"}});
     ssh_disconnect(session);

@@ -252,7 +252,7 @@ class OpsTestCase(unittest.TestCase):
         self.processes.append(self.gate)
         if not wait:
             return None
-        match = self.gate.wait_for_log(r"listening address=\S+ port=(\d+)")
+        match = self.gate.wait_for_log(r" listening address=\S+ port=(\d+)")
         self.assertIsNotNone(match, self.gate.log())
         self.assertTrue(self.gate.wait_for_log(r" started "), self.gate.log())
         self.port = int(match.group(1))
