@@ -34,6 +34,9 @@ def parse_args():
                    help="small sizes, to check the harness (not for docs)")
     p.add_argument("--no-docs", action="store_true",
                    help="print the table without rewriting docs/benchmarks.md")
+    p.add_argument("--bin-dir", default=os.path.join(ROOT, "build", "bin"),
+                   help="where sftpgate and the backends are (default: "
+                        "build/bin, which bench/run builds)")
     p.add_argument("--only", default="",
                    help="comma-separated row keys to run (bulk,parallel,"
                         "small,listing,idle)")
@@ -71,16 +74,11 @@ def main():
     key = os.path.join(work, "client_key")
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key],
                    check=True)
-    bin_dir = os.path.join(ROOT, "build", "bin")
+    bin_dir = os.path.abspath(args.bin_dir)
 
     started = []
     try:
-        for name in ("openssh", "localfs"):
-            os.makedirs(os.path.join(shm, name))
-        started.append(servers.OpenSshServer(work, key, os.path.join(shm, "openssh")))
-        started.append(servers.SftpgateServer(work, key, bin_dir, "memory"))
-        started.append(servers.SftpgateServer(work, key, bin_dir, "localfs",
-                                              os.path.join(shm, "localfs")))
+        started += start_servers(work, key, shm, bin_dir, "")
         rows = []  # (key, label, unit, higher_is_better, fn)
         if want("bulk"):
             bulk = workloads.Bulk(local, bulk_size)
@@ -100,24 +98,44 @@ def main():
             rows.append(("listing", f"ls -l of {list_count} entries", "s", False,
                          listing.run))
         results = {}  # (label, server name) -> [values]
+        cpu = {}  # (label, server name) -> [{role: CPU seconds}]
         for rnd in range(args.rounds):
             for key_, label, unit, hib, fn in rows:
                 for server in started:
+                    prepare = getattr(getattr(fn, "__self__", None), "prepare",
+                                      None)
+                    if prepare is not None:
+                        prepare(server)
+                    before = server.cpu_seconds()
                     value = fn(server)
+                    used = server.cpu_seconds(since=before)
                     results.setdefault((label, server.name), []).append(value)
+                    cpu.setdefault((label, server.name), []).append(used)
                     print(f"round {rnd + 1} {label:38} {server.name:20} "
-                          f"{value:10.2f} {unit}", flush=True)
+                          f"{value:10.2f} {unit}   server CPU "
+                          f"{sum(used.values()):6.2f} s", flush=True)
         idle = None
         if want("idle"):
+            # Fresh servers each round: after transfers, freed heap would be
+            # reused by the idle sessions and hide their cost.
+            for server in started:
+                server.stop()
             idle = workloads.IdleSessions(idle_count)
             for rnd in range(args.rounds):
-                for server in started:
-                    value = idle.run(server)
-                    for role, kib in value.items():
-                        results.setdefault((f"idle:{role}", server.name), []).append(kib)
-                    print(f"round {rnd + 1} idle {idle_count} sessions "
-                          f"{server.name:20} {value}", flush=True)
+                fresh = start_servers(work, key, shm, bin_dir, f"idle{rnd}-")
+                try:
+                    for server in fresh:
+                        value = idle.run(server)
+                        for role, kib in value.items():
+                            results.setdefault((f"idle:{role}", server.name),
+                                               []).append(kib)
+                        print(f"round {rnd + 1} idle {idle_count} sessions "
+                              f"{server.name:20} {value}", flush=True)
+                finally:
+                    for server in fresh:
+                        server.stop()
         table = render(rows, results, started, idle_count if idle else 0)
+        table += "\n\n" + render_cpu(rows, cpu, started)
         print()
         print(table)
         if not args.no_docs and not args.quick:
@@ -126,7 +144,30 @@ def main():
         for server in started:
             server.stop()
         shutil.rmtree(shm, ignore_errors=True)
-        shutil.rmtree(work, ignore_errors=True)
+        if not os.environ.get("BENCH_KEEP"):
+            shutil.rmtree(work, ignore_errors=True)
+        else:
+            print("kept", work)
+
+
+def start_servers(work, key, shm, bin_dir, prefix):
+    """OpenSSH, sftpgate + memory backend, sftpgate + localfs backend, each
+    with its own (empty) tmpfs directory."""
+    started = []
+    try:
+        dirs = {}
+        for name in ("openssh", "localfs"):
+            dirs[name] = os.path.join(shm, prefix + name)
+            os.makedirs(dirs[name])
+        started.append(servers.OpenSshServer(work, key, dirs["openssh"]))
+        started.append(servers.SftpgateServer(work, key, bin_dir, "memory"))
+        started.append(servers.SftpgateServer(work, key, bin_dir, "localfs",
+                                              dirs["localfs"]))
+    except BaseException:
+        for server in started:
+            server.stop()
+        raise
+    return started
 
 
 def render(rows, results, started, idle_count):
@@ -156,6 +197,35 @@ def render(rows, results, started, idle_count):
             cells += [f"{m:.0f}" for m in meds]
             cells += [f"{m / base:.3f}" for m in meds]
             lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def render_cpu(rows, cpu, started):
+    """CPU seconds the server side spent per run (user + system, all of
+    its processes): what each row costs regardless of how busy the machine
+    was. sftpgate cells show front end + backend."""
+    ref = started[0].name
+    gates = [s.name for s in started[1:]]
+    head = ["workload (server CPU seconds per run)", ref] + gates + \
+        [f"ratio {g.split(' ')[1]}" for g in gates]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+
+    def median_roles(label, name):
+        runs = cpu[(label, name)]
+        return {role: statistics.median(r[role] for r in runs)
+                for role in runs[0]}
+
+    for _, label, _unit, _hib, _fn in rows:
+        base = sum(median_roles(label, ref).values())
+        cells = [label, f"{base:.2f}"]
+        totals = []
+        for g in gates:
+            roles = median_roles(label, g)
+            totals.append(sum(roles.values()))
+            cells.append(f"{totals[-1]:.2f} ({roles['front end']:.2f} + "
+                         f"{roles['backend']:.2f})")
+        cells += [f"{(t / base if base else float('nan')):.2f}" for t in totals]
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 

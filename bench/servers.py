@@ -72,6 +72,20 @@ def pss_kib(pids):
     return total
 
 
+def cpu_seconds(pids):
+    """User + system CPU seconds of `pids`, including their reaped
+    children (so sshd's exited per-session processes count)."""
+    ticks = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            ticks += sum(int(x) for x in fields[11:15])
+        except OSError:
+            pass
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 class Server:
     """Base: a running server plus how the client reaches it."""
 
@@ -101,6 +115,20 @@ class Server:
         """{role: [pids]} whose memory is charged to the server."""
         raise NotImplementedError
 
+    def cpu_seconds(self, since=None):
+        """{role: CPU seconds} used by the server's processes so far, or
+        since an earlier reading."""
+        time.sleep(0.2)  # let per-session processes exit and be reaped
+        now = {}
+        for role, pids in self.memory_pids().items():
+            # Only the roots' own children are reaped into their counts;
+            # live descendants are added separately.
+            now[role] = cpu_seconds(set(pids) | {d for p in pids
+                                                 for d in descendants(p)})
+        if since is None:
+            return now
+        return {role: now[role] - since.get(role, 0.0) for role in now}
+
     def stop(self):
         for proc in reversed(self.procs):
             if proc.poll() is None:
@@ -121,8 +149,9 @@ class OpenSshServer(Server):
         super().__init__(workdir, client_key)
         self.data_dir = data_dir
         host_key = os.path.join(workdir, "sshd_host_key")
-        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f",
-                        host_key], check=True)
+        if not os.path.exists(host_key):
+            subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "",
+                            "-f", host_key], check=True)
         config = os.path.join(workdir, "sshd_config")
         with open(config, "w") as f:
             f.write(f"""Port {self.port}
@@ -182,7 +211,9 @@ class SftpgateServer(Server):
              "--listen", f"127.0.0.1:{self.port}", "--backend", listen,
              "--host-key", os.path.join(workdir, "sftpgate_host_key"),
              "--users", users, "--log-level", "warning",
-             "--max-sessions", "1000"],
+             "--max-sessions", "1000", "--max-sessions-per-user", "0",
+             # Every benchmark client comes from 127.0.0.1: no bans.
+             "--auth-max-failures", "0"],
             stderr=log))
         wait_for_port(self.port, self.procs[-1])
 

@@ -130,11 +130,16 @@ class Listing:
         self.count = count
         self.prepared = set()
 
+    def prepare(self, server):
+        """Uploads the directory once per server (not measured)."""
+        if server.name not in self.prepared:
+            batch(server, [f"put -r {self.dir} {remote(server, 'many')}"],
+                  timeout=1200)
+            self.prepared.add(server.name)
+
     def run(self, server):
         target = remote(server, "many")
-        if server.name not in self.prepared:
-            batch(server, [f"put -r {self.dir} {target}"], timeout=1200)
-            self.prepared.add(server.name)
+        self.prepare(server)
         start = time.monotonic()
         result = subprocess.run(
             server.sftp_args()[:1] + ["-b", "-"] + server.sftp_args()[1:],
