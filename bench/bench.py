@@ -101,14 +101,16 @@ def main():
         cpu = {}  # (label, server name) -> [{role: CPU seconds}]
         for rnd in range(args.rounds):
             for key_, label, unit, hib, fn in rows:
+                workload = getattr(fn, "__self__", None)
                 for server in started:
-                    prepare = getattr(getattr(fn, "__self__", None), "prepare",
-                                      None)
-                    if prepare is not None:
-                        prepare(server)
+                    # Optional, unmeasured set-up and clean-up steps.
+                    if hasattr(workload, "prepare"):
+                        workload.prepare(server)
                     before = server.cpu_seconds()
                     value = fn(server)
                     used = server.cpu_seconds(since=before)
+                    if hasattr(workload, "cleanup"):
+                        workload.cleanup(server)
                     results.setdefault((label, server.name), []).append(value)
                     cpu.setdefault((label, server.name), []).append(used)
                     print(f"round {rnd + 1} {label:38} {server.name:20} "

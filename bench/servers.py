@@ -190,8 +190,11 @@ class SftpgateServer(Server):
         backend_port = free_port()
         listen = f"127.0.0.1:{backend_port}"
         if backend == "memory":
+            # Room for the largest set the workloads keep at once (the
+            # 1 GiB bulk file twice while it is replaced, plus the parallel
+            # files); the default capacity is 1 GiB.
             args = [os.path.join(bin_dir, "sftpgate-memory-backend"),
-                    "--listen", listen]
+                    "--listen", listen, "--capacity", str(4 << 30)]
         else:
             args = [os.path.join(bin_dir, "sftpgate-localfs-backend"),
                     "--root", data_dir, "--listen", listen]

@@ -101,6 +101,12 @@ class Parallel:
             os.unlink(os.path.join(self.local_dir, f"par-down-{i}"))
         return 2 * self.sessions * self.size / MIB / elapsed
 
+    def cleanup(self, server):
+        """Removes the uploaded files (not measured), so that the servers'
+        storage (tmpfs, memory backend) stays small."""
+        batch(server, [f"rm {remote(server, f'par-{i}')}"
+                       for i in range(self.sessions)])
+
 
 class SmallFiles:
     """`count` files of `size` bytes uploaded with one `put -r`. Seconds."""
