@@ -221,8 +221,10 @@ void SessionImpl::Read(Op op, PacketReader& in) {
                     } else if (eof) {
                       SendStatus(op, kFxEof);
                     } else {
-                      for (absl::string_view piece : data)
-                        h->bytes_read += piece.size();
+                      size_t n = 0;
+                      for (absl::string_view piece : data) n += piece.size();
+                      h->bytes_read += n;
+                      metrics_.bytes_read()->Increment(n);
                       SendData(op, data);
                     }
                     RequestDone(h);
@@ -240,10 +242,12 @@ void SessionImpl::Write(Op op, PacketReader& in) {
   if (h->upload == nullptr) {
     return SendStatus(op, kFxFailure, "handle not open for writing");
   }
-  h->upload->Write(offset, data,
-                   [this, op = std::move(op)](const grpc::Status& status) {
-                     SendResult(op, status);
-                   });
+  h->upload->Write(
+      offset, data,
+      [this, op = std::move(op), n = data.size()](const grpc::Status& status) {
+        if (status.ok()) metrics_.bytes_written()->Increment(n);
+        SendResult(op, status);
+      });
 }
 
 void SessionImpl::Fstat(Op op, PacketReader& in) {

@@ -22,6 +22,7 @@
 #include "grpcpp/client_context.h"
 #include "grpcpp/support/client_callback.h"
 #include "server/sftp/backend_context.h"
+#include "server/sftp/sftp_metrics.h"
 
 namespace sftpgate::server::sftp {
 
@@ -111,11 +112,13 @@ class IncomingStream<Resp>::Reactor final
   Reactor(std::shared_ptr<grpc::ClientContext> context,
           std::shared_ptr<LoopPoster> poster,
           std::weak_ptr<IncomingStream> stream,
-          std::unique_ptr<google::protobuf::Message> request)
+          std::unique_ptr<google::protobuf::Message> request,
+          Histogram* duration)
       : context_(std::move(context)),
         poster_(std::move(poster)),
         stream_(std::move(stream)),
-        request_(std::move(request)) {}
+        request_(std::move(request)),
+        duration_(duration) {}
 
   void Next() { this->StartRead(&message_); }
 
@@ -137,6 +140,8 @@ class IncomingStream<Resp>::Reactor final
   }
 
   void OnDone(const grpc::Status& status) override {
+    duration_->Observe(
+        std::chrono::duration<double>(Clock::now() - start_).count());
     poster_->Post([stream = stream_, status] {
       if (auto s = stream.lock()) s->OnFinished(status);
     });
@@ -148,6 +153,8 @@ class IncomingStream<Resp>::Reactor final
   std::shared_ptr<LoopPoster> poster_;
   std::weak_ptr<IncomingStream> stream_;
   std::unique_ptr<google::protobuf::Message> request_;
+  Histogram* const duration_;
+  const Clock::time_point start_ = Clock::now();
   Resp message_;
 };
 
@@ -161,8 +168,8 @@ std::shared_ptr<IncomingStream<Resp>> IncomingStream<Resp>::Start(
   *request.mutable_session() = backend.session;
   auto owned = std::make_unique<Req>(std::move(request));
   const Req* req = owned.get();
-  auto* reactor =
-      new Reactor(stream->context_, backend.poster, stream, std::move(owned));
+  auto* reactor = new Reactor(stream->context_, backend.poster, stream,
+                              std::move(owned), BackendCallHistogram<Req>());
   stream->reactor_ = reactor;
   (backend.async()->*method)(stream->context_.get(), req, reactor);
   reactor->AddHold();

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <iterator>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -98,10 +99,24 @@ const SessionImpl::Extension SessionImpl::kExtensions[] = {
     {"home-directory", "1", &SessionImpl::HomeDirectory, false, &Always},
 };
 
+// Metrics slots: 0 for unknown request types, then kRequests in order,
+// then kExtensions in order.
+int SessionImpl::RequestSlot(const RequestType* r) {
+  return 1 + static_cast<int>(r - kRequests);
+}
+
+int SessionImpl::ExtensionSlot(const Extension* e) {
+  return 1 + static_cast<int>(std::size(kRequests) + (e - kExtensions));
+}
+
 SessionImpl::SessionImpl(SftpSessionOptions options)
-    : options_(std::move(options)),
+    : metrics_(SftpMetrics::Get()),
+      options_(std::move(options)),
       framer_(options_.limits.max_packet_length),
       handles_(options_.limits.max_handles) {
+  static_assert(1 + std::size(kRequests) + std::size(kExtensions) <=
+                    SftpMetrics::kMaxOpSlots,
+                "more request types than metrics slots");
   backend_ = std::make_shared<BackendContext>();
   backend_->stub = options_.backend;
   backend_->session = options_.session;
@@ -200,16 +215,19 @@ void SessionImpl::HandlePacket(absl::string_view body) {
   op.start = Clock::now();
   in.ReadU32(&op.id);  // present: packets are at least 5 bytes long
   ++in_flight_;
+  metrics_.requests_in_flight()->Add(1);
   const RequestType* request = nullptr;
   for (const RequestType& r : kRequests) {
     if (r.type == type) request = &r;
   }
   if (request == nullptr) {
     op.name = "UNKNOWN";
+    op.slot = 0;
     return SendStatus(op, kFxOpUnsupported,
                       absl::StrCat("unsupported request type ", type));
   }
   op.name = request->name;
+  op.slot = RequestSlot(request);
   op.modifying = request->modifies;
   if (request->modifies && read_only()) {
     return SendStatus(op, kFxPermissionDenied, kReadOnlyMessage);
@@ -223,6 +241,7 @@ void SessionImpl::Extended(Op op, PacketReader& in) {
   for (const Extension& e : kExtensions) {
     if (name != e.name) continue;
     op.name = e.name;
+    op.slot = ExtensionSlot(&e);
     op.modifying = e.modifies;
     if (!e.available(caps_)) return SendStatus(op, kFxOpUnsupported);
     if (e.modifies && read_only()) {
@@ -275,6 +294,11 @@ void SessionImpl::Shutdown() {
 }
 
 void SessionImpl::Teardown() {
+  // Requests never answered leave the gauge with the session (SendPacket
+  // does nothing once shut down).
+  if (!shut_down_) {
+    metrics_.requests_in_flight()->Add(-static_cast<int64_t>(in_flight_));
+  }
   shut_down_ = true;
   backend_->poster->Detach();
   for (auto& [id, context] : calls_) context->TryCancel();
@@ -327,6 +351,8 @@ void SessionImpl::SendPacket(const Op& op, std::string packet, uint32_t status,
                              absl::string_view message) {
   if (shut_down_) return;
   --in_flight_;
+  metrics_.requests_in_flight()->Add(-1);
+  metrics_.CountOperation(op.slot, op.name, status);
   LogOp(op, status, message);
   options_.sink->Send(std::move(packet));
   MaybeResumeInput();

@@ -38,6 +38,7 @@
 #include "server/sftp/incoming_stream.h"
 #include "server/sftp/packet_framer.h"
 #include "server/sftp/packet_reader.h"
+#include "server/sftp/sftp_metrics.h"
 #include "server/sftp/sftp_session.h"
 
 namespace sftpgate::server::sftp {
@@ -51,6 +52,7 @@ inline constexpr absl::string_view kReadOnlyMessage =
 struct Op {
   uint32_t id = 0;
   const char* name = "";  // "OPEN", "posix-rename@openssh.com", ...
+  int slot = 0;           // metrics slot of `name` (SftpMetrics)
   std::string path;       // for the log
   bool modifying = false;
   Clock::time_point start;
@@ -88,6 +90,9 @@ class SessionImpl final : public SftpSession {
   };
   static const RequestType kRequests[];
   static const Extension kExtensions[];
+  // Metrics slots (Op::slot) of a request type and of an extension.
+  static int RequestSlot(const RequestType* r);
+  static int ExtensionSlot(const Extension* e);
 
   template <typename Req, typename Resp>
   using UnaryMethod = void (BackendAsync::*)(grpc::ClientContext*, const Req*,
@@ -222,6 +227,7 @@ class SessionImpl final : public SftpSession {
   void MaybeFinishCopy(uint64_t job_id);
   void CheckCopyTimeouts(Clock::time_point now);
 
+  SftpMetrics& metrics_;
   SftpSessionOptions options_;
   std::shared_ptr<BackendContext> backend_;
   PacketFramer framer_;
@@ -267,8 +273,10 @@ void SessionImpl::Call(UnaryMethod<Req, Resp> method, Req request,
                  std::shared_ptr<grpc::ClientContext>(state, &state->context));
   (backend_->async()->*method)(
       &state->context, &state->request, &state->response,
-      [poster = backend_->poster, weak = WeakSelf(), state,
-       call_id](grpc::Status status) {
+      [poster = backend_->poster, weak = WeakSelf(), state, call_id,
+       start = Clock::now()](grpc::Status status) {
+        BackendCallHistogram<Req>()->Observe(
+            std::chrono::duration<double>(Clock::now() - start).count());
         poster->Post([weak, state, call_id, status = std::move(status)] {
           auto self = weak.lock();
           if (self == nullptr) return;

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "grpcpp/support/client_callback.h"
+#include "server/sftp/sftp_metrics.h"
 
 namespace sftpgate::server::sftp {
 
@@ -37,6 +38,8 @@ class WriteStream::Reactor final
   }
 
   void OnDone(const grpc::Status& status) override {
+    BackendCallHistogram<v1::WriteRequest>()->Observe(
+        std::chrono::duration<double>(Clock::now() - start_).count());
     poster_->Post(
         [stream = stream_, status, size = response_.committed_size()] {
           if (auto s = stream.lock()) s->OnFinished(status, size);
@@ -50,6 +53,7 @@ class WriteStream::Reactor final
   std::weak_ptr<WriteStream> stream_;
   v1::WriteResponse response_;
   v1::WriteRequest current_;
+  const Clock::time_point start_ = Clock::now();
 };
 
 WriteStream::WriteStream(std::shared_ptr<LoopPoster> poster, Handler handler)

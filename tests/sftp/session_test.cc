@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <deque>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -15,6 +16,7 @@
 #include "grpc/grpc.h"
 #include "gtest/gtest.h"
 #include "server/broker/backend_channel.h"
+#include "server/common/metrics.h"
 #include "server/sftp/packet_reader.h"
 #include "server/sftp/sftp_constants.h"
 #include "tests/sftp/fake_backend.h"
@@ -838,6 +840,81 @@ TEST_F(SessionTest, CloseWaitsForPipelinedReadsOnTheHandle) {
     EXPECT_EQ(r->data(), data.substr(i * 50000, 50000));
   }
   backend_.read_chunk_delay_ms = 0;
+}
+
+// The value of one series ("name{labels}") in the global registry's
+// Prometheus text; 0 when absent (not yet created).
+double MetricValue(const std::string& series) {
+  const std::string text = server::Metrics::Global().RenderPrometheus();
+  const std::string prefix = series + " ";
+  size_t at = text.rfind("\n" + prefix);
+  if (at == std::string::npos) {
+    if (text.compare(0, prefix.size(), prefix) != 0) return 0;
+    at = 0;
+  } else {
+    at += 1;
+  }
+  return std::stod(text.substr(at + prefix.size()));
+}
+
+TEST_F(SessionTest, MetricsCountOperationsBytesAndBackendCalls) {
+  const std::string open_ok =
+      R"(sftpgate_operations_total{op="OPEN",status="ok"})";
+  const std::string stat_missing =
+      R"(sftpgate_operations_total{op="STAT",status="no_such_file"})";
+  const std::string unknown =
+      R"(sftpgate_operations_total{op="UNKNOWN",status="op_unsupported"})";
+  const std::string read_bytes = R"(sftpgate_bytes_total{direction="read"})";
+  const std::string write_bytes = R"(sftpgate_bytes_total{direction="write"})";
+  const std::string stat_calls =
+      R"(sftpgate_backend_call_seconds_count{method="Stat"})";
+  const std::string write_calls =
+      R"(sftpgate_backend_call_seconds_count{method="Write"})";
+  const std::string read_calls =
+      R"(sftpgate_backend_call_seconds_count{method="Read"})";
+  const std::string in_flight = "sftpgate_requests_in_flight";
+  std::map<std::string, double> before;
+  for (const std::string& m :
+       {open_ok, stat_missing, unknown, read_bytes, write_bytes, stat_calls,
+        write_calls, read_calls}) {
+    before[m] = MetricValue(m);
+  }
+  const double in_flight_before = MetricValue(in_flight);
+  {
+    auto s = Connect();
+    const std::string data = Pattern(100000);
+    Upload(*s, "/m.bin", data);  // OPEN, 4 WRITEs, CLOSE
+    const std::string h = s->Open("/m.bin", kFxfRead).handle();
+    EXPECT_EQ(s->Read(h, 0, 60000).data().size(), 60000u);
+    EXPECT_EQ(s->Close(h).status(), kFxOk);
+    EXPECT_EQ(s->PathOp(kFxpStat, "/missing").status(), kFxNoSuchFile);
+    const uint32_t id = s->NextId();
+    EXPECT_EQ(s->Call(PacketBuilder(99).U32(id), id).status(),
+              kFxOpUnsupported);
+    EXPECT_EQ(MetricValue(in_flight), in_flight_before);
+    // A request left unanswered when the session ends leaves the gauge.
+    backend_.stall_ms = 2000;
+    s->Feed(PacketBuilder(kFxpStat).U32(s->NextId()).Str("/").Build());
+    EXPECT_EQ(MetricValue(in_flight), in_flight_before + 1);
+    s->Shutdown();
+    EXPECT_EQ(MetricValue(in_flight), in_flight_before);
+  }
+  backend_.stall_ms = 0;
+  EXPECT_EQ(MetricValue(open_ok) - before[open_ok], 2);
+  EXPECT_EQ(MetricValue(stat_missing) - before[stat_missing], 1);
+  EXPECT_EQ(MetricValue(unknown) - before[unknown], 1);
+  EXPECT_EQ(MetricValue(write_bytes) - before[write_bytes], 100000);
+  EXPECT_EQ(MetricValue(read_bytes) - before[read_bytes], 60000);
+  // OPEN's two checks (file, parent), the read OPEN's, STAT /missing.
+  EXPECT_GE(MetricValue(stat_calls) - before[stat_calls], 4);
+  EXPECT_EQ(MetricValue(write_calls) - before[write_calls], 1);
+  // The read stream was cancelled at CLOSE; its end is recorded once
+  // gRPC reports it.
+  for (int i = 0; i < 100 && MetricValue(read_calls) == before[read_calls];
+       ++i) {
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  EXPECT_EQ(MetricValue(read_calls) - before[read_calls], 1);
 }
 
 }  // namespace

@@ -1,0 +1,89 @@
+// SftpMetrics: the SFTP layer's series (see the list in
+// server/common/metrics.h), registered in Metrics::Global():
+//
+//   sftpgate_operations_total{op,status}   answered requests; op: OPEN,
+//                                          READ, posix-rename@openssh.com,
+//                                          ...; status: ok, eof,
+//                                          no_such_file, ..., other
+//   sftpgate_backend_call_seconds{method}  histogram: unary calls from
+//                                          start to completion; streams
+//                                          (Read, Write, ListDir) over
+//                                          their whole life
+//   sftpgate_requests_in_flight            requests being served
+//   sftpgate_bytes_total{direction}        file payload: read (sent to
+//                                          clients in DATA) and write
+//                                          (taken from WRITE requests)
+//
+// Every pointer is looked up once and cached (the registry takes a lock;
+// updates are relaxed atomics), so recording is cheap on the loop thread:
+// operation counters are cached per (op slot, status), histograms per
+// gRPC method.
+//
+// Thread safety: thread-safe.
+
+#ifndef SFTPGATE_SERVER_SFTP_SFTP_METRICS_H_
+#define SFTPGATE_SERVER_SFTP_SFTP_METRICS_H_
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
+#include "server/common/metrics.h"
+
+namespace sftpgate::server::sftp {
+
+class SftpMetrics {
+ public:
+  // Operation slots: small dense numbers the session assigns to its
+  // request types (one per op name), at most kMaxOpSlots.
+  static constexpr int kMaxOpSlots = 64;
+
+  // The process-wide instance, on Metrics::Global().
+  static SftpMetrics& Get();
+
+  explicit SftpMetrics(Metrics* registry);
+  SftpMetrics(const SftpMetrics&) = delete;
+  SftpMetrics& operator=(const SftpMetrics&) = delete;
+
+  // Counts one answered request. `slot` (< kMaxOpSlots) must always come
+  // with the same `op` name; `status` is an SFTP status code.
+  void CountOperation(int slot, const char* op, uint32_t status);
+
+  // The backend call histogram of gRPC method `method` ("Stat", "Read").
+  // Looks up the registry: callers cache the pointer.
+  Histogram* BackendCall(absl::string_view method);
+
+  Gauge* requests_in_flight() const { return requests_in_flight_; }
+  Counter* bytes_read() const { return bytes_read_; }
+  Counter* bytes_written() const { return bytes_written_; }
+
+ private:
+  static constexpr int kStatusSlots = 10;  // codes 0..8, then "other"
+
+  Metrics* const registry_;
+  Gauge* const requests_in_flight_;
+  Counter* const bytes_read_;
+  Counter* const bytes_written_;
+  // Filled on first use of each (slot, status); racing first uses store
+  // the same pointer (the registry returns one object per series).
+  std::atomic<Counter*> operations_[kMaxOpSlots][kStatusSlots] = {};
+};
+
+// The histogram of the backend method whose request message is `Req`
+// ("StatRequest" -> "Stat"), looked up once per request type.
+template <typename Req>
+Histogram* BackendCallHistogram() {
+  static Histogram* const histogram = [] {
+    absl::string_view name = Req::descriptor()->name();
+    absl::ConsumeSuffix(&name, "Request");
+    return SftpMetrics::Get().BackendCall(name);
+  }();
+  return histogram;
+}
+
+}  // namespace sftpgate::server::sftp
+
+#endif  // SFTPGATE_SERVER_SFTP_SFTP_METRICS_H_
