@@ -283,9 +283,12 @@ bool SftpChannel::Service(bool* busy) {
   if (!broken_ && !closed_by_peer_) {
     size_t queued_before = queued_bytes_;
     Flush();
-    // The session may have paused for queued output, which PacketSink has
-    // no way to report drained: offer input again when output moved.
-    if (paused_ && queued_bytes_ < queued_before) paused_ = false;
+    // The session may have paused for queued output: offer input again
+    // when output moved, and tell the session (it then stops polling).
+    if (queued_bytes_ < queued_before) {
+      if (paused_) paused_ = false;
+      if (session_ != nullptr) session_->OnOutputDrained();
+    }
     DrainInput(busy);
     if (!out_.empty() && ssh_channel_window_size(channel_) > 0 &&
         !(ssh_get_status(owner_->session()) & SSH_WRITE_PENDING)) {
