@@ -484,6 +484,45 @@ class ProtocolTest(unittest.TestCase):
         self.assertEqual(failures, [], f"{len(failures)} of 180 connections "
                          "failed")
 
+    def test_transfers_during_connection_churn(self):
+        # Large transfers of one user while others log in and out: the
+        # transfers must complete intact.
+        data = os.urandom(32 << 20)
+        stop = threading.Event()
+
+        def churn():
+            u = self.gate.user("alice")
+            while not stop.is_set():
+                try:
+                    with RawSftp(HOST, self.gate.port, u.name,
+                                 u.password) as s:
+                        s.init()
+                except Exception:  # pylint: disable=broad-except
+                    pass  # test_connection_churn covers these
+
+        threads = [threading.Thread(target=churn) for _ in range(3)]
+        for t in threads:
+            t.start()
+        results = []
+        try:
+            for i in range(3):
+                try:
+                    with self.gate.paramiko("bob") as sftp:
+                        with sftp.open(f"/churn-{i}.bin", "wb") as f:
+                            f.set_pipelined(True)
+                            f.write(data)
+                        with sftp.open(f"/churn-{i}.bin", "rb") as f:
+                            f.prefetch()
+                            got = f.read()
+                    results.append("ok" if got == data else "corrupt")
+                except Exception as e:  # pylint: disable=broad-except
+                    results.append(repr(e))
+        finally:
+            stop.set()
+            for t in threads:
+                t.join(timeout=120)
+        self.assertEqual(results, ["ok"] * 3)
+
     def test_abrupt_disconnect_mid_stream(self):
         # Requests in flight, then a TCP reset: the session's calls are
         # cancelled; the front end and other sessions carry on.
