@@ -137,7 +137,8 @@ def main():
                     for server in fresh:
                         server.stop()
         table = render(rows, results, started, idle_count if idle else 0)
-        table += "\n\n" + render_cpu(rows, cpu, started)
+        if rows:
+            table += "\n\n" + render_cpu(rows, cpu, started)
         print()
         print(table)
         if not args.no_docs and not args.quick:

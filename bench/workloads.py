@@ -166,22 +166,32 @@ class IdleSessions:
     def __init__(self, count):
         self.count = count
 
+    # Logins in flight at once: the row measures held sessions, not a
+    # login storm.
+    LOGIN_BATCH = 10
+
     def run(self, server):
         before = {role: _pss(pids) for role, pids in server.memory_pids().items()}
         procs = []
         try:
-            for _ in range(self.count):
-                p = subprocess.Popen(
-                    server.sftp_args()[:1] + ["-b", "-"] + server.sftp_args()[1:],
-                    stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                    stderr=subprocess.DEVNULL, text=True)
-                p.stdin.write("pwd\n")
-                p.stdin.flush()
-                procs.append(p)
-            for p in procs:  # each answered pwd: authenticated and serving
-                while "Remote working directory" not in p.stdout.readline():
-                    if p.poll() is not None:
-                        raise RuntimeError(f"{server.name}: idle session died")
+            for start in range(0, self.count, self.LOGIN_BATCH):
+                batch_ = []
+                for _ in range(min(self.LOGIN_BATCH, self.count - start)):
+                    p = subprocess.Popen(
+                        server.sftp_args()[:1] + ["-b", "-"] +
+                        server.sftp_args()[1:],
+                        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                        stderr=subprocess.PIPE, text=True)
+                    p.stdin.write("pwd\n")
+                    p.stdin.flush()
+                    batch_.append(p)
+                    procs.append(p)
+                for p in batch_:  # answered pwd: authenticated and serving
+                    while "Remote working directory" not in p.stdout.readline():
+                        if p.poll() is not None:
+                            raise RuntimeError(
+                                f"{server.name}: idle session {len(procs)} "
+                                f"died: {p.stderr.read()[-500:]}")
             time.sleep(1.0)
             after = {role: _pss(pids) for role, pids in server.memory_pids().items()}
         finally:
