@@ -39,11 +39,15 @@ KNOWN_BUGS (unittest.expectedFailure) naming the bug, so it stays visible
 without breaking CI.
 """
 
+import concurrent.futures
 import dataclasses
+import functools
 import os
 import posixpath
+import shutil
 import stat
 import sys
+import threading
 import unittest
 
 import paramiko
@@ -75,6 +79,13 @@ TARGETS = {
     "root": ("bob", "nobody"),
     "new": ("bob/planted", None),
 }
+
+# Backends whose store is a directory (compared and reset on disk).
+DISK_BACKENDS = ("localfs", "openssh")
+
+# Races: rounds per worker, and a cap on their wall-clock time.
+RACE_ROUNDS = 150
+RACE_SECONDS = 30
 
 # Bugs found by this suite, by test method name (without the class) or
 # (backend, method name), with the reason. Each makes exactly that case an
@@ -117,6 +128,7 @@ SPELLINGS = (
     Spelling("abs", "/{R}"),
     Spelling("abs-climb", "/../{R}"),
     Spelling("abs-climb-many", "/../../../../../../{R}"),
+    Spelling("abs-climb-long", "/.." * 3000 + "/{R}"),
     Spelling("rel-climb", "../{R}"),
     Spelling("rel-sub-climb", "a/../../{R}"),
     Spelling("dot-climb", "./../{R}"),
@@ -311,10 +323,58 @@ SWAP_OPS = {
     "fsetstat-size": lambda s, h: fx.raw_fsetstat(s, h["file"], size=0),
     "write-close": lambda s, h: (fx.raw_write(s, h["file"], ALICE_DATA),
                                  fx.raw_close(s, h.pop("file"))),
+    "create-close": lambda s, h: (fx.raw_write(s, h["new"], ALICE_DATA),
+                                  fx.raw_close(s, h.pop("new"))),
+    "create-fsetstat-close": lambda s, h: (
+        fx.raw_fsetstat(s, h["new"], mode=0o600),
+        fx.raw_close(s, h.pop("new"))),
     "fstatvfs": lambda s, h: fx.fstatvfs(s, h["file"]),
     "fsync": lambda s, h: fx.fsync(s, h["file"]),
     "readdir": lambda s, h: fx.raw_readdir(s, h["dir"]),
 }
+
+
+def _own_dir(own):
+    path = own.name("empty")
+    own.sftp.mkdir(path)
+    return path
+
+
+def _own_file(own):
+    return own.file("f")
+
+
+# Operations on alice's root itself (or on its parent, "/.." being "/"):
+# none may reach the store's directory holding her root.
+ROOT_OPS = (
+    Op("rmdir", (), lambda o, _, __: o.sftp.rmdir("/")),
+    Op("rmdir-dot", (), lambda o, _, __: o.sftp.rmdir(".")),
+    Op("rmdir-parent", (), lambda o, _, __: o.sftp.rmdir("/..")),
+    Op("remove", (), lambda o, _, __: o.sftp.remove("/")),
+    Op("rename-away", (), lambda o, _, dst: o.sftp.rename("/", dst),
+       prepare=_dest),
+    Op("posix-rename-away", (), lambda o, _, dst: o.sftp.posix_rename("/", dst),
+       prepare=_dest),
+    Op("rename-parent-away", (),
+       lambda o, _, dst: o.sftp.posix_rename("/..", dst), prepare=_dest),
+    Op("rename-dir-onto", (), lambda o, _, src: o.sftp.rename(src, "/"),
+       prepare=_own_dir),
+    Op("posix-rename-dir-onto", (),
+       lambda o, _, src: o.sftp.posix_rename(src, "/"), prepare=_own_dir),
+    Op("posix-rename-dir-onto-parent", (),
+       lambda o, _, src: o.sftp.posix_rename(src, "/.."), prepare=_own_dir),
+    Op("posix-rename-file-onto", (),
+       lambda o, _, src: o.sftp.posix_rename(src, "/"), prepare=_own_file),
+    Op("hardlink-onto", (), lambda o, _, src: fx.hardlink(o.sftp, src, "/"),
+       prepare=_own_file),
+    Op("symlink-at", (), lambda o, _, __: o.sftp.symlink("x", "/")),
+    Op("mkdir", (), lambda o, _, __: o.sftp.mkdir("/")),
+    Op("write", (), lambda o, _, __: fx.write_file(o.sftp, "/", "wb",
+                                                   ALICE_DATA)),
+    Op("truncate", (), lambda o, _, __: o.sftp.truncate("/", 0)),
+    Op("lsetstat-parent", (), lambda o, _, __: fx.lsetstat(o.sftp, "/..",
+                                                           0o755)),
+)
 
 # Requests that take another user's name: (request, argument template);
 # {u} is "bob", then NO_SUCH_USER: the answers must not differ.
@@ -420,7 +480,7 @@ class IsolationTest(harness.GateTestCase):
     @classmethod
     def _outside(cls):
         """Everything outside alice's tree, as compared after each attempt."""
-        if cls.BACKEND in ("localfs", "openssh"):
+        if cls.BACKEND in DISK_BACKENDS:
             data = cls.gate.data
             return fx.disk_tree(data, skip=data + cls.alice_root)
         state = {("admin", k): v for k, v in fx.sftp_tree(
@@ -433,20 +493,31 @@ class IsolationTest(harness.GateTestCase):
     def _reset_outside(cls):
         """Puts the store outside alice's tree back as it was at the start
         (after a case changed it), then takes a new baseline."""
+        # Bob's session may hold handles and uploads in the old tree.
+        session = cls._sessions.pop("bob", None)
+        if session is not None:
+            _quietly_close(session)
         admin = cls.sftp("admin")
-        for name in admin.listdir("/"):
-            if "/" + name != cls.alice_root:
-                cls._remove_tree(admin, "/" + name)
+        if cls.BACKEND in DISK_BACKENDS:
+            # On disk, hidden upload files and all.
+            for name in os.listdir(cls.gate.data):
+                path = os.path.join(cls.gate.data, name)
+                if path == cls.gate.data + cls.alice_root:
+                    continue
+                if os.path.isdir(path) and not os.path.islink(path):
+                    shutil.rmtree(path)
+                else:
+                    os.unlink(path)
+        else:
+            for name in admin.listdir("/"):
+                if "/" + name != cls.alice_root:
+                    cls._remove_tree(admin, "/" + name)
         for d in harness.SEED_DIRS:
             if d != cls.alice_root:
                 admin.mkdir(d, 0o755)
         for path, data in harness.SEED_FILES.items():
             fx.write_file(admin, path, "wb", data)
         cls._populate_outside()
-        # bob's session may hold his old, removed root.
-        session = cls._sessions.pop("bob", None)
-        if session is not None:
-            _quietly_close(session)
         cls.baseline = cls._outside()
 
     @classmethod
@@ -530,6 +601,9 @@ class IsolationTest(harness.GateTestCase):
         handles = {"file": fx.open_handle(bob, "/secret.txt", "rb"),
                    "upload": fx.detach_handle(upload),
                    "dir": fx.raw_opendir(bob, "/")}
+        # A WRITE is answered before the backend has it; fsync waits for
+        # its commit, so the store stays still unless alice moves it.
+        fx.fsync(bob, handles["upload"])
         type(self).baseline = self._outside()  # bob's own doing so far
         alice = self.fresh_sftp("alice")
         own_path = f"/forged-{name}"
@@ -565,7 +639,10 @@ class IsolationTest(harness.GateTestCase):
         p = f"swap-{target_name}-{op_name}"
         sftp.mkdir(f"/{p}")
         fx.write_file(sftp, f"/{p}/secret.txt", "wb", ALICE_DATA)
+        # Every handle is closed after the swap (a new file is created on
+        # its CLOSE): each case also checks where those commits land.
         handles = {"file": fx.open_handle(sftp, f"/{p}/secret.txt", "r+b"),
+                   "new": fx.open_handle(sftp, f"/{p}/planted", "wb"),
                    "dir": fx.raw_opendir(sftp, f"/{p}")}
         sftp.rename(f"/{p}", f"/{p}-old")
         target = SWAP_TARGETS[target_name].format(data=self.gate.data)
@@ -578,6 +655,23 @@ class IsolationTest(harness.GateTestCase):
             closed = fx.capture(lambda: fx.raw_close(sftp, handle))  # pylint: disable=cell-var-from-loop
             self.assertNoLeak(closed, what + " (close)")
         self.assertOutsideUnchanged(f"{what}: {outcome}")
+
+    def check_root_op(self, op):
+        """Alice operates on her root itself."""
+        sftp = self.sftp("alice")
+        own = Own(sftp, f"root-{op.name}")
+        prepared = op.prepare(own) if op.prepare else None
+        outcome = fx.capture(lambda: op.run(own, "/", prepared))
+        trace(self, f"{op.name} on the root", outcome)
+        self.assertNoLeak(outcome, f"{op.name} on the root")
+        self.assertOutsideUnchanged(f"{op.name} on the root: {outcome}")
+        # Her root is still there and still hers; a refused move left its
+        # source in place.
+        names = self.sftp("alice").listdir("/")
+        self.assertNotIn("bob", names)
+        if op.prepare in (_own_dir, _own_file) and not outcome.ok:
+            self.assertIn(posixpath.basename(prepared), names,
+                          f"{op.name} on the root: {outcome}")
 
     def check_name_probe(self, name):
         request, template = NAME_PROBES[name]
@@ -617,6 +711,113 @@ class IsolationTest(harness.GateTestCase):
         wrote = fx.capture(lambda: fx.write_file(sftp, path, "wb", ALICE_DATA))
         self.assertNoLeak(wrote, f"write {path!r}", spelling.uses_data())
         self.assertOutsideUnchanged(f"write {path!r}: {wrote}")
+
+    # ----- races (bounded by rounds and by RACE_SECONDS) -----
+
+    def run_workers(self, workers):
+        """Runs each worker(stop) in a thread of its own until all return;
+        `stop` is set when the first returns or RACE_SECONDS pass. Returns
+        the problems they reported (each worker returns a list)."""
+        stop = threading.Event()
+        timer = threading.Timer(RACE_SECONDS, stop.set)
+        timer.start()
+        try:
+            with concurrent.futures.ThreadPoolExecutor(len(workers)) as pool:
+                futures = [pool.submit(w, stop) for w in workers]
+                problems = []
+                for future in concurrent.futures.as_completed(futures):
+                    stop.set()
+                    problems += future.result()
+        finally:
+            timer.cancel()
+        return problems
+
+    def test_race_sessions_do_not_mix(self):
+        # Alice's and bob's requests interleave in the front end and the
+        # backend; each answer must be the asker's own.
+        mine = "/race-mine.txt"
+        fx.write_file(self.sftp("alice"), mine, "wb", ALICE_DATA)
+        bob_data = harness.SEED_FILES["/bob/secret.txt"]
+
+        def alice(stop, sftp=None):
+            problems = []
+            for _ in range(RACE_ROUNDS):
+                if stop.is_set():
+                    break
+                theirs = fx.capture(lambda: _read(Own(sftp, ""), "/secret.txt",
+                                                  None))
+                own = fx.capture(lambda: _read(Own(sftp, ""), mine, None))
+                if theirs.ok or own.value != ALICE_DATA:
+                    problems.append(f"alice: /secret.txt -> {theirs}, "
+                                    f"{mine} -> {own}")
+            return problems
+
+        def bob(stop, sftp=None):
+            problems = []
+            for _ in range(RACE_ROUNDS):
+                if stop.is_set():
+                    break
+                own = fx.capture(lambda: _read(Own(sftp, ""), "/secret.txt",
+                                               None))
+                theirs = fx.capture(lambda: sftp.stat(mine))
+                if own.value != bob_data or theirs.ok:
+                    problems.append(f"bob: /secret.txt -> {own}, "
+                                    f"{mine} -> {theirs}")
+            return problems
+
+        workers = [functools.partial(alice, sftp=self.fresh_sftp("alice"))
+                   for _ in range(2)]
+        workers += [functools.partial(bob, sftp=self.fresh_sftp("bob"))
+                    for _ in range(2)]
+        self.assertEqual(self.run_workers(workers), [])
+        self.assertOutsideUnchanged("concurrent sessions")
+
+    def test_race_directory_swapped_for_link(self):
+        # /race/d flips between alice's directory and her link out of her
+        # root while other sessions of hers use paths through it.
+        sftp = self.sftp("alice")
+        sftp.mkdir("/race")
+        sftp.mkdir("/race/d")
+        fx.write_file(sftp, "/race/d/secret.txt", "wb", ALICE_DATA)
+        sftp.symlink("../../bob", "/race/evil")
+        allowed_names = {"secret.txt", "new.txt"}
+
+        def swapper(stop, sftp=None):
+            for _ in range(RACE_ROUNDS):
+                if stop.is_set():
+                    break
+                for old, new in (("/race/d", "/race/hold"),
+                                 ("/race/evil", "/race/d"),
+                                 ("/race/d", "/race/evil"),
+                                 ("/race/hold", "/race/d")):
+                    sftp.rename(old, new)
+            return []
+
+        def user(stop, sftp=None):
+            problems = []
+            while not stop.is_set():
+                for outcome in (
+                        fx.capture(lambda: _read(Own(sftp, ""),
+                                                 "/race/d/secret.txt", None)),
+                        fx.capture(lambda: sftp.listdir("/race/d")),
+                        fx.capture(lambda: fx.write_file(
+                            sftp, "/race/d/new.txt", "wb", ALICE_DATA))):
+                    text = outcome.text()
+                    if any(t in text for t in BOB_ONLY):
+                        problems.append(str(outcome))
+                    if outcome.ok and isinstance(outcome.value, bytes) and (
+                            outcome.value != ALICE_DATA):
+                        problems.append(str(outcome))
+                    if outcome.ok and isinstance(outcome.value, list) and (
+                            not set(outcome.value) <= allowed_names):
+                        problems.append(str(outcome))
+            return problems
+
+        workers = [functools.partial(swapper, sftp=self.fresh_sftp("alice"))]
+        workers += [functools.partial(user, sftp=self.fresh_sftp("alice"))
+                    for _ in range(2)]
+        self.assertEqual(self.run_workers(workers), [])
+        self.assertOutsideUnchanged("directory swapped for a link")
 
     # ----- plain cases -----
 
@@ -679,6 +880,9 @@ def _generated_methods():
             _add(methods, _method_name("swapped_handle", target, op_name),
                  lambda self, t=target, o=op_name:
                  self.check_swapped_handle(t, o))
+    for op in ROOT_OPS:
+        _add(methods, _method_name("root", op.name),
+             lambda self, o=op: self.check_root_op(o))
     for name in NAME_PROBES:
         _add(methods, _method_name("probe", name),
              lambda self, n=name: self.check_name_probe(n))
