@@ -69,4 +69,9 @@ bool DecodeAttributes(PacketReader* in, v1::Attributes* attrs) {
   return true;
 }
 
+bool IsDirectory(const v1::Attributes& attrs) {
+  constexpr uint32_t kTypeMask = 0170000, kDirectory = 0040000;
+  return attrs.has_mode() && (attrs.mode() & kTypeMask) == kDirectory;
+}
+
 }  // namespace sftpgate::server::sftp

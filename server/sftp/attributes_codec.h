@@ -30,6 +30,9 @@ void EncodeAttributes(const v1::Attributes& attrs, PacketWriter* out);
 // truncated (the reader is then failed).
 bool DecodeAttributes(PacketReader* in, v1::Attributes* attrs);
 
+// Whether `attrs` has a mode whose file type is "directory".
+bool IsDirectory(const v1::Attributes& attrs);
+
 }  // namespace sftpgate::server::sftp
 
 #endif  // SFTPGATE_SERVER_SFTP_ATTRIBUTES_CODEC_H_

@@ -16,12 +16,7 @@
 namespace sftpgate::server::sftp {
 namespace {
 
-constexpr uint32_t kModeTypeMask = 0170000;
 constexpr uint32_t kModeDirectory = 0040000;
-
-bool IsDirectory(const v1::Attributes& a) {
-  return a.has_mode() && (a.mode() & kModeTypeMask) == kModeDirectory;
-}
 
 // The open needs an upload (write stream): anything beyond reading.
 bool OpensForWriting(uint32_t pflags) {
@@ -61,59 +56,70 @@ void SessionImpl::Open(Op op, PacketReader& in) {
   if (handles_.full()) {
     return SendStatus(op, kFxFailure, "too many open handles");
   }
-  v1::StatRequest request;
-  request.set_path(path);
-  request.set_follow_symlinks(true);
-  Call<v1::StatRequest, v1::StatResponse>(
-      &BackendAsync::Stat, std::move(request),
-      [this, op = std::move(op), path = std::move(path), pflags,
-       attrs = std::move(attrs)](const grpc::Status& status,
-                                 v1::StatResponse& response) mutable {
-        OpenChecked(std::move(op), std::move(path), pflags, std::move(attrs),
-                    status, response.attributes());
-      });
+  // The file's Stat and, when the open may create it and the parent is
+  // not a directory seen just now, its parent's Stat, both at once: OPEN
+  // costs one backend round trip.
+  auto check = std::make_shared<OpenCheck>();
+  check->op = std::move(op);
+  check->path = std::move(path);
+  check->pflags = pflags;
+  check->attrs = std::move(attrs);
+  std::string parent;
+  if (OpensForWriting(pflags) && (pflags & kFxfCreat)) {
+    parent = std::string(SplitPath(check->path).parent);
+    if (known_dirs_.Contains(parent, Clock::now())) {
+      check->parent.attrs.set_mode(kModeDirectory);
+      parent.clear();
+    }
+  }
+  check->waiting = parent.empty() ? 1 : 2;
+  auto stat = [this, check](std::string target, bool parent) {
+    v1::StatRequest request;
+    request.set_path(std::move(target));
+    request.set_follow_symlinks(true);
+    Call<v1::StatRequest, v1::StatResponse>(
+        &BackendAsync::Stat, std::move(request),
+        [this, check, parent](const grpc::Status& status,
+                              v1::StatResponse& response) {
+          OpenCheck::Result& r = parent ? check->parent : check->file;
+          r.status = status;
+          r.attrs = std::move(*response.mutable_attributes());
+          if (parent && status.ok() && IsDirectory(r.attrs)) {
+            known_dirs_.Add(SplitPath(check->path).parent, Clock::now());
+          }
+          if (--check->waiting == 0) OpenChecked(std::move(*check));
+        });
+  };
+  stat(check->path, /*parent=*/false);
+  if (!parent.empty()) stat(std::move(parent), /*parent=*/true);
 }
 
-void SessionImpl::OpenChecked(Op op, std::string path, uint32_t pflags,
-                              v1::Attributes attrs, const grpc::Status& status,
-                              const v1::Attributes& found) {
-  const bool writing = OpensForWriting(pflags);
+void SessionImpl::OpenChecked(OpenCheck check) {
+  const bool writing = OpensForWriting(check.pflags);
+  const grpc::Status& status = check.file.status;
   if (status.ok()) {
-    if (IsDirectory(found)) {
-      return SendStatus(op, kFxFailure, "Is a directory");
+    if (IsDirectory(check.file.attrs)) {
+      return SendStatus(check.op, kFxFailure, "Is a directory");
     }
-    if (writing && (pflags & kFxfCreat) && (pflags & kFxfExcl)) {
-      return SendStatus(op, kFxFailure, "File exists");
+    if (writing && (check.pflags & kFxfCreat) && (check.pflags & kFxfExcl)) {
+      return SendStatus(check.op, kFxFailure, "File exists");
     }
-    return FinishOpen(std::move(op), std::move(path), pflags, std::move(attrs),
-                      /*exists=*/true);
+    return FinishOpen(std::move(check.op), std::move(check.path), check.pflags,
+                      std::move(check.attrs), /*exists=*/true);
   }
-  if (status.error_code() == grpc::StatusCode::NOT_FOUND && writing &&
-      (pflags & kFxfCreat)) {
-    return OpenNewFile(std::move(op), std::move(path), pflags,
-                       std::move(attrs));
+  if (status.error_code() != grpc::StatusCode::NOT_FOUND || !writing ||
+      !(check.pflags & kFxfCreat)) {
+    return SendResult(check.op, status);
   }
-  SendResult(op, status);
-}
-
-void SessionImpl::OpenNewFile(Op op, std::string path, uint32_t pflags,
-                              v1::Attributes attrs) {
   // A new file needs an existing directory to live in.
-  v1::StatRequest request;
-  request.set_path(SplitPath(path).parent);
-  request.set_follow_symlinks(true);
-  Call<v1::StatRequest, v1::StatResponse>(
-      &BackendAsync::Stat, std::move(request),
-      [this, op = std::move(op), path = std::move(path), pflags,
-       attrs = std::move(attrs)](const grpc::Status& status,
-                                 v1::StatResponse& response) mutable {
-        if (!status.ok()) return SendResult(op, status);
-        if (!IsDirectory(response.attributes())) {
-          return SendStatus(op, kFxNoSuchFile, "Not a directory");
-        }
-        FinishOpen(std::move(op), std::move(path), pflags, std::move(attrs),
-                   /*exists=*/false);
-      });
+  if (!check.parent.status.ok()) {
+    return SendResult(check.op, check.parent.status);
+  }
+  if (!IsDirectory(check.parent.attrs)) {
+    return SendStatus(check.op, kFxNoSuchFile, "Not a directory");
+  }
+  FinishOpen(std::move(check.op), std::move(check.path), check.pflags,
+             std::move(check.attrs), /*exists=*/false);
 }
 
 void SessionImpl::FinishOpen(Op op, std::string path, uint32_t pflags,

@@ -27,6 +27,9 @@ void SessionImpl::StatPath(Op op, std::string path, bool follow) {
       [this, op = std::move(op)](const grpc::Status& status,
                                  v1::StatResponse& response) {
         if (!status.ok()) return SendResult(op, status);
+        if (IsDirectory(response.attributes())) {
+          known_dirs_.Add(op.path, Clock::now());
+        }
         SendAttrs(op, response.attributes());
       });
 }
@@ -46,6 +49,7 @@ void SessionImpl::Setstat(Op op, PacketReader& in) {
 void SessionImpl::Remove(Op op, PacketReader& in) {
   std::string path;
   if (!ReadPath(in, op, &path)) return;
+  known_dirs_.Clear();  // it may have been a symlink to a directory
   v1::RemoveRequest request;
   request.set_path(std::move(path));
   CallForStatus(std::move(op), &BackendAsync::Remove, std::move(request));
@@ -59,12 +63,19 @@ void SessionImpl::Mkdir(Op op, PacketReader& in) {
     return SendBadMessage(op);
   }
   request.set_path(std::move(path));
-  CallForStatus(std::move(op), &BackendAsync::MakeDir, std::move(request));
+  Call<v1::MakeDirRequest, v1::MakeDirResponse>(
+      &BackendAsync::MakeDir, std::move(request),
+      [this, op = std::move(op)](const grpc::Status& status,
+                                 v1::MakeDirResponse&) {
+        if (status.ok()) known_dirs_.Add(op.path, Clock::now());
+        SendResult(op, status);
+      });
 }
 
 void SessionImpl::Rmdir(Op op, PacketReader& in) {
   std::string path;
   if (!ReadPath(in, op, &path)) return;
+  known_dirs_.Clear();
   v1::RemoveDirRequest request;
   request.set_path(std::move(path));
   CallForStatus(std::move(op), &BackendAsync::RemoveDir, std::move(request));
@@ -97,6 +108,7 @@ void SessionImpl::Rename(Op op, PacketReader& in) {
 void SessionImpl::RenamePaths(Op op, PacketReader& in, bool overwrite) {
   std::string from, to;
   if (!ReadPath(in, op, &from) || !ReadPath(in, op, &to)) return;
+  known_dirs_.Clear();  // the directories beneath `from` move
   v1::RenameRequest request;
   request.set_from(std::move(from));
   request.set_to(std::move(to));

@@ -36,6 +36,7 @@
 #include "server/sftp/backend_context.h"
 #include "server/sftp/handle_table.h"
 #include "server/sftp/incoming_stream.h"
+#include "server/sftp/known_directories.h"
 #include "server/sftp/packet_framer.h"
 #include "server/sftp/packet_reader.h"
 #include "server/sftp/sftp_metrics.h"
@@ -181,11 +182,21 @@ class SessionImpl final : public SftpSession {
 
   // ---- requests ----
   void Open(Op op, PacketReader& in);
-  void OpenChecked(Op op, std::string path, uint32_t pflags,
-                   v1::Attributes attrs, const grpc::Status& status,
-                   const v1::Attributes& found);
-  void OpenNewFile(Op op, std::string path, uint32_t pflags,
-                   v1::Attributes attrs);
+  // What OPEN learned from the backend before it answers.
+  struct OpenCheck {
+    struct Result {
+      grpc::Status status;
+      v1::Attributes attrs;
+    };
+    Op op;
+    std::string path;
+    uint32_t pflags = 0;
+    v1::Attributes attrs;  // for a new file
+    int waiting = 0;       // Stat calls not yet answered
+    Result file;
+    Result parent;  // asked only when the open may create the file
+  };
+  void OpenChecked(OpenCheck check);
   void FinishOpen(Op op, std::string path, uint32_t pflags,
                   v1::Attributes attrs, bool exists);
   void Close(Op op, PacketReader& in);
@@ -232,6 +243,8 @@ class SessionImpl final : public SftpSession {
   std::shared_ptr<BackendContext> backend_;
   PacketFramer framer_;
   HandleTable handles_;
+  // Lets OPEN skip the parent check in a directory seen a moment ago.
+  KnownDirectories known_dirs_{std::chrono::seconds(1), 64};
   v1::DescribeResponse caps_;
 
   bool init_received_ = false;

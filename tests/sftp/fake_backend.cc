@@ -61,6 +61,11 @@ void FakeBackend::PutDir(const std::string& path) {
   nodes_[path] = Node{Node::kDir, "", 0755, 1700000000, 2};
 }
 
+void FakeBackend::Erase(const std::string& path) {
+  absl::MutexLock lock(&mu_);
+  nodes_.erase(path);
+}
+
 std::optional<std::string> FakeBackend::FileData(const std::string& path) {
   absl::MutexLock lock(&mu_);
   auto it = nodes_.find(path);

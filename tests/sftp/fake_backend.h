@@ -40,6 +40,8 @@ class FakeBackend final : public v1::Backend::Service {
   void PutFile(const std::string& path, const std::string& data,
                int64_t mtime = 1700000000);
   void PutDir(const std::string& path);
+  // Removes `path` as another client would (no checks).
+  void Erase(const std::string& path);
   std::optional<std::string> FileData(const std::string& path);
   std::optional<v1::Attributes> Attrs(const std::string& path);
   bool Exists(const std::string& path);

@@ -917,5 +917,35 @@ TEST_F(SessionTest, MetricsCountOperationsBytesAndBackendCalls) {
   EXPECT_EQ(MetricValue(read_calls) - before[read_calls], 1);
 }
 
+TEST_F(SessionTest, OpenSkipsTheParentCheckInADirectorySeenJustNow) {
+  auto s = Connect();
+  const uint32_t id = s->NextId();
+  ASSERT_EQ(s->Call(PacketBuilder(kFxpMkdir).U32(id).Str("/up").Attrs({}), id)
+                .status(),
+            kFxOk);
+  const int before = backend_.unary_calls.load();
+  const uint32_t create = kFxfWrite | kFxfCreat | kFxfTrunc;
+  const std::string h = s->Open("/up/a", create).handle();
+  EXPECT_EQ(backend_.unary_calls.load() - before, 1) << "only the file's Stat";
+  EXPECT_EQ(s->Close(h).status(), kFxOk);
+  EXPECT_TRUE(backend_.Exists("/up/a"));
+  // After this session removes anything it asks again, and a parent that
+  // is gone is reported by OPEN.
+  EXPECT_EQ(s->PathOp(kFxpRemove, "/up/a").status(), kFxOk);
+  EXPECT_EQ(s->PathOp(kFxpRmdir, "/up").status(), kFxOk);
+  EXPECT_EQ(s->Open("/up/b", create).status(), kFxNoSuchFile);
+  // A directory removed behind the session's back (another session)
+  // while remembered: the upload fails at CLOSE; nothing is committed.
+  backend_.PutDir("/d2");
+  EXPECT_EQ(s->PathOp(kFxpStat, "/d2").type, kFxpAttrs);
+  backend_.Erase("/d2");
+  const std::string h2 = s->Open("/d2/c", create).handle();
+  // Write-behind: OK, or the error if the stream failed already.
+  const uint32_t written = s->Write(h2, 0, "data").status();
+  EXPECT_TRUE(written == kFxOk || written == kFxNoSuchFile) << written;
+  EXPECT_EQ(s->Close(h2).status(), kFxNoSuchFile);
+  EXPECT_FALSE(backend_.Exists("/d2/c"));
+}
+
 }  // namespace
 }  // namespace sftpgate::testing
