@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "server/common/log.h"
+#include "server/ssh/host_key.h"
 #include "server/ssh/ssh_metrics.h"
 
 namespace sftpgate::server {
@@ -144,9 +145,44 @@ absl::Status FrontEnd::Start() {
 
 int FrontEnd::LiveConnections() const { return server_->LiveConnections(); }
 
-void FrontEnd::StopAccepting() {
+void FrontEnd::Drain() {
   serving_ = false;
   server_->StopAccepting();
+  context_.draining = true;
+}
+
+void FrontEnd::Reload() {
+  LogEvent(LogLevel::kInfo, "reloading", {});
+  if (!settings_.users.empty()) {
+    absl::StatusOr<UserDb> users = LoadUsersFile(settings_.users);
+    if (users.ok()) {
+      size_t count = users->users().size();
+      local_auth_->Replace(*std::move(users));
+      LogEvent(LogLevel::kInfo, "users_reloaded",
+               {{"path", settings_.users}, {"users", absl::StrCat(count)}});
+    } else {
+      LogEvent(LogLevel::kError, "reload_failed",
+               {{"path", settings_.users},
+                {"error", std::string(users.status().message())},
+                {"kept", "previous users"}});
+    }
+  }
+  absl::StatusOr<ssh_key> key = LoadHostKey(settings_.host_key);
+  absl::Status status = key.status();
+  std::string fingerprint;
+  if (key.ok()) {
+    fingerprint = KeyFingerprint(*key);
+    status = server_->ReplaceHostKey(*key);
+  }
+  if (status.ok()) {
+    LogEvent(LogLevel::kInfo, "host_key_reloaded",
+             {{"path", settings_.host_key}, {"fingerprint", fingerprint}});
+  } else {
+    LogEvent(LogLevel::kError, "reload_failed",
+             {{"path", settings_.host_key},
+              {"error", std::string(status.message())},
+              {"kept", "previous host key"}});
+  }
 }
 
 void FrontEnd::Stop() {

@@ -53,9 +53,14 @@ class FrontEnd {
 
   // Connections currently open.
   int LiveConnections() const;
-  // Stops accepting new connections (and /healthz says so); open ones go
-  // on.
-  void StopAccepting();
+  // SIGHUP: re-reads the users file and the host key. Open sessions are
+  // not touched; new logins use the new files. A file that fails to load
+  // is logged (reload_failed) and the old one kept.
+  void Reload();
+  // SIGTERM: stops accepting new connections (and /healthz says so); every
+  // open connection ends as soon as it is quiet (transfers in progress
+  // finish first).
+  void Drain();
   // Ends every connection (unfinished uploads are aborted) and every
   // thread. Idempotent.
   void Stop();

@@ -8,6 +8,10 @@
 //                                      switch to that user for good)
 //   sftpgate hash-password < password.txt
 //
+// Signals: SIGTERM/SIGINT stop (draining first with
+// --shutdown-grace-seconds; a second one stops at once), SIGHUP reloads the
+// users file and the host key.
+//
 // Exit status: 0 after a clean shutdown (SIGINT/SIGTERM), 2 for bad usage or
 // configuration, 1 when the server cannot start.
 
@@ -201,19 +205,25 @@ LogLevel ParseLogLevel(absl::string_view name) {
   return LogLevel::kInfo;
 }
 
-// Stops accepting and waits up to `grace_seconds` for the open connections
-// to end by themselves; another signal from `signals` ends the wait.
+// Stops accepting, lets every connection finish what it is doing (each
+// ends once quiet) and waits up to `grace_seconds` for them to be gone.
+// SIGHUP meanwhile reloads; another stop signal ends the wait.
 void DrainConnections(FrontEnd& front_end, int grace_seconds,
                       const sigset_t& signals) {
   if (grace_seconds <= 0) return;
-  front_end.StopAccepting();
+  front_end.Drain();
   LogEvent(LogLevel::kInfo, "draining",
            {{"connections", absl::StrCat(front_end.LiveConnections())},
             {"grace_seconds", absl::StrCat(grace_seconds)}});
   absl::Time deadline = absl::Now() + absl::Seconds(grace_seconds);
   while (front_end.LiveConnections() > 0 && absl::Now() < deadline) {
     timespec tick{0, 100 * 1000 * 1000};
-    if (sigtimedwait(&signals, nullptr, &tick) > 0) break;
+    int received = sigtimedwait(&signals, nullptr, &tick);
+    if (received == SIGHUP) {
+      front_end.Reload();
+    } else if (received > 0) {
+      break;
+    }
   }
 }
 
@@ -251,6 +261,7 @@ int Serve(const Settings& settings) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
@@ -270,7 +281,9 @@ int Serve(const Settings& settings) {
   if (!status.ok()) return Fail(kExitFailure, status.message());
 
   int received = 0;
-  sigwait(&signals, &received);
+  while (sigwait(&signals, &received) == 0 && received == SIGHUP) {
+    front_end.Reload();
+  }
   LogEvent(LogLevel::kInfo, "stopping", {{"signal", strsignal(received)}});
   DrainConnections(front_end, settings.shutdown_grace_seconds, signals);
   front_end.Stop();

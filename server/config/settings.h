@@ -73,8 +73,9 @@ namespace sftpgate::server {
     "Seconds a connection may take to authenticate")                        \
   X(int, event_loop_threads, 0, "SSH event-loop threads (0: one per CPU)")  \
   X(int, shutdown_grace_seconds, 0,                                         \
-    "On SIGTERM/SIGINT, seconds to let open connections finish before "     \
-    "closing them (a second signal ends the wait)")                         \
+    "On SIGTERM/SIGINT, seconds to let transfers in progress finish (each " \
+    "connection is closed once quiet) before closing the rest; a second "   \
+    "signal ends the wait")                                                 \
   X(int, max_channels_per_session, 10,                                      \
     "Most SFTP channels one SSH connection may open at once")               \
   X(int, call_timeout_ms, ::sftpgate::server::SftpLimits{}.call_timeout_ms, \

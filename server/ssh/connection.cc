@@ -114,6 +114,7 @@ Connection::~Connection() {
   if (!disconnect_reason_.empty()) {
     ssh_session_set_disconnect_message(session_, disconnect_reason_.c_str());
   }
+  PrepareDisconnect();
   ssh_disconnect(session_);
   ssh_free(session_);
   if (holds_user_slot_) context_->user_sessions->Release(identity_);
@@ -127,6 +128,23 @@ Connection::~Connection() {
             {"reason", end_reason_},
             {"seconds",
              absl::StrCat(absl::ToInt64Seconds(absl::Now() - started_))}});
+}
+
+void Connection::PrepareDisconnect() {
+  // libssh 0.10's ssh_disconnect queues SSH_MSG_DISCONNECT and closes the
+  // socket without flushing: the message leaves only if libssh already
+  // knows the socket is writable (a poll saw POLLOUT since its last write).
+  // Two polls that never wait, on an event of the session's own: the first
+  // writes what is pending (channel closes), the second sees POLLOUT
+  // again. A client that is not reading just misses the message.
+  ssh_event event = ssh_event_new();
+  if (event == nullptr) return;
+  if (ssh_event_add_session(event, session_) == SSH_OK) {
+    ssh_event_dopoll(event, 0);
+    ssh_event_dopoll(event, 0);
+    ssh_event_remove_session(event, session_);
+  }
+  ssh_event_free(event);
 }
 
 absl::Status Connection::Start() {
@@ -236,6 +254,11 @@ bool Connection::Service(absl::Time now, bool* busy, absl::Time* wake_by) {
     done.reset();
   }
   if (authenticated_) CheckIdle(now);
+  if (context_->draining.load(std::memory_order_relaxed) &&
+      (!authenticated_ ||
+       now - last_activity_ >= context_->limits.drain_quiet)) {
+    RequestDisconnect("server shutting down");
+  }
   if (!disconnect_reason_.empty()) {
     end_reason_ = disconnect_reason_;
     return false;

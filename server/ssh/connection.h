@@ -114,6 +114,8 @@ class Connection {
   // The source address is banned: stop talking and close after a delay.
   void HoldThenClose(absl::Time now);
   void CheckIdle(absl::Time now);
+  // Lets the disconnect message reach the client (see the .cc).
+  void PrepareDisconnect();
 
   ServerContext* const context_;
   EventLoop* const loop_;

@@ -44,14 +44,19 @@ absl::StatusOr<ssh_key> LoadOrCreateHostKey(const std::string& path,
                                             bool* generated) {
   if (generated != nullptr) *generated = false;
   struct stat st;
-  if (stat(path.c_str(), &st) != 0) {
-    if (errno != ENOENT) {
-      return absl::PermissionDeniedError(absl::StrCat(
-          "cannot read host key file ", path, ": ", std::strerror(errno)));
-    }
+  if (stat(path.c_str(), &st) != 0 && errno == ENOENT) {
     absl::StatusOr<ssh_key> key = GenerateHostKey(path);
     if (key.ok() && generated != nullptr) *generated = true;
     return key;
+  }
+  return LoadHostKey(path);
+}
+
+absl::StatusOr<ssh_key> LoadHostKey(const std::string& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "cannot read host key file ", path, ": ", std::strerror(errno)));
   }
   if (!S_ISREG(st.st_mode)) {
     return absl::InvalidArgumentError(

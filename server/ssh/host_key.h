@@ -20,6 +20,10 @@ namespace sftpgate::server {
 absl::StatusOr<ssh_key> LoadOrCreateHostKey(const std::string& path,
                                             bool* generated = nullptr);
 
+// Returns the private key at `path`, which must exist (the reload on
+// SIGHUP never creates one). Same checks and errors as above.
+absl::StatusOr<ssh_key> LoadHostKey(const std::string& path);
+
 // "SHA256:..." fingerprint of a key's public half, for the log (host keys
 // and the public keys users log in with).
 std::string KeyFingerprint(const ssh_key key);

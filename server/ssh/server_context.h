@@ -30,6 +30,10 @@ struct ConnectionLimits {
   // How long a connection from a banned address is held before it is
   // closed (slows a brute-force client down without doing any work).
   absl::Duration ban_delay = absl::Seconds(1);
+  // While draining, a connection ends once it has had no SFTP request in
+  // flight and no channel traffic for this long: a transfer in progress
+  // (requests keep coming) finishes first, an idle session goes at once.
+  absl::Duration drain_quiet = absl::Seconds(1);
   // Output bytes handed to libssh per channel and loop round; libssh
   // sends them with one blocking send() (see sftp_channel.cc).
   size_t max_write_per_round = 256 * 1024;
@@ -45,6 +49,9 @@ struct ServerContext {
   // Connections accepted and not yet torn down (the acceptor increments,
   // the owning loop decrements).
   std::atomic<int> live_connections{0};
+  // Set on SIGTERM: every connection ends as soon as it is quiet (see
+  // ConnectionLimits::drain_quiet).
+  std::atomic<bool> draining{false};
 };
 
 }  // namespace sftpgate::server

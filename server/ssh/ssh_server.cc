@@ -79,7 +79,10 @@ uint16_t LocalPort(int fd) {
 
 SshServer::SshServer(ServerContext* context, SshServerOptions options,
                      ssh_key host_key)
-    : context_(context), options_(std::move(options)), host_key_(host_key) {
+    : context_(context),
+      options_(std::move(options)),
+      host_key_(host_key),
+      host_key_type_(ssh_key_type(host_key)) {
   std::random_device random;
   id_prefix_ = random();
 }
@@ -182,12 +185,39 @@ absl::Status SshServer::Start() {
   return absl::OkStatus();
 }
 
+absl::Status SshServer::ReplaceHostKey(ssh_key host_key) {
+  if (ssh_key_type(host_key) != host_key_type_) {
+    std::string type = ssh_key_type_to_char(ssh_key_type(host_key));
+    ssh_key_free(host_key);
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the new host key is of type ", type, ", the current one of type ",
+        ssh_key_type_to_char(host_key_type_),
+        "; restart to change the key type"));
+  }
+  absl::MutexLock lock(&bind_mu_);
+  // The bind takes ownership and frees the key it replaces.
+  if (ssh_bind_options_set(bind_, SSH_BIND_OPTIONS_IMPORT_KEY, host_key) !=
+      SSH_OK) {
+    ssh_key_free(host_key);
+    return absl::InternalError(
+        absl::StrCat("libssh rejected the host key: ", ssh_get_error(bind_)));
+  }
+  return absl::OkStatus();
+}
+
 void SshServer::StopAccepting() {
   if (stop_fd_ >= 0) {
     uint64_t one = 1;
     (void)!write(stop_fd_, &one, sizeof(one));
   }
   if (acceptor_.joinable()) acceptor_.join();
+  // Stop listening, so that new clients are refused at once (and a load
+  // balancer moves on) rather than queued in the backlog until the process
+  // exits. The bind keeps the descriptor and closes it when freed.
+  if (bind_ != nullptr && !listen_shut_down_) {
+    listen_shut_down_ = true;
+    shutdown(ssh_bind_get_fd(bind_), SHUT_RDWR);
+  }
 }
 
 int SshServer::LiveConnections() const {
@@ -222,7 +252,12 @@ void SshServer::AcceptLoop() {
 void SshServer::AcceptOne() {
   ssh_session session = ssh_new();
   if (session == nullptr) return;
-  if (ssh_bind_accept(bind_, session) != SSH_OK) {
+  int accepted;
+  {
+    absl::MutexLock lock(&bind_mu_);
+    accepted = ssh_bind_accept(bind_, session);
+  }
+  if (accepted != SSH_OK) {
     if (errno != EAGAIN && errno != EWOULDBLOCK) {
       LogEvent(LogLevel::kWarning, "accept_failed",
                {{"error", ssh_get_error(bind_)}});

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "server/ssh/connection_loop.h"
 #include "server/ssh/server_context.h"
 
@@ -49,7 +50,13 @@ class SshServer {
   // The port actually bound (after Listen()).
   uint16_t port() const { return bound_port_; }
   const SshServerOptions& options() const { return options_; }
-  // Stops accepting new connections; existing ones go on. Idempotent.
+  // Makes `host_key` (owned from now on) the key new connections are
+  // offered; open connections keep theirs. It must be of the type of the
+  // current key (libssh keeps one key per type, and cannot drop a type).
+  // Thread-safe against the acceptor.
+  absl::Status ReplaceHostKey(ssh_key host_key);
+  // Stops accepting and listening (new clients are refused); existing
+  // connections go on. Idempotent.
   void StopAccepting();
   // Connections currently open.
   int LiveConnections() const;
@@ -65,6 +72,10 @@ class SshServer {
   ServerContext* const context_;
   const SshServerOptions options_;
   ssh_key host_key_;  // owned until handed to the bind
+  enum ssh_keytypes_e host_key_type_;
+  // Serializes ssh_bind_accept (acceptor) and key replacement (the bind
+  // copies its keys into each accepted session).
+  absl::Mutex bind_mu_;
   ssh_bind bind_ = nullptr;
   uint16_t bound_port_ = 0;
   int stop_fd_ = -1;
@@ -73,6 +84,7 @@ class SshServer {
   uint64_t next_id_ = 1;    // acceptor thread only
   uint32_t id_prefix_ = 0;  // random per process
   bool stopped_ = false;
+  bool listen_shut_down_ = false;
 };
 
 }  // namespace sftpgate::server

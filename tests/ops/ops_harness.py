@@ -7,7 +7,7 @@ Python SDK's memory backend with slow paths), write a users file, start
 sftpgate with extra flags and read its log.
 
 Environment (set by CMake for ctest):
-  SFTPGATE_BIN_DIR      directory with sftpgate and sftpgate-memory-backend
+  SFTPGATE_BIN_DIR      directory with sftpgate and the backends
   SFTPGATE_PYTHONPATH   the Python SDK and the generated stubs
   SFTPGATE_OPS_KEEP     "1" keeps the temporary directories
 """
@@ -38,15 +38,35 @@ SDK_PATH = os.environ.get(
 for entry in reversed(SDK_PATH.split(":")):
     if entry and entry not in sys.path:
         sys.path.insert(0, entry)
-PYTHON = "/usr/bin/python3"
+import grpc  # pylint: disable=wrong-import-position
+from sftpgate.v1 import backend_pb2, backend_pb2_grpc  # pylint: disable=wrong-import-position
+
 SFTPGATE = os.path.join(BIN_DIR, "sftpgate")
 MEMORY_BACKEND = os.path.join(BIN_DIR, "sftpgate-memory-backend")
-TEST_BACKEND = os.path.join(HERE, "ops_test_backend.py")
+TEST_BACKEND = os.path.join(BIN_DIR, "sftpgate-ops-test-backend")
 KEEP = os.environ.get("SFTPGATE_OPS_KEEP") == "1"
 HOST = "127.0.0.1"
 # Refused connections are expected in these tests; paramiko would log a
 # traceback for each.
 logging.getLogger("paramiko").setLevel(logging.CRITICAL)
+
+
+def backend_size(target, path):
+    """The size of `path` (seen from the backend's top, root "/") on the
+    backend at `target`, asked directly over gRPC; None if it does not
+    exist."""
+    with grpc.insecure_channel(target) as channel:
+        stub = backend_pb2_grpc.BackendStub(channel)
+        request = backend_pb2.StatRequest(
+            session=backend_pb2.Session(session_id="check", user="check",
+                                        root="/"),
+            path=path, follow_symlinks=True)
+        try:
+            return stub.Stat(request, timeout=10).attributes.size
+        except grpc.RpcError as error:
+            if error.code() == grpc.StatusCode.NOT_FOUND:
+                return None
+            raise
 
 
 def wait_until(predicate, timeout=20.0, interval=0.05):
@@ -169,19 +189,13 @@ class OpsTestCase(unittest.TestCase):
         return match.group(1)
 
     def start_test_backend(self, name="backend", extra=()):
-        """tests/ops/ops_test_backend.py (slow paths); returns its target."""
+        """tests/ops/ops_test_backend.cc (slow paths); returns its target."""
         sock = self.path(name + ".sock")
-        env = dict(os.environ, PYTHONPATH=self.python_path())
-        process = Process([PYTHON, TEST_BACKEND, "--listen=unix:" + sock] +
-                          list(extra), self.path(name + ".log"), env=env)
+        process = Process([TEST_BACKEND, "--listen=unix:" + sock] +
+                          list(extra), self.path(name + ".log"))
         self.processes.append(process)
         self.assertTrue(process.wait_for_log("listening"), process.log())
         return "unix:" + sock
-
-    @staticmethod
-    def python_path():
-        return SDK_PATH + ":" + os.path.join(REPO, "backend-sdk", "python",
-                                             "examples")
 
     # ---- Users. ----
 

@@ -5,33 +5,18 @@ on backend X, tenant "b" on backend Y, the others on the default backend
 
 import os
 import socket
+import subprocess
 import unittest
 
-import grpc
 import paramiko
 
-from ops_harness import BIN_DIR, OpsTestCase, Process
-from sftpgate.v1 import backend_pb2, backend_pb2_grpc
+from ops_harness import BIN_DIR, OpsTestCase, Process, backend_size
 
 AUTHENTICATOR = os.path.join(BIN_DIR, "sftpgate-python-authenticator")
 
 
 def exists_on(target, path):
-    """True when `path` (seen from the backend's top, root "/") exists on
-    the backend at `target`."""
-    with grpc.insecure_channel(target) as channel:
-        stub = backend_pb2_grpc.BackendStub(channel)
-        request = backend_pb2.StatRequest(
-            session=backend_pb2.Session(session_id="check", user="check",
-                                        root="/"),
-            path=path, follow_symlinks=True)
-        try:
-            stub.Stat(request, timeout=10)
-            return True
-        except grpc.RpcError as error:
-            if error.code() == grpc.StatusCode.NOT_FOUND:
-                return False
-            raise
+    return backend_size(target, path) is not None
 
 
 class DelegatedAuthTest(OpsTestCase):
@@ -77,15 +62,11 @@ class DelegatedAuthTest(OpsTestCase):
                         self.authenticator.log())
         self.auth_target = "unix:" + sock
 
-    def hash_remote(self, password):
-        result = self.run_checked([AUTHENTICATOR, "--hash-password"],
-                                  password + "\n")
-        return result.strip()
-
-    def run_checked(self, argv, stdin):
-        import subprocess
-        return subprocess.run(argv, input=stdin, capture_output=True,
-                              text=True, check=True, timeout=60).stdout
+    @staticmethod
+    def hash_remote(password):
+        return subprocess.run([AUTHENTICATOR, "--hash-password"],
+                              input=password + "\n", capture_output=True,
+                              text=True, check=True, timeout=60).stdout.strip()
 
     def write(self, user, path, data=b"data", **login):
         sftp = self.sftp(user, **login)
