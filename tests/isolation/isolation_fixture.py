@@ -63,6 +63,10 @@ class DelegatedGate(harness.Gate):
     roots of those sessions come from authentication attributes."""
 
     DELEGATED = ("alice", "bob")
+    # Further users the authenticator accepts with alice's key, each given
+    # a root sftpgate must normalize ("//alice/./" is /alice) or refuse.
+    ODD_ROOTS = {"carol": "//alice/./", "mallory": "/alice/../bob",
+                 "trent": "alice"}
 
     def __init__(self, backend):
         super().__init__(backend)
@@ -112,6 +116,10 @@ class DelegatedGate(harness.Gate):
                     f'password_pbkdf2 = "{hashed}"',
                     f'authorized_keys = ["{user.pubkey}"]',
                     f'root = "{user.root}"', ""]
+        for name, root in self.ODD_ROOTS.items():
+            out += ["[[user]]", f'name = "{name}"',
+                    f'authorized_keys = ["{self.users["alice"].pubkey}"]',
+                    f'root = "{root}"', ""]
         return "\n".join(out)
 
 

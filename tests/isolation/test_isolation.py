@@ -331,6 +331,8 @@ SWAP_OPS = {
     "fstatvfs": lambda s, h: fx.fstatvfs(s, h["file"]),
     "fsync": lambda s, h: fx.fsync(s, h["file"]),
     "readdir": lambda s, h: fx.raw_readdir(s, h["dir"]),
+    # Copies into her upload outside the swapped directory.
+    "copy-data": lambda s, h: fx.copy_data(s, h["file"], h["out"]),
 }
 
 
@@ -410,10 +412,10 @@ def _quietly_close(session):
         pass
 
 
-class IsolationTest(harness.GateTestCase):
-    """One service (BACKEND, GATE) per class; alice attacks, bob's tree and
-    the rest of the store are watched. Class-level sessions reconnect when
-    a case loses them."""
+class ServiceCase(harness.GateTestCase):
+    """One service (BACKEND, GATE) per class, bob's tree filled in, and
+    what the cases need to watch the store outside alice's tree and what
+    alice sees. No cases of its own."""
 
     GATE = harness.Gate
     SKIP = ""
@@ -441,15 +443,19 @@ class IsolationTest(harness.GateTestCase):
     # ----- sessions -----
 
     @classmethod
-    def sftp(cls, user):
-        """The class's session of `user` (key login), reconnected if lost."""
-        session = cls._sessions.get(user)
+    def sftp(cls, user, slot=""):
+        """The class's session of `user` named `slot` (key login), opened
+        on first use and reconnected if lost. Sessions stay open until the
+        class ends: sftpgate currently drops unrelated connections when
+        one ends (see tests/hostile test_connection_churn), and these cases
+        are about isolation, not churn."""
+        session = cls._sessions.get((user, slot))
         transport = session and session.client.get_transport()
         if transport is None or not transport.is_active():
             if session is not None:
                 _quietly_close(session)
             session = cls.gate.paramiko(user, auth="key")
-            cls._sessions[user] = session
+            cls._sessions[(user, slot)] = session
         return session.sftp
 
     @classmethod
@@ -457,12 +463,6 @@ class IsolationTest(harness.GateTestCase):
         for session in cls._sessions.values():
             _quietly_close(session)
         cls._sessions = {}
-
-    def fresh_sftp(self, user):
-        """A session of this test's own, closed at its end."""
-        session = self.gate.paramiko(user, auth="key")
-        self.addCleanup(session.__exit__, None, None, None)
-        return session.sftp
 
     # ----- the store outside alice's tree -----
 
@@ -494,9 +494,8 @@ class IsolationTest(harness.GateTestCase):
         """Puts the store outside alice's tree back as it was at the start
         (after a case changed it), then takes a new baseline."""
         # Bob's session may hold handles and uploads in the old tree.
-        session = cls._sessions.pop("bob", None)
-        if session is not None:
-            _quietly_close(session)
+        for key in [k for k in cls._sessions if k[0] == "bob"]:
+            _quietly_close(cls._sessions.pop(key))
         admin = cls.sftp("admin")
         if cls.BACKEND in DISK_BACKENDS:
             # On disk, hidden upload files and all.
@@ -560,6 +559,12 @@ class IsolationTest(harness.GateTestCase):
         return [(self.gate.data, "<data>"), (fields["p"], "<p>"),
                 (fields["R"], "<R>")]
 
+
+
+class IsolationTest(ServiceCase):
+    """Alice attacks (the generated cases call the check_ methods); bob's
+    tree and the rest of the store are watched."""
+
     # ----- the cases -----
 
     def check_attempt(self, spelling, op, kind):
@@ -605,12 +610,13 @@ class IsolationTest(harness.GateTestCase):
         # its commit, so the store stays still unless alice moves it.
         fx.fsync(bob, handles["upload"])
         type(self).baseline = self._outside()  # bob's own doing so far
-        alice = self.fresh_sftp("alice")
+        alice = self.sftp("alice", "forger")  # no handles of her own open
         own_path = f"/forged-{name}"
         own_handle = None
         if name in OWN_HANDLE_MODE:
             fx.write_file(alice, own_path, "wb", ALICE_DATA)
             own_handle = fx.open_handle(alice, own_path, OWN_HANDLE_MODE[name])
+            self.assertNotIn(own_handle, handles.values())
         outcome = fx.capture(
             lambda: FORGED_HANDLE_OPS[name](alice, handles, own_handle))
         self.assertNoLeak(outcome, f"forged {name}")
@@ -643,6 +649,7 @@ class IsolationTest(harness.GateTestCase):
         # its CLOSE): each case also checks where those commits land.
         handles = {"file": fx.open_handle(sftp, f"/{p}/secret.txt", "r+b"),
                    "new": fx.open_handle(sftp, f"/{p}/planted", "wb"),
+                   "out": fx.open_handle(sftp, f"/{p}-out", "wb"),
                    "dir": fx.raw_opendir(sftp, f"/{p}")}
         sftp.rename(f"/{p}", f"/{p}-old")
         target = SWAP_TARGETS[target_name].format(data=self.gate.data)
@@ -654,6 +661,8 @@ class IsolationTest(harness.GateTestCase):
         for handle in handles.values():
             closed = fx.capture(lambda: fx.raw_close(sftp, handle))  # pylint: disable=cell-var-from-loop
             self.assertNoLeak(closed, what + " (close)")
+        landed = fx.Outcome(value=Own(sftp, p).look(f"/{p}-out"))
+        self.assertNoLeak(landed, what + f": /{p}-out holds")
         self.assertOutsideUnchanged(f"{what}: {outcome}")
 
     def check_root_op(self, op):
@@ -765,10 +774,10 @@ class IsolationTest(harness.GateTestCase):
                                     f"{mine} -> {theirs}")
             return problems
 
-        workers = [functools.partial(alice, sftp=self.fresh_sftp("alice"))
-                   for _ in range(2)]
-        workers += [functools.partial(bob, sftp=self.fresh_sftp("bob"))
-                    for _ in range(2)]
+        workers = [functools.partial(alice, sftp=self.sftp("alice", f"race{i}"))
+                   for i in range(2)]
+        workers += [functools.partial(bob, sftp=self.sftp("bob", f"race{i}"))
+                    for i in range(2)]
         self.assertEqual(self.run_workers(workers), [])
         self.assertOutsideUnchanged("concurrent sessions")
 
@@ -813,9 +822,9 @@ class IsolationTest(harness.GateTestCase):
                         problems.append(str(outcome))
             return problems
 
-        workers = [functools.partial(swapper, sftp=self.fresh_sftp("alice"))]
-        workers += [functools.partial(user, sftp=self.fresh_sftp("alice"))
-                    for _ in range(2)]
+        workers = [functools.partial(swapper, sftp=self.sftp("alice", "race0"))]
+        workers += [functools.partial(user, sftp=self.sftp("alice", f"race{i}"))
+                    for i in (1, 2)]
         self.assertEqual(self.run_workers(workers), [])
         self.assertOutsideUnchanged("directory swapped for a link")
 
@@ -851,6 +860,42 @@ class DelegatedIsolationTest(IsolationTest):
             log = f.read()
         for user in ("alice", "bob"):
             self.assertRegex(log, f"accepted user={user} ")
+
+
+class DelegatedRootsTest(ServiceCase):
+    """Roots from the Authenticator that are not normalized. A service of
+    its own: these cases end connections, which sftpgate currently lets
+    disturb other connections (see ServiceCase.sftp)."""
+
+    GATE = fx.DelegatedGate
+
+    def authenticator_log(self):
+        with open(self.gate.authenticator_log) as f:
+            return f.read()
+
+    def login_with_alice_key(self, name):
+        user = dataclasses.replace(self.gate.user("alice"), name=name)
+        return self.gate.paramiko(user, auth="key")
+
+    def test_odd_root_is_normalized(self):
+        # carol's root is "//alice/./": alice's tree, and no way out of it.
+        fx.write_file(self.sftp("alice"), "/alice-file", "wb", ALICE_DATA)
+        alice_names = sorted(self.sftp("alice").listdir("/"))
+        with self.login_with_alice_key("carol") as carol:
+            self.assertEqual(sorted(carol.listdir("/")), alice_names)
+            for path in ("/../bob/secret.txt", "../../bob/secret.txt"):
+                got = fx.capture(lambda: _read(Own(carol, ""), path, None))  # pylint: disable=cell-var-from-loop
+                self.assertFalse(got.ok, f"carol read {path}: {got}")
+                self.assertNoLeak(got, f"carol read {path}")
+        self.assertOutsideUnchanged("carol's session")
+
+    def test_climbing_or_relative_root_is_refused(self):
+        for name in ("mallory", "trent"):
+            with self.assertRaises(paramiko.AuthenticationException,
+                                   msg=f"{name} got in"):
+                self.login_with_alice_key(name).__exit__(None, None, None)
+            # The authenticator said yes: the refusal is sftpgate's.
+            self.assertRegex(self.authenticator_log(), f"accepted user={name} ")
 
 
 # ----- generating the cases -----
@@ -892,24 +937,29 @@ def _generated_methods():
     return methods
 
 
-def _variants(plain, delegated):
-    """(class name, base class, backend, skip reason) of each variant."""
-    out = [(f"IsolationTest_{b}", plain, b, "") for b in harness.backends()]
+def _variants(bases):
+    """(class name, base class, backend, skip reason, generated cases?) of
+    each variant."""
+    out = [(f"IsolationTest_{b}", bases["IsolationTest"], b, "", True)
+           for b in harness.backends()]
     if "localfs" in harness.backends():
-        out.append(("DelegatedIsolationTest_localfs", delegated, "localfs",
-                    fx.delegated_auth_unavailable()))
+        skip = fx.delegated_auth_unavailable()
+        out.append(("DelegatedIsolationTest_localfs",
+                    bases["DelegatedIsolationTest"], "localfs", skip, True))
+        out.append(("DelegatedRootsTest_localfs", bases["DelegatedRootsTest"],
+                    "localfs", skip, False))
     return out
 
 
 def _build(module_globals):
-    """Replaces the two base classes by one class per variant, each with
-    every generated case (KNOWN_BUGS ones as expected failures)."""
-    plain = module_globals.pop("IsolationTest")
-    delegated = module_globals.pop("DelegatedIsolationTest")
+    """Replaces the base classes by one class per variant, with every
+    generated case (KNOWN_BUGS ones as expected failures) where asked."""
+    bases = {name: module_globals.pop(name) for name in (
+        "IsolationTest", "DelegatedIsolationTest", "DelegatedRootsTest")}
     generated = _generated_methods()
-    for name, base, backend, skip in _variants(plain, delegated):
+    for name, base, backend, skip, with_cases in _variants(bases):
         methods = {}
-        for method, fn in generated.items():
+        for method, fn in generated.items() if with_cases else ():
             reason = KNOWN_BUGS.get((backend, method)) or KNOWN_BUGS.get(method)
             methods[method] = unittest.expectedFailure(fn) if reason else fn
         module_globals[name] = type(name, (base,), dict(
