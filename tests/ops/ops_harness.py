@@ -266,9 +266,13 @@ class OpsTestCase(unittest.TestCase):
         self.processes.append(self.gate)
         if not wait:
             return None
-        match = self.gate.wait_for_log(r" listening address=\S+ port=(\d+)")
+        # Text or JSON log.
+        match = self.gate.wait_for_log(
+            r'(?: listening address=\S+ port=|"event":"listening",'
+            r'"address":"[^"]*","port":")(\d+)')
         self.assertIsNotNone(match, self.gate.log())
-        self.assertTrue(self.gate.wait_for_log(r" started "), self.gate.log())
+        self.assertTrue(self.gate.wait_for_log(r' started |"event":"started"'),
+                        self.gate.log())
         self.port = int(match.group(1))
         return self.port
 
