@@ -2,7 +2,9 @@
 //
 // OPEN checks with Stat what open(2) would refuse (missing file, missing
 // parent, a directory, EXCL on an existing file), because a Write stream
-// only reports such errors once data flows. Reading handles get a
+// only reports such errors once data flows. One exception keeps uploads of
+// many small files fast: creating with TRUNC (no EXCL) in a directory the
+// session saw a moment ago asks nothing (see Open). Reading handles get a
 // ReadAhead, writing handles an Upload (write-behind); CLOSE of an upload
 // commits and answers with the backend's commit status.
 
@@ -56,22 +58,29 @@ void SessionImpl::Open(Op op, PacketReader& in) {
   if (handles_.full()) {
     return SendStatus(op, kFxFailure, "too many open handles");
   }
-  // The file's Stat and, when the open may create it and the parent is
-  // not a directory seen just now, its parent's Stat, both at once: OPEN
-  // costs one backend round trip.
+  std::string parent;
+  if (OpensForWriting(pflags) && (pflags & kFxfCreat)) {
+    parent = std::string(SplitPath(path).parent);
+    if (known_dirs_.Contains(parent, Clock::now())) {
+      parent.clear();
+      // Creating or truncating in a directory seen just now (`put`, `put
+      // -r`): only a directory in the file's place could make open(2)
+      // fail, and the backend refuses that when the upload starts (the
+      // client then gets the error on WRITE or CLOSE). Answer at once.
+      if ((pflags & kFxfTrunc) && !(pflags & kFxfExcl)) {
+        return FinishOpen(std::move(op), std::move(path), pflags,
+                          std::move(attrs), /*exists=*/false);
+      }
+    }
+  }
+  // The file's Stat and, unless seen just now, its parent's Stat, both at
+  // once: OPEN costs one backend round trip.
   auto check = std::make_shared<OpenCheck>();
   check->op = std::move(op);
   check->path = std::move(path);
   check->pflags = pflags;
   check->attrs = std::move(attrs);
-  std::string parent;
-  if (OpensForWriting(pflags) && (pflags & kFxfCreat)) {
-    parent = std::string(SplitPath(check->path).parent);
-    if (known_dirs_.Contains(parent, Clock::now())) {
-      check->parent.attrs.set_mode(kModeDirectory);
-      parent.clear();
-    }
-  }
+  if (parent.empty()) check->parent.attrs.set_mode(kModeDirectory);
   check->waiting = parent.empty() ? 1 : 2;
   auto stat = [this, check](std::string target, bool parent) {
     v1::StatRequest request;

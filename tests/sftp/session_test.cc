@@ -923,15 +923,25 @@ TEST_F(SessionTest, OpenSkipsTheParentCheckInADirectorySeenJustNow) {
   ASSERT_EQ(s->Call(PacketBuilder(kFxpMkdir).U32(id).Str("/up").Attrs({}), id)
                 .status(),
             kFxOk);
-  const int before = backend_.unary_calls.load();
+  int before = backend_.unary_calls.load();
   const uint32_t create = kFxfWrite | kFxfCreat | kFxfTrunc;
   const std::string h = s->Open("/up/a", create).handle();
-  EXPECT_EQ(backend_.unary_calls.load() - before, 1) << "only the file's Stat";
+  EXPECT_EQ(backend_.unary_calls.load() - before, 0) << "asks nothing";
   EXPECT_EQ(s->Close(h).status(), kFxOk);
   EXPECT_TRUE(backend_.Exists("/up/a"));
+  // Without TRUNC the file's Stat decides (it may exist).
+  before = backend_.unary_calls.load();
+  const std::string h1 = s->Open("/up/a", kFxfWrite | kFxfCreat).handle();
+  EXPECT_EQ(backend_.unary_calls.load() - before, 1) << "only the file's Stat";
+  EXPECT_EQ(s->Close(h1).status(), kFxOk);
+  // A directory in the file's place fails the upload at CLOSE.
+  backend_.PutDir("/up/sub");
+  const std::string hd = s->Open("/up/sub", create).handle();
+  EXPECT_EQ(s->Close(hd).status(), kFxFailure);
   // After this session removes anything it asks again, and a parent that
   // is gone is reported by OPEN.
   EXPECT_EQ(s->PathOp(kFxpRemove, "/up/a").status(), kFxOk);
+  EXPECT_EQ(s->PathOp(kFxpRmdir, "/up/sub").status(), kFxOk);
   EXPECT_EQ(s->PathOp(kFxpRmdir, "/up").status(), kFxOk);
   EXPECT_EQ(s->Open("/up/b", create).status(), kFxNoSuchFile);
   // A directory removed behind the session's back (another session)
