@@ -101,11 +101,14 @@ class Spelling:
     and link targets are templates: {R} the store-relative target
     ("bob/secret.txt"), {p} the attempt's unique prefix, {data} the store's
     directory on disk. `dirs` are created, then `links` (link path,
-    target) in order, in alice's own tree."""
+    target) in order, in alice's own tree. `climb`: a plain lexical climb,
+    which must land on the same path in her own tree ("/../bob" is her
+    "/bob")."""
     name: str
     path: str
     links: tuple = ()
     dirs: tuple = ()
+    climb: bool = False
 
     def uses_data(self):
         texts = [self.path] + [t for _, t in self.links]
@@ -125,16 +128,19 @@ def _link(name, target, path="/{p}", dirs=()):
 
 SPELLINGS = (
     # Lexical: the front end must keep ".." at alice's "/".
-    Spelling("abs", "/{R}"),
-    Spelling("abs-climb", "/../{R}"),
-    Spelling("abs-climb-many", "/../../../../../../{R}"),
-    Spelling("abs-climb-long", "/.." * 3000 + "/{R}"),
-    Spelling("rel-climb", "../{R}"),
-    Spelling("rel-sub-climb", "a/../../{R}"),
-    Spelling("dot-climb", "./../{R}"),
-    Spelling("slashes-climb", "//..//.//{R}"),
+    Spelling("abs", "/{R}", climb=True),
+    Spelling("abs-climb", "/../{R}", climb=True),
+    Spelling("abs-climb-many", "/../../../../../../{R}", climb=True),
+    Spelling("abs-climb-long", "/.." * 3000 + "/{R}", climb=True),
+    Spelling("rel-climb", "../{R}", climb=True),
+    Spelling("rel-sub-climb", "a/../../{R}", climb=True),
+    Spelling("dot-climb", "./../{R}", climb=True),
+    Spelling("slashes-climb", "//..//.//{R}", climb=True),
     Spelling("host-path", "{data}/{R}"),
     Spelling("host-path-climb", "../../../../../../../..{data}/{R}"),
+    Spelling("nul-cut", "/../{R}\0/x"),  # a C string would end at the NUL
+    Spelling("nul-climb", "/x\0/../../{R}"),
+    Spelling("fullwidth-dots", "/\uff0e\uff0e/{R}"),  # NFKC makes ".."
     # A link to a directory above alice's root, then a path through it.
     _link("dirlink-abs-climb", "/..", path="/{p}/{R}"),
     _link("dirlink-rel-climb", "..", path="/{p}/{R}"),
@@ -148,6 +154,8 @@ SPELLINGS = (
     _link("link-rel-climb", "../{R}"),
     _link("link-rel-climb2", "../../{R}"),
     _link("link-dots", "../../../../../../../../{R}"),
+    _link("link-trailing-dot", "../{R}/."),
+    _link("link-slashes", "..//.//{R}"),
     _link("link-abs-own", "/{R}"),  # alice's own /bob/...: must not exist
     _link("link-host", "{data}/{R}"),
     Spelling("link-deep-rel-climb", "/{p}/l", dirs=("/{p}",),
@@ -163,9 +171,6 @@ SPELLINGS = (
     Spelling("chain-deep", "/{p}", dirs=("/{p}-d",),
              links=(("/{p}-d/up", "../.."), ("/{p}", "{p}-d/up/{R}"))),
 )
-
-LEXICAL = tuple(s for s in SPELLINGS if not s.links)
-
 
 # ----- operations -----
 
@@ -712,7 +717,7 @@ class IsolationTest(ServiceCase):
         path = spelling.prepare(sftp, fields)
         got = fx.capture(lambda: _read(Own(sftp, p), path, None))
         self.assertNoLeak(got, f"read {path!r}", spelling.uses_data())
-        if spelling in LEXICAL and not spelling.uses_data():
+        if spelling.climb:
             self.assertEqual(got.value, DECOY_DATA,
                              f"read {path!r}: {got}")
         elif got.ok:
