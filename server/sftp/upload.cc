@@ -133,16 +133,31 @@ void Upload::Accept(Done done) {
   }
   if (blocked_.empty()) last_progress_ = Clock::now();
   blocked_.push_back(std::move(done));
+  WatchProgress();
+  // gRPC may have taken messages before the stream saw that we watch.
+  ReleaseBlocked();
 }
 
 void Upload::OnProgress() {
   last_progress_ = Clock::now();
+  ReleaseBlocked();
+  WatchProgress();
+}
+
+void Upload::ReleaseBlocked() {
   while (!blocked_.empty() && stream_ != nullptr &&
          stream_->queued_bytes() <= options_.queue_limit) {
     Done done = std::move(blocked_.front());
     blocked_.pop_front();
     done(grpc::Status::OK);
   }
+}
+
+void Upload::WatchProgress() {
+  // Progress reports cost a post to the loop per message: only while a
+  // WRITE answer waits for room or a commit waits (its timeout counts
+  // from the last progress).
+  if (stream_ != nullptr) stream_->set_want_progress(busy());
 }
 
 void Upload::Commit(Done done) {
@@ -168,6 +183,7 @@ void Upload::Commit(Done done) {
   EnsureStream(next_offset_);
   commit_done_ = std::move(done);
   last_progress_ = Clock::now();
+  WatchProgress();
   stream_->Close();
 }
 

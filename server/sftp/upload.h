@@ -92,6 +92,10 @@ class Upload {
   void Accept(Done done);
   void Fail(const grpc::Status& status);
   void OnProgress();
+  // Answers the blocked WRITEs that now fit in the queue, in order.
+  void ReleaseBlocked();
+  // Tells the stream whether to report progress (only while busy()).
+  void WatchProgress();
   void OnFinish(const grpc::Status& status);
   void ReplayHeld();
 

@@ -1,40 +1,82 @@
 #include "server/sftp/write_stream.h"
 
+#include <deque>
 #include <utility>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "grpcpp/support/client_callback.h"
 #include "server/sftp/sftp_metrics.h"
 
 namespace sftpgate::server::sftp {
 
+// What the loop side and the reactor share. Whichever side finds the call
+// idle (no write in progress) starts the next write.
+struct WriteStream::Pipe {
+  absl::Mutex mu;
+  std::deque<v1::WriteRequest> queue ABSL_GUARDED_BY(mu);
+  bool writing ABSL_GUARDED_BY(mu) = false;
+  // Send the commit once the queue is empty.
+  bool closing ABSL_GUARDED_BY(mu) = false;
+  // Nothing more is written: the commit was started, or the call broke or
+  // was cancelled.
+  bool ended ABSL_GUARDED_BY(mu) = false;
+  // Payload bytes queued or being written. Changed under `mu`; read
+  // without it. Sequentially consistent with want_progress: the loop sets
+  // want_progress and then reads queued_bytes, the reactor lowers
+  // queued_bytes and then reads want_progress, so one of them always sees
+  // the other (no lost wake-up).
+  std::atomic<size_t> queued_bytes{0};
+  std::atomic<bool> want_progress{false};
+};
+
 class WriteStream::Reactor final
     : public grpc::ClientWriteReactor<v1::WriteRequest> {
  public:
   Reactor(std::shared_ptr<grpc::ClientContext> context,
-          std::shared_ptr<LoopPoster> poster, std::weak_ptr<WriteStream> stream)
+          std::shared_ptr<LoopPoster> poster, std::weak_ptr<WriteStream> stream,
+          std::shared_ptr<Pipe> pipe)
       : context_(std::move(context)),
         poster_(std::move(poster)),
-        stream_(std::move(stream)) {}
+        stream_(std::move(stream)),
+        pipe_(std::move(pipe)) {}
 
   v1::WriteResponse* response() { return &response_; }
 
-  // Writes `message`, which the reactor keeps until gRPC is done with it
-  // (even if the loop side is destroyed meanwhile).
-  void Write(v1::WriteRequest message) {
-    current_ = std::move(message);
-    StartWrite(&current_);
-  }
-
-  // Writes `message` and half-closes the stream after it.
-  void WriteLast(v1::WriteRequest message) {
-    current_ = std::move(message);
-    StartWriteLast(&current_, grpc::WriteOptions());
+  // Starts the next write when the call is idle and has something to
+  // write. Call without pipe_->mu held (gRPC may run OnWriteDone inline),
+  // from the loop (while it holds the call) or from a reaction.
+  void Kick() {
+    bool last = false;
+    {
+      absl::MutexLock lock(&pipe_->mu);
+      if (!TakeNext(&last)) return;
+    }
+    Begin(last);
   }
 
   void OnWriteDone(bool ok) override {
-    poster_->Post([stream = stream_, ok] {
-      if (auto s = stream.lock()) s->OnWriteDone(ok);
-    });
+    bool start = false, last = false;
+    {
+      absl::MutexLock lock(&pipe_->mu);
+      pipe_->queued_bytes -= writing_bytes_;
+      writing_bytes_ = 0;
+      pipe_->writing = false;
+      if (!ok) {
+        // The call failed; OnDone brings the status.
+        pipe_->ended = true;
+        pipe_->queue.clear();
+        pipe_->queued_bytes = 0;
+      } else {
+        start = TakeNext(&last);
+      }
+    }
+    if (start) Begin(last);
+    if (!ok || pipe_->want_progress.load()) {
+      poster_->Post([stream = stream_, ok] {
+        if (auto s = stream.lock()) s->OnProgress(ok);
+      });
+    }
   }
 
   void OnDone(const grpc::Status& status) override {
@@ -48,85 +90,130 @@ class WriteStream::Reactor final
   }
 
  private:
+  // Moves the next message into current_. False when there is none or a
+  // write is in progress.
+  bool TakeNext(bool* last) ABSL_EXCLUSIVE_LOCKS_REQUIRED(pipe_->mu) {
+    if (pipe_->writing || pipe_->ended) return false;
+    if (!pipe_->queue.empty()) {
+      current_ = std::move(pipe_->queue.front());
+      pipe_->queue.pop_front();
+      writing_bytes_ = current_.chunk().data().size();
+      *last = false;
+    } else if (pipe_->closing) {
+      // Only an explicit commit message publishes the upload: at the end
+      // of a request stream a backend cannot tell a cancel from a
+      // half-close.
+      current_.Clear();
+      current_.mutable_commit();
+      pipe_->ended = true;
+      *last = true;
+    } else {
+      return false;
+    }
+    pipe_->writing = true;
+    return true;
+  }
+
+  // gRPC serializes current_ before StartWrite returns; the next TakeNext
+  // (after this write is done) may then replace it.
+  void Begin(bool last) {
+    if (last) {
+      StartWriteLast(&current_, grpc::WriteOptions());
+    } else {
+      StartWrite(&current_);
+    }
+  }
+
   std::shared_ptr<grpc::ClientContext> context_;
   std::shared_ptr<LoopPoster> poster_;
   std::weak_ptr<WriteStream> stream_;
+  std::shared_ptr<Pipe> pipe_;
   v1::WriteResponse response_;
-  v1::WriteRequest current_;
+  v1::WriteRequest current_;  // replaced only under pipe_->mu
+  size_t writing_bytes_ = 0;  // guarded by pipe_->mu
   const Clock::time_point start_ = Clock::now();
 };
 
 WriteStream::WriteStream(std::shared_ptr<LoopPoster> poster, Handler handler)
     : poster_(std::move(poster)),
       handler_(std::move(handler)),
-      context_(std::make_shared<grpc::ClientContext>()) {}
+      context_(std::make_shared<grpc::ClientContext>()),
+      pipe_(std::make_shared<Pipe>()) {}
+
+WriteStream::~WriteStream() { Cancel(); }
 
 std::shared_ptr<WriteStream> WriteStream::Start(const BackendContext& backend,
                                                 v1::WriteHeader header,
                                                 Handler handler) {
   std::shared_ptr<WriteStream> stream(
       new WriteStream(backend.poster, std::move(handler)));
-  auto* reactor = new Reactor(stream->context_, backend.poster, stream);
+  // The call's headers go out with the first message, in one write.
+  stream->context_->set_initial_metadata_corked(true);
+  auto* reactor =
+      new Reactor(stream->context_, backend.poster, stream, stream->pipe_);
   stream->reactor_ = reactor;
   backend.async()->Write(stream->context_.get(), reactor->response(), reactor);
   v1::WriteRequest first;
   *first.mutable_session() = backend.session;
   *first.mutable_header() = std::move(header);
-  stream->queue_.push_back(std::move(first));
+  {
+    absl::MutexLock lock(&stream->pipe_->mu);
+    stream->pipe_->queue.push_back(std::move(first));
+  }
   reactor->AddHold();
   reactor->StartCall();
-  stream->Pump();
+  reactor->Kick();
   return stream;
 }
 
 void WriteStream::Write(v1::WriteRequest message) {
-  if (closing_ || broken_ || cancelled_) return;
-  queued_bytes_ += message.chunk().data().size();
-  queue_.push_back(std::move(message));
-  Pump();
+  if (closing_ || broken_ || cancelled_ || reactor_ == nullptr) return;
+  {
+    absl::MutexLock lock(&pipe_->mu);
+    if (pipe_->ended) return;
+    pipe_->queued_bytes += message.chunk().data().size();
+    pipe_->queue.push_back(std::move(message));
+  }
+  reactor_->Kick();
 }
 
 void WriteStream::Close() {
+  if (closing_) return;
   closing_ = true;
-  Pump();
+  {
+    absl::MutexLock lock(&pipe_->mu);
+    pipe_->closing = true;
+  }
+  if (reactor_ != nullptr) {
+    reactor_->Kick();
+    // The loop starts nothing more: the reactor sends the rest and the
+    // commit from its own reactions.
+    ReleaseReactor();
+  }
 }
 
 void WriteStream::Cancel() {
   if (cancelled_) return;
   cancelled_ = true;
+  {
+    absl::MutexLock lock(&pipe_->mu);
+    pipe_->ended = true;
+    pipe_->queue.clear();
+  }
   if (!finished_) context_->TryCancel();
   ReleaseReactor();
 }
 
-void WriteStream::Pump() {
-  if (reactor_ == nullptr || writing_ || broken_) return;
-  if (!queue_.empty()) {
-    writing_ = true;
-    writing_bytes_ = queue_.front().chunk().data().size();
-    reactor_->Write(std::move(queue_.front()));
-    queue_.pop_front();
-  } else if (closing_) {
-    // Only an explicit commit message publishes the upload: at the end of
-    // a request stream a backend cannot tell a cancel from a half-close.
-    v1::WriteRequest commit;
-    commit.mutable_commit();
-    reactor_->WriteLast(std::move(commit));
-    ReleaseReactor();
-  }
+void WriteStream::set_want_progress(bool want) {
+  pipe_->want_progress.store(want);
 }
 
-void WriteStream::OnWriteDone(bool ok) {
-  writing_ = false;
-  queued_bytes_ -= writing_bytes_;
-  writing_bytes_ = 0;
-  if (!ok) {
-    // The call failed; OnDone brings the status. Nothing more is written.
+size_t WriteStream::queued_bytes() const { return pipe_->queued_bytes.load(); }
+
+void WriteStream::OnProgress(bool ok) {
+  if (!ok && !broken_) {
     broken_ = true;
-    queue_.clear();
-    queued_bytes_ = 0;
     ReleaseReactor();
-  } else {
-    Pump();
   }
   if (!cancelled_ && handler_.on_progress) handler_.on_progress();
 }
@@ -134,9 +221,12 @@ void WriteStream::OnWriteDone(bool ok) {
 void WriteStream::OnFinished(const grpc::Status& status,
                              uint64_t committed_size) {
   finished_ = true;
-  queue_.clear();
-  queued_bytes_ = 0;
-  writing_bytes_ = 0;
+  {
+    absl::MutexLock lock(&pipe_->mu);
+    pipe_->ended = true;
+    pipe_->queue.clear();
+    pipe_->queued_bytes = 0;
+  }
   if (!cancelled_) handler_.on_finish(status, committed_size);
 }
 

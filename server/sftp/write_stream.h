@@ -3,6 +3,12 @@
 // Close() half-closes after the queue drains (the backend commits);
 // Cancel() or dropping the stream aborts the upload.
 //
+// The queue is shared with the call's reactor, which starts the next write
+// itself as soon as gRPC finishes one (on a gRPC thread): messages flow
+// without a trip through the loop per message. The loop hears about
+// progress only while it asks for it (set_want_progress), and always about
+// a broken stream and the call's end.
+//
 // Lifetimes follow IncomingStream (incoming_stream.h): a self-deleting
 // reactor holds a gRPC hold while the loop side may still start writes;
 // completions reach the loop through the poster and a weak_ptr.
@@ -12,9 +18,9 @@
 #ifndef SFTPGATE_SERVER_SFTP_WRITE_STREAM_H_
 #define SFTPGATE_SERVER_SFTP_WRITE_STREAM_H_
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <memory>
 
 #include "absl/functional/any_invocable.h"
@@ -26,7 +32,8 @@ namespace sftpgate::server::sftp {
 class WriteStream : public std::enable_shared_from_this<WriteStream> {
  public:
   struct Handler {
-    // gRPC took one queued message (queued_bytes() shrank).
+    // gRPC took queued messages (queued_bytes() shrank). Called only while
+    // want_progress is set, and when the stream breaks.
     absl::AnyInvocable<void()> on_progress;
     // The call ended: the backend's commit result after Close(), or the
     // error that broke the stream. Not called after Cancel().
@@ -39,9 +46,9 @@ class WriteStream : public std::enable_shared_from_this<WriteStream> {
   static std::shared_ptr<WriteStream> Start(const BackendContext& backend,
                                             v1::WriteHeader header,
                                             Handler handler);
-  ~WriteStream() { Cancel(); }
+  ~WriteStream();
 
-  // Queues a chunk message. Ignored once the stream failed or closed.
+  // Queues a chunk message. Ignored once the stream broke or closed.
   void Write(v1::WriteRequest message);
   // Half-closes once every queued message is written. Idempotent.
   void Close();
@@ -49,29 +56,28 @@ class WriteStream : public std::enable_shared_from_this<WriteStream> {
   // afterwards. Idempotent.
   void Cancel();
 
+  // Whether on_progress should run as messages are taken (costs a post to
+  // the loop per message).
+  void set_want_progress(bool want);
+
   // Payload bytes queued and not yet taken by gRPC.
-  size_t queued_bytes() const { return queued_bytes_; }
+  size_t queued_bytes() const;
   bool finished() const { return finished_; }
 
  private:
+  struct Pipe;
   class Reactor;
 
   WriteStream(std::shared_ptr<LoopPoster> poster, Handler handler);
-  void Pump();
-  void OnWriteDone(bool ok);
+  void OnProgress(bool ok);
   void OnFinished(const grpc::Status& status, uint64_t committed_size);
   void ReleaseReactor();
 
   std::shared_ptr<LoopPoster> poster_;
   Handler handler_;
   std::shared_ptr<grpc::ClientContext> context_;
+  std::shared_ptr<Pipe> pipe_;  // shared with the reactor
   Reactor* reactor_ = nullptr;  // valid while non-null (we hold it)
-  // Messages not yet handed to gRPC.
-  std::deque<v1::WriteRequest> queue_;
-  // Payload bytes in queue_ plus the message gRPC is writing.
-  size_t queued_bytes_ = 0;
-  size_t writing_bytes_ = 0;
-  bool writing_ = false;
   bool closing_ = false;
   bool broken_ = false;
   bool cancelled_ = false;
