@@ -24,15 +24,20 @@ with a name that does not exist in bob's tree: both answers must be the
 same (else existence would leak).
 
 More tables: handles of bob's session forged in alice's (READ, WRITE,
-FSTAT, FSETSTAT, CLOSE, READDIR, fstatvfs, fsync, copy-data), alice's own
-open handles after she swaps a directory on their path for a link out of
-her root, "~bob" in expand-path and home-directory, a decoy /bob of her
-own (climbing paths land there), and her listings.
+FSTAT, FSETSTAT, CLOSE, READDIR, fstatvfs, fsync, copy-data); alice's own
+open handles (reads, uploads, copy-data) after she swaps a directory on
+their path for a link out of her root; operations on her root itself
+(remove, rename away, rename onto, link onto); "~bob" in expand-path and
+home-directory; a decoy /bob of her own (plain climbs must land there).
+Plus her listings of "/", "..", "/../.."; two bounded races (her and bob's
+sessions interleaved; a directory flipping to a link while she uses paths
+through it).
 
 Variants: the memory and the localfs backend with roots from sftpgate's
 users file, and the localfs backend with roots from delegated
-authentication (--auth grpc: with the sample Python authenticator); the
-last is skipped with a message when sftpgate or the sample lack it.
+authentication (--auth grpc: with the sample Python authenticator, plus
+roots it gives that sftpgate must normalize or refuse); the delegated ones
+are skipped with a message when sftpgate or the sample lack it.
 
 A case that fails because of a real server or backend bug is marked in
 KNOWN_BUGS (unittest.expectedFailure) naming the bug, so it stays visible
