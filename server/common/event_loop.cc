@@ -1,6 +1,5 @@
 #include "server/common/event_loop.h"
 
-#include <libssh/libssh.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sys/eventfd.h>
@@ -14,27 +13,12 @@
 #include "absl/strings/str_cat.h"
 
 namespace sftpgate::server {
-namespace {
-
-// libssh fd callback for the wake eventfd: clears it, nothing else (see the
-// header for why posted closures do not run here).
-int OnWakeFd(socket_t fd, int revents, void* /*userdata*/) {
-  if (revents & POLLIN) {
-    uint64_t count;
-    while (read(fd, &count, sizeof(count)) < 0 && errno == EINTR) {
-    }
-  }
-  return 0;
-}
-
-}  // namespace
 
 EventLoop::EventLoop(std::string name) : name_(std::move(name)) {}
 
 EventLoop::~EventLoop() {
   Stop();
   Join();
-  if (event_ != nullptr) ssh_event_free(event_);
   if (wake_fd_ >= 0) close(wake_fd_);
 }
 
@@ -43,11 +27,6 @@ absl::Status EventLoop::Start(Hooks hooks) {
   wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (wake_fd_ < 0) {
     return absl::InternalError(absl::StrCat("eventfd: ", std::strerror(errno)));
-  }
-  event_ = ssh_event_new();
-  if (event_ == nullptr) return absl::InternalError("ssh_event_new failed");
-  if (ssh_event_add_fd(event_, wake_fd_, POLLIN, OnWakeFd, this) != SSH_OK) {
-    return absl::InternalError("ssh_event_add_fd(eventfd) failed");
   }
   thread_ = std::thread([this] { Run(); });
   return absl::OkStatus();
@@ -100,8 +79,21 @@ void EventLoop::Run() {
   loop_thread_id_.store(std::this_thread::get_id());
   pthread_setname_np(pthread_self(), name_.substr(0, 15).c_str());
   int timeout_ms = 0;
+  std::vector<pollfd> fds;
   while (!stop_requested_.load()) {
-    ssh_event_dopoll(event_, timeout_ms);
+    fds.clear();
+    fds.push_back({wake_fd_, POLLIN, 0});
+    if (hooks_.before_poll) hooks_.before_poll(&fds);
+    int ready = poll(fds.data(), fds.size(), timeout_ms);
+    if (ready < 0) {
+      for (pollfd& fd : fds) fd.revents = 0;  // EINTR: nothing happened
+    }
+    if (fds[0].revents & POLLIN) {
+      uint64_t count;
+      while (read(wake_fd_, &count, sizeof(count)) < 0 && errno == EINTR) {
+      }
+    }
+    if (hooks_.on_ready) hooks_.on_ready(fds.data() + 1, fds.size() - 1);
     RunPosted();
     timeout_ms = hooks_.after_poll ? hooks_.after_poll() : 1000;
     absl::MutexLock lock(&mu_);

@@ -1,23 +1,28 @@
-// EventLoop: one thread polling one libssh `ssh_event`, and the Executor
-// of that thread.
+// EventLoop: one thread polling a set of file descriptors, and the
+// Executor of that thread.
 //
-// Each round the loop (1) polls the event (SSH sockets and an eventfd) for
-// up to the timeout the owner asked for, (2) runs the closures Post()ed
-// since the last round, (3) calls the owner's `after_poll` hook, which does
-// the work libssh gives no callback for (retrying channel writes, draining
-// channel input, timers) and returns the next poll timeout.
+// Each round the loop (1) asks its owner which descriptors to poll
+// (`before_poll`), polls them and its own eventfd for up to the timeout the
+// owner asked for, (2) hands the results to the owner (`on_ready`), (3) runs
+// the closures Post()ed since the last round, (4) calls the owner's
+// `after_poll` hook, which does the work no descriptor announces (retrying
+// channel writes, draining channel input, timers) and returns the next poll
+// timeout.
 //
-// Posted closures never run inside libssh's poll: the eventfd callback only
-// clears the eventfd. That keeps them out of the nested polls libssh runs
-// from inside its own calls (ssh_channel_write may poll the whole event).
+// The loop knows nothing of libssh: the SSH layer gives each session an
+// ssh_event of its own and polls it from `on_ready` (see
+// server/ssh/connection.h for why sessions must not share one).
 //
-// Thread safety: Post(), InLoopThread() and Stop() are thread-safe; event()
-// and everything the hooks do belong to the loop thread.
+// Thread safety: Post(), InLoopThread() and Stop() are thread-safe; the
+// hooks run on the loop thread.
 
 #ifndef SFTPGATE_SERVER_COMMON_EVENT_LOOP_H_
 #define SFTPGATE_SERVER_COMMON_EVENT_LOOP_H_
 
+#include <poll.h>
+
 #include <atomic>
+#include <cstddef>
 #include <functional>
 #include <string>
 #include <thread>
@@ -28,18 +33,20 @@
 #include "absl/synchronization/mutex.h"
 #include "server/common/executor.h"
 
-struct ssh_event_struct;
-
 namespace sftpgate::server {
 
 class EventLoop final : public Executor {
  public:
   struct Hooks {
-    // Runs on the loop thread after every round; returns the next poll
-    // timeout in milliseconds (0: poll without waiting; capped by Post()).
+    // Appends the descriptors (and events) to poll this round.
+    std::function<void(std::vector<pollfd>* fds)> before_poll;
+    // The descriptors appended by before_poll, in the same order, with
+    // their revents, after the poll (also when none fired).
+    std::function<void(const pollfd* fds, size_t count)> on_ready;
+    // Runs after every round; returns the next poll timeout in milliseconds
+    // (0: poll without waiting; capped by Post()).
     std::function<int()> after_poll;
-    // Runs once on the loop thread when the loop stops, before the event is
-    // freed: tear down everything registered with the event.
+    // Runs once on the loop thread when the loop stops.
     std::function<void()> on_stop;
   };
 
@@ -50,7 +57,7 @@ class EventLoop final : public Executor {
   EventLoop(const EventLoop&) = delete;
   EventLoop& operator=(const EventLoop&) = delete;
 
-  // Creates the event and the eventfd and starts the thread. Call once.
+  // Creates the eventfd and starts the thread. Call once.
   absl::Status Start(Hooks hooks);
   // Asks the loop to finish its round, run on_stop and exit. Idempotent.
   void Stop();
@@ -61,8 +68,6 @@ class EventLoop final : public Executor {
   void Post(absl::AnyInvocable<void()> fn) override;
   bool InLoopThread() const override;
 
-  // The loop's libssh event. Loop thread only (and before Start()).
-  ssh_event_struct* event() const { return event_; }
   const std::string& name() const { return name_; }
 
  private:
@@ -72,7 +77,6 @@ class EventLoop final : public Executor {
 
   const std::string name_;
   Hooks hooks_;
-  ssh_event_struct* event_ = nullptr;
   int wake_fd_ = -1;
   std::thread thread_;
   std::atomic<std::thread::id> loop_thread_id_{};

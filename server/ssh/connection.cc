@@ -1,8 +1,6 @@
 #include "server/ssh/connection.h"
 
-#include <fcntl.h>
 #include <poll.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <optional>
@@ -99,22 +97,26 @@ Connection::~Connection() {
   // connection's callbacks: tearing_down_ makes them refuse everything, and
   // the channels are moved out so that nothing iterates a changing vector.
   tearing_down_ = true;
-  // Leave the loop's shared ssh_event first: while a session is in it,
-  // libssh's internal polls (channel close, disconnect) poll the whole
-  // event and run OTHER connections' callbacks mid-teardown, which ended
-  // unrelated sessions ("Bye Bye" to a client that never closed). Out of
-  // it, they poll only this session's own socket.
-  Unwatch();
   std::vector<std::unique_ptr<SftpChannel>> channels;
   channels.swap(channels_);
   for (auto& channel : channels) channel->Abort();
   channels.clear();
-  if (watch_fd_ >= 0) close(watch_fd_);
   if (pending_message_ != nullptr) ssh_message_free(pending_message_);
   if (!disconnect_reason_.empty()) {
     ssh_session_set_disconnect_message(session_, disconnect_reason_.c_str());
   }
-  PrepareDisconnect();
+  if (event_ != nullptr) {
+    // libssh 0.10's ssh_disconnect queues SSH_MSG_DISCONNECT and closes the
+    // socket without flushing: the message leaves only if libssh already
+    // knows the socket is writable (a poll saw POLLOUT since its last
+    // write). Two polls that never wait: the first writes what is pending
+    // (channel closes), the second sees POLLOUT again. A client that is
+    // not reading just misses the message.
+    ssh_event_dopoll(event_, 0);
+    ssh_event_dopoll(event_, 0);
+    ssh_event_remove_session(event_, session_);
+    ssh_event_free(event_);
+  }
   ssh_disconnect(session_);
   ssh_free(session_);
   if (holds_user_slot_) context_->user_sessions->Release(identity_);
@@ -128,23 +130,6 @@ Connection::~Connection() {
             {"reason", end_reason_},
             {"seconds",
              absl::StrCat(absl::ToInt64Seconds(absl::Now() - started_))}});
-}
-
-void Connection::PrepareDisconnect() {
-  // libssh 0.10's ssh_disconnect queues SSH_MSG_DISCONNECT and closes the
-  // socket without flushing: the message leaves only if libssh already
-  // knows the socket is writable (a poll saw POLLOUT since its last write).
-  // Two polls that never wait, on an event of the session's own: the first
-  // writes what is pending (channel closes), the second sees POLLOUT
-  // again. A client that is not reading just misses the message.
-  ssh_event event = ssh_event_new();
-  if (event == nullptr) return;
-  if (ssh_event_add_session(event, session_) == SSH_OK) {
-    ssh_event_dopoll(event, 0);
-    ssh_event_dopoll(event, 0);
-    ssh_event_remove_session(event, session_);
-  }
-  ssh_event_free(event);
 }
 
 absl::Status Connection::Start() {
@@ -167,37 +152,27 @@ absl::Status Connection::Start() {
     end_reason_ = absl::StrCat("key exchange: ", ssh_get_error(session_));
     return absl::UnavailableError(end_reason_);
   }
-  watch_fd_ = fcntl(ssh_get_fd(session_), F_DUPFD_CLOEXEC, 0);
-  if (watch_fd_ < 0 || !Watch()) {
-    end_reason_ = "cannot add session to event loop";
+  event_ = ssh_event_new();
+  if (event_ == nullptr || ssh_event_add_session(event_, session_) != SSH_OK) {
+    end_reason_ = "cannot create the session's event";
     return absl::InternalError(end_reason_);
   }
   return absl::OkStatus();
 }
 
-bool Connection::Watch() {
-  if (watched_) return true;
-  if (ssh_event_add_session(loop_->event(), session_) != SSH_OK) return false;
-  watched_ = true;
-  if (!authenticated_ &&
-      ssh_event_add_fd(loop_->event(), watch_fd_, POLLIN,
-                       &Connection::OnSocketReadable, this) != SSH_OK) {
-    return false;
-  }
-  return true;
+short Connection::PollEvents() const {
+  // Not polled while held (banned) or while a verdict is pending.
+  if (event_ == nullptr || held_ || pending_message_ != nullptr) return 0;
+  // libssh keeps unsent output in its buffer until a poll says the socket
+  // is writable.
+  return POLLIN |
+         ((ssh_get_status(session_) & SSH_WRITE_PENDING) ? POLLOUT : 0);
 }
 
-void Connection::Unwatch() {
-  if (!watched_) return;
-  watched_ = false;
-  // Removes only our watcher: libssh skips the handles a session owns.
-  if (watch_fd_ >= 0) ssh_event_remove_fd(loop_->event(), watch_fd_);
-  ssh_event_remove_session(loop_->event(), session_);
-}
-
-int Connection::OnSocketReadable(socket_t, int, void* self) {
-  Self(self)->input_seen_ = true;
-  return 0;
+void Connection::OnPollResult(short revents) {
+  if (revents == 0) return;
+  if (!authenticated_) input_seen_ = true;
+  ssh_event_dopoll(event_, 0);
 }
 
 void Connection::RequestDisconnect(std::string reason) {
@@ -212,7 +187,6 @@ void Connection::NoteTraffic(size_t bytes_in, size_t bytes_out) {
 
 void Connection::HoldThenClose(absl::Time now) {
   GetSshMetrics().rejected_banned->Increment();
-  Unwatch();
   held_ = true;
   hold_until_ = now + context_->limits.ban_delay;
 }
@@ -305,7 +279,7 @@ SftpSessionOptions Connection::NewSftpSessionOptions() const {
 void Connection::PumpMessages() {
   input_seen_ = false;
   while (pending_message_ == nullptr && !held_ && disconnect_reason_.empty()) {
-    // Pops a queued request, or polls the event once without waiting.
+    // Pops a queued request, or polls the session once without waiting.
     ssh_message message = ssh_message_get(session_);
     if (message == nullptr) return;
     HandleQueuedMessage(message);
@@ -413,8 +387,8 @@ void Connection::BeginAttempt(ssh_message message, AuthAttempt attempt) {
   attempt.client_version = client_version_;
   attempt.remote_address = remote_address_;
   attempt.session_id = id_;
-  // Not polled until the verdict is in: the client cannot queue more.
-  Unwatch();
+  // Not polled until the verdict is in (PollEvents): the client cannot
+  // queue more.
   context_->auth->Authenticate(
       std::move(attempt),
       [this, loop = loop_,
@@ -430,11 +404,6 @@ void Connection::OnVerdict(AuthVerdict verdict) {
   if (message == nullptr) return;
   if (tearing_down_ || !disconnect_reason_.empty()) {
     ssh_message_free(message);
-    return;
-  }
-  if (!Watch()) {
-    ssh_message_free(message);
-    RequestDisconnect("cannot add session to event loop");
     return;
   }
   if (pending_probe_) {
@@ -467,7 +436,7 @@ void Connection::OnVerdict(AuthVerdict verdict) {
     }
   }
   ssh_message_free(message);
-  // Requests may have been queued before the session left the event.
+  // Requests may have been queued before polling stopped.
   input_seen_ = true;
 }
 
@@ -522,9 +491,6 @@ void Connection::Succeed(ssh_message message, Identity identity) {
             {"client", client_version_}});
   ssh_message_auth_reply_success(message, 0);
   // From now on libssh's callbacks handle requests as they arrive.
-  ssh_event_remove_fd(loop_->event(), watch_fd_);
-  close(watch_fd_);
-  watch_fd_ = -1;
   ssh_callbacks_init(&server_callbacks_);
   server_callbacks_.userdata = this;
   server_callbacks_.channel_open_request_session_function =

@@ -7,25 +7,32 @@
 // channels (SftpChannel) for authenticated users, and tears everything
 // down when the peer goes away or a limit is hit.
 //
+// One ssh_event per session. libssh functions that wait for something
+// (reading a channel, flushing, ssh_message_get) poll the event their
+// session is in, running the callbacks of every session there; and when
+// any of those sockets closes, the poll reports an error that libssh pins
+// on the session that happened to be polling, which is then dead (one
+// client leaving used to end another's transfer). So each session has an
+// event of its own, and the loop (ConnectionLoop) polls all the sockets
+// itself and runs ssh_event_dopoll only on the events of those that fired.
+//
 // Authentication without blocking the loop. libssh 0.10's server
 // callbacks must return their verdict at once, and a message handed to the
 // message callback is freed when the callback returns, so neither can wait
 // for a password hash or an RPC. Until the user is authenticated the
 // connection therefore installs no callbacks: libssh queues every request
 // as an ssh_message, which the connection takes with ssh_message_get()
-// (only after its socket was readable, as told by a watcher in the event: a
-// dup of the socket, so that it is never confused with a reused fd number)
-// and owns. An auth request goes to the Authenticator and is held
-// unanswered; the verdict is Post()ed back to the loop, which replies on
-// the held message (ssh_message_auth_reply_success, _pk_ok_simple or the
-// default failure) and frees it. While a verdict is pending the session is
-// taken out of the event, so a client cannot pile up further requests.
-// Once authenticated, the server callbacks take over (channels).
+// after its socket was readable, and owns. An auth request goes to the
+// Authenticator and is held unanswered; the verdict is Post()ed back to the
+// loop, which replies on the held message (ssh_message_auth_reply_success,
+// _pk_ok_simple or the default failure) and frees it. While a verdict is
+// pending the socket is not polled, so a client cannot pile up further
+// requests. Once authenticated, the server callbacks take over (channels).
 //
 // Thread safety: loop thread only. libssh callbacks only record state;
 // Service(), called by the loop after every poll round, acts on it (libssh
-// may call callbacks from inside any of its functions, even for other
-// connections of the loop, so nothing is freed inside one).
+// may call this session's callbacks from inside any of its functions, so
+// nothing is freed inside one).
 
 #ifndef SFTPGATE_SERVER_SSH_CONNECTION_H_
 #define SFTPGATE_SERVER_SSH_CONNECTION_H_
@@ -65,6 +72,12 @@ class Connection {
   // the connection is already unusable.
   absl::Status Start();
 
+  // The socket, the events to poll it for this round (0: do not poll it),
+  // and what the poll found (runs libssh on this session's event).
+  int fd() const { return ssh_get_fd(session_); }
+  short PollEvents() const;
+  void OnPollResult(short revents);
+
   // Loop work after a poll round (see SftpChannel::Service). Returns false
   // when the connection is over and should be destroyed. Lowers *wake_by
   // to the time it next needs a round without any event (a timer).
@@ -89,13 +102,6 @@ class Connection {
   // Post-authentication libssh callbacks.
   static ssh_channel OnChannelOpen(ssh_session, void* self);
   static int OnMessage(ssh_session, ssh_message message, void* self);
-  // The watcher fd's callback: the socket was readable this round.
-  static int OnSocketReadable(socket_t, int revents, void* self);
-
-  // Adds (false on failure) / removes the session and, before
-  // authentication, its watcher to / from the loop's event.
-  bool Watch();
-  void Unwatch();
   // Takes the requests libssh queued while unauthenticated, one by one.
   void PumpMessages();
   void HandleQueuedMessage(ssh_message message);
@@ -114,8 +120,6 @@ class Connection {
   // The source address is banned: stop talking and close after a delay.
   void HoldThenClose(absl::Time now);
   void CheckIdle(absl::Time now);
-  // Lets the disconnect message reach the client (see the .cc).
-  void PrepareDisconnect();
 
   ServerContext* const context_;
   EventLoop* const loop_;
@@ -127,9 +131,8 @@ class Connection {
   struct ssh_server_callbacks_struct server_callbacks_;
   // Lets posted verdicts detect that the connection is gone.
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
-  bool watched_ = false;  // session and watcher are in the loop's event
-  int watch_fd_ = -1;     // dup of the socket, polled only to notice input
-  bool input_seen_ = false;
+  ssh_event event_ = nullptr;  // this session's own (see above)
+  bool input_seen_ = false;    // the socket was readable (before auth)
   bool tearing_down_ = false;  // in the destructor: refuse all callbacks
 
   // Authentication.

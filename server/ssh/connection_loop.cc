@@ -43,6 +43,10 @@ ConnectionLoop::~ConnectionLoop() {
 
 absl::Status ConnectionLoop::Start() {
   EventLoop::Hooks hooks;
+  hooks.before_poll = [this](std::vector<pollfd>* fds) { BeforePoll(fds); };
+  hooks.on_ready = [this](const pollfd* fds, size_t count) {
+    OnReady(fds, count);
+  };
   hooks.after_poll = [this] { return AfterPoll(); };
   hooks.on_stop = [this] { OnStop(); };
   return loop_.Start(std::move(hooks));
@@ -63,6 +67,22 @@ void ConnectionLoop::Adopt(ssh_session session, std::string id,
     }
     connections_.push_back(std::move(connection));
   });
+}
+
+void ConnectionLoop::BeforePoll(std::vector<pollfd>* fds) {
+  polled_.clear();
+  for (const auto& connection : connections_) {
+    short events = connection->PollEvents();
+    if (events == 0) continue;
+    fds->push_back({connection->fd(), events, 0});
+    polled_.push_back(connection.get());
+  }
+}
+
+void ConnectionLoop::OnReady(const pollfd* fds, size_t count) {
+  for (size_t i = 0; i < count && i < polled_.size(); ++i) {
+    if (fds[i].revents != 0) polled_[i]->OnPollResult(fds[i].revents);
+  }
 }
 
 int ConnectionLoop::AfterPoll() {

@@ -1,7 +1,10 @@
 // ConnectionLoop: one event loop and the connections assigned to it.
 //
 // The acceptor hands each accepted session to one ConnectionLoop (Adopt);
-// from then on the session is only touched by that loop's thread.
+// from then on the session is only touched by that loop's thread. Each
+// round the loop polls the sockets of its connections itself and lets
+// libssh run (ssh_event_dopoll on the session's own event) only for those
+// that fired (see connection.h for why sessions do not share an event).
 //
 // Thread safety: Adopt(), Stop(), Join() and load() are thread-safe; the
 // rest runs on the loop thread.
@@ -10,11 +13,13 @@
 #define SFTPGATE_SERVER_SSH_CONNECTION_LOOP_H_
 
 #include <libssh/libssh.h>
+#include <poll.h>
 
 #include <atomic>
 #include <list>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "server/common/event_loop.h"
@@ -40,6 +45,8 @@ class ConnectionLoop {
   int load() const { return load_.load(std::memory_order_relaxed); }
 
  private:
+  void BeforePoll(std::vector<pollfd>* fds);
+  void OnReady(const pollfd* fds, size_t count);
   int AfterPoll();
   void OnStop();
 
@@ -48,6 +55,9 @@ class ConnectionLoop {
   std::atomic<int> load_{0};
   // Loop thread only. std::list: elements never move.
   std::list<std::unique_ptr<Connection>> connections_;
+  // The connections polled this round, in BeforePoll's order (none is
+  // destroyed before OnReady: that happens in AfterPoll).
+  std::vector<Connection*> polled_;
 };
 
 }  // namespace sftpgate::server

@@ -296,6 +296,12 @@ bool SftpChannel::Service(bool* busy) {
     }
   }
   if (broken_ || closed_by_peer_) {
+    LogEvent(
+        LogLevel::kDebug, "channel_end",
+        {{"session", owner_->id()},
+         {"reason", broken_ ? absl::StrCat("libssh error: ",
+                                           ssh_get_error(owner_->session()))
+                            : "closed by client"}});
     EndSession();
     return true;
   }
@@ -306,6 +312,10 @@ bool SftpChannel::Service(bool* busy) {
   if ((eof_received_ && input_done) || close_requested_) {
     EndSession();
     if (out_.empty()) {
+      LogEvent(LogLevel::kDebug, "channel_end",
+               {{"session", owner_->id()},
+                {"reason", close_requested_ ? "closed by the SFTP session"
+                                            : "EOF from client"}});
       CloseLocal();
       return true;
     }
