@@ -1,7 +1,11 @@
 // EventLoop: closures run on the loop thread in post order, from any
-// thread; after_poll runs each round; after Stop closures do not run.
+// thread; the owner's descriptors are polled and reported; after_poll runs
+// each round; after Stop closures do not run.
 
 #include "server/common/event_loop.h"
+
+#include <poll.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <thread>
@@ -83,6 +87,40 @@ TEST(EventLoopTest, HooksRunOnTheLoopAndClosuresAfterStopDoNotRun) {
   loop.Post([&ran, token = std::move(token)] { ran = true; });
   EXPECT_FALSE(ran);
   EXPECT_TRUE(watch.expired());  // destroyed, not kept
+}
+
+TEST(EventLoopTest, PollsTheOwnersDescriptorsAndReportsWhichFired) {
+  int quiet[2], busy[2];
+  ASSERT_EQ(pipe(quiet), 0);
+  ASSERT_EQ(pipe(busy), 0);
+  EventLoop loop("test-loop");
+  std::atomic<int> busy_ready{0};
+  std::atomic<int> quiet_ready{0};
+  absl::Notification seen;
+  EventLoop::Hooks hooks;
+  hooks.before_poll = [&](std::vector<pollfd>* fds) {
+    fds->push_back({quiet[0], POLLIN, 0});
+    fds->push_back({busy[0], POLLIN, 0});
+  };
+  hooks.on_ready = [&](const pollfd* fds, size_t count) {
+    ASSERT_EQ(count, 2u);
+    if (fds[0].revents != 0) ++quiet_ready;
+    if (fds[1].revents & POLLIN) {
+      char byte;
+      ASSERT_EQ(read(busy[0], &byte, 1), 1);
+      if (++busy_ready == 1) seen.Notify();
+    }
+  };
+  // A long idle wait: only the descriptor can wake the loop quickly.
+  hooks.after_poll = [] { return 60000; };
+  ASSERT_TRUE(loop.Start(std::move(hooks)).ok());
+  ASSERT_EQ(write(busy[1], "x", 1), 1);
+  EXPECT_TRUE(seen.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  loop.Stop();
+  loop.Join();
+  EXPECT_EQ(busy_ready.load(), 1);
+  EXPECT_EQ(quiet_ready.load(), 0);
+  for (int fd : {quiet[0], quiet[1], busy[0], busy[1]}) close(fd);
 }
 
 }  // namespace
