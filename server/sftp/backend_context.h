@@ -13,6 +13,7 @@
 #include <memory>
 
 #include "server/sftp/loop_poster.h"
+#include "server/sftp/transfer_budget.h"
 #include "sftpgate/v1/backend.grpc.pb.h"
 
 namespace sftpgate::server::sftp {
@@ -27,6 +28,8 @@ struct BackendContext {
   // Deadline of unary calls; longest a stream may keep a client request
   // waiting without progress.
   std::chrono::milliseconds call_timeout;
+  // What the session's transfers may buffer (never null).
+  std::shared_ptr<TransferBudget> budget;
 
   BackendAsync* async() const { return stub->async(); }
 };

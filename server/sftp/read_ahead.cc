@@ -13,7 +13,9 @@ ReadAhead::ReadAhead(std::shared_ptr<const BackendContext> backend,
       path_(std::move(path)),
       buffer_limit_(buffer_limit) {}
 
-ReadAhead::~ReadAhead() = default;  // dropping stream_ cancels it
+ReadAhead::~ReadAhead() {
+  backend_->budget->Refund(held_);  // dropping stream_ cancels it
+}
 
 void ReadAhead::Read(uint64_t offset, uint32_t length, Done done) {
   if (pending_.empty()) last_progress_ = Clock::now();
@@ -53,7 +55,10 @@ void ReadAhead::Serve() {
     request.done(grpc::Status::OK, pieces, false);
     Consume(n);
   }
-  if (stream_ != nullptr && !stream_done_ && buffered_ < buffer_limit_) {
+  // Over the session's budget, fetch only what the waiting READ lacks.
+  const bool starved = !pending_.empty() && buffered_ < pending_.front().length;
+  if (stream_ != nullptr && !stream_done_ && buffered_ < buffer_limit_ &&
+      (starved || !backend_->budget->exhausted())) {
     stream_->RequestNext();
   }
 }
@@ -84,13 +89,20 @@ void ReadAhead::Consume(size_t n) {
       return;
     }
     n -= in_front;
+    Release(chunks_.front().size());
     chunks_.pop_front();
     front_used_ = 0;
   }
 }
 
+void ReadAhead::Release(size_t n) {
+  held_ -= n;
+  backend_->budget->Refund(n);
+}
+
 void ReadAhead::ResetStream() {
   stream_.reset();
+  Release(held_);
   chunks_.clear();
   front_used_ = 0;
   buffered_ = 0;
@@ -132,6 +144,8 @@ void ReadAhead::OnChunk(v1::ReadChunk chunk) {
   }
   if (!chunk.data().empty()) {
     buffered_ += chunk.data().size();
+    held_ += chunk.data().size();
+    backend_->budget->Charge(chunk.data().size());
     chunks_.push_back(std::move(*chunk.mutable_data()));
   }
   Serve();

@@ -3,10 +3,11 @@
 //
 // The stream starts at the offset of the first READ (length 0: up to end
 // of file; chunk size: the READ's length) and keeps up to `buffer_limit`
-// bytes buffered. READs are served strictly in arrival order (the order
-// SFTP requires on one handle); one that continues where the previous
-// ended takes buffered bytes, one that skips ahead by at most the buffer
-// limit drops the gap (now, or as it arrives), and any other offset (a
+// bytes buffered (while the session's TransferBudget is exhausted, only
+// what the waiting READ still lacks). READs are served strictly in arrival
+// order (the order SFTP requires on one handle); one that continues where the
+// previous ended takes buffered bytes, one that skips ahead by at most the
+// buffer limit drops the gap (now, or as it arrives), and any other offset (a
 // seek) restarts the stream there. A READ is answered once it can be filled
 // completely, or with what is left at end of file; at end of file with nothing
 // left it gets EOF. A stream error is reported to the READ waiting on it; the
@@ -67,6 +68,8 @@ class ReadAhead {
   void Restart(uint64_t offset, uint32_t chunk_size);
   void ResetStream();
   void Consume(size_t n);
+  // chunks_ dropped `n` bytes: refund them to the session's budget.
+  void Release(size_t n);
   void OnChunk(v1::ReadChunk chunk);
   void OnFinish(const grpc::Status& status);
 
@@ -81,6 +84,8 @@ class ReadAhead {
   std::deque<std::string> chunks_;
   size_t front_used_ = 0;  // bytes of chunks_.front() already consumed
   size_t buffered_ = 0;
+  // Bytes of the strings in chunks_ (charged to the session's budget).
+  size_t held_ = 0;
   // Bytes still to arrive that a forward skip jumped over.
   uint64_t discard_ = 0;
   bool stream_done_ = false;

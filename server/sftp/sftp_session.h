@@ -56,6 +56,10 @@ struct SftpLimits {
   uint32_t max_handles = 256;
   // Output bytes queued before input pauses.
   size_t max_queued_output = 4 * 1024 * 1024;
+  // Bytes all the session's transfers may hold at once (upload
+  // write-behind queues and read-ahead buffers), beyond one message per
+  // transfer in progress.
+  size_t max_transfer_buffer = 16 * 1024 * 1024;
   // Deadline of every unary backend call, and of a stream between chunks.
   int call_timeout_ms = 30000;
 };

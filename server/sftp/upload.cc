@@ -126,8 +126,16 @@ void Upload::EnsureStream(uint64_t first_offset) {
        [this](const grpc::Status& status, uint64_t) { OnFinish(status); }});
 }
 
+bool Upload::HasRoom() const {
+  const size_t queued = stream_->queued_bytes();
+  // Over the session's budget an upload may still hold one message, so
+  // that it never waits for another transfer.
+  return queued <= options_.queue_limit &&
+         (queued == 0 || !backend_->budget->exhausted());
+}
+
 void Upload::Accept(Done done) {
-  if (blocked_.empty() && stream_->queued_bytes() <= options_.queue_limit) {
+  if (blocked_.empty() && HasRoom()) {
     done(grpc::Status::OK);
     return;
   }
@@ -145,8 +153,7 @@ void Upload::OnProgress() {
 }
 
 void Upload::ReleaseBlocked() {
-  while (!blocked_.empty() && stream_ != nullptr &&
-         stream_->queued_bytes() <= options_.queue_limit) {
+  while (!blocked_.empty() && stream_ != nullptr && HasRoom()) {
     Done done = std::move(blocked_.front());
     blocked_.pop_front();
     done(grpc::Status::OK);

@@ -1,7 +1,8 @@
 // Upload: the WRITEs of one file handle, streamed to the backend.
 //
 // Write-behind: a WRITE is answered OK as soon as its bytes are queued for
-// the Write stream, while at most `queue_limit` bytes wait for gRPC;
+// the Write stream, while at most `queue_limit` bytes wait for gRPC (and
+// the session's TransferBudget is not exhausted, or the queue is empty);
 // beyond that its answer waits until the queue drains (the request stays
 // in flight, which throttles the client). The stream starts lazily at the
 // first write or commit, with a header carrying the open flags and the
@@ -92,6 +93,9 @@ class Upload {
   void Accept(Done done);
   void Fail(const grpc::Status& status);
   void OnProgress();
+  // Whether a WRITE may be answered: the queue is under its limit and the
+  // session's TransferBudget allows it.
+  bool HasRoom() const;
   // Answers the blocked WRITEs that now fit in the queue, in order.
   void ReleaseBlocked();
   // Tells the stream whether to report progress (only while busy()).

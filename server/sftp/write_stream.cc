@@ -28,6 +28,23 @@ struct WriteStream::Pipe {
   // the other (no lost wake-up).
   std::atomic<size_t> queued_bytes{0};
   std::atomic<bool> want_progress{false};
+  // The session's budget, charged with queued_bytes.
+  std::shared_ptr<TransferBudget> budget;
+
+  void Add(size_t n) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    queued_bytes += n;
+    budget->Charge(n);
+  }
+  void Remove(size_t n) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    queued_bytes -= n;
+    budget->Refund(n);
+  }
+  // Drops the queued messages (not the one being written: its
+  // OnWriteDone still comes).
+  void Clear() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    for (const v1::WriteRequest& m : queue) Remove(m.chunk().data().size());
+    queue.clear();
+  }
 };
 
 class WriteStream::Reactor final
@@ -59,14 +76,13 @@ class WriteStream::Reactor final
     bool start = false, last = false;
     {
       absl::MutexLock lock(&pipe_->mu);
-      pipe_->queued_bytes -= writing_bytes_;
+      pipe_->Remove(writing_bytes_);
       writing_bytes_ = 0;
       pipe_->writing = false;
       if (!ok) {
         // The call failed; OnDone brings the status.
         pipe_->ended = true;
-        pipe_->queue.clear();
-        pipe_->queued_bytes = 0;
+        pipe_->Clear();
       } else {
         start = TakeNext(&last);
       }
@@ -134,11 +150,15 @@ class WriteStream::Reactor final
   const Clock::time_point start_ = Clock::now();
 };
 
-WriteStream::WriteStream(std::shared_ptr<LoopPoster> poster, Handler handler)
+WriteStream::WriteStream(std::shared_ptr<LoopPoster> poster,
+                         std::shared_ptr<TransferBudget> budget,
+                         Handler handler)
     : poster_(std::move(poster)),
       handler_(std::move(handler)),
       context_(std::make_shared<grpc::ClientContext>()),
-      pipe_(std::make_shared<Pipe>()) {}
+      pipe_(std::make_shared<Pipe>()) {
+  pipe_->budget = std::move(budget);
+}
 
 WriteStream::~WriteStream() { Cancel(); }
 
@@ -146,7 +166,7 @@ std::shared_ptr<WriteStream> WriteStream::Start(const BackendContext& backend,
                                                 v1::WriteHeader header,
                                                 Handler handler) {
   std::shared_ptr<WriteStream> stream(
-      new WriteStream(backend.poster, std::move(handler)));
+      new WriteStream(backend.poster, backend.budget, std::move(handler)));
   // The call's headers go out with the first message, in one write.
   stream->context_->set_initial_metadata_corked(true);
   auto* reactor =
@@ -171,7 +191,7 @@ void WriteStream::Write(v1::WriteRequest message) {
   {
     absl::MutexLock lock(&pipe_->mu);
     if (pipe_->ended) return;
-    pipe_->queued_bytes += message.chunk().data().size();
+    pipe_->Add(message.chunk().data().size());
     pipe_->queue.push_back(std::move(message));
   }
   reactor_->Kick();
@@ -198,7 +218,7 @@ void WriteStream::Cancel() {
   {
     absl::MutexLock lock(&pipe_->mu);
     pipe_->ended = true;
-    pipe_->queue.clear();
+    pipe_->Clear();
   }
   if (!finished_) context_->TryCancel();
   ReleaseReactor();
@@ -224,8 +244,7 @@ void WriteStream::OnFinished(const grpc::Status& status,
   {
     absl::MutexLock lock(&pipe_->mu);
     pipe_->ended = true;
-    pipe_->queue.clear();
-    pipe_->queued_bytes = 0;
+    pipe_->Clear();
   }
   if (!cancelled_) handler_.on_finish(status, committed_size);
 }

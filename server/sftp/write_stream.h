@@ -60,7 +60,8 @@ class WriteStream : public std::enable_shared_from_this<WriteStream> {
   // the loop per message).
   void set_want_progress(bool want);
 
-  // Payload bytes queued and not yet taken by gRPC.
+  // Payload bytes queued and not yet taken by gRPC (also charged to the
+  // session's TransferBudget).
   size_t queued_bytes() const;
   bool finished() const { return finished_; }
 
@@ -68,7 +69,8 @@ class WriteStream : public std::enable_shared_from_this<WriteStream> {
   struct Pipe;
   class Reactor;
 
-  WriteStream(std::shared_ptr<LoopPoster> poster, Handler handler);
+  WriteStream(std::shared_ptr<LoopPoster> poster,
+              std::shared_ptr<TransferBudget> budget, Handler handler);
   void OnProgress(bool ok);
   void OnFinished(const grpc::Status& status, uint64_t committed_size);
   void ReleaseReactor();

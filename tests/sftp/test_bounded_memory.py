@@ -1,0 +1,170 @@
+"""Bounded front-end memory: a 2 GiB upload through a slow backend.
+
+OpenSSH's sftp client uploads a 2 GiB (sparse, so free to read) file to
+sftpgate, whose backend (sftpgate-slow-sink-backend) sleeps before taking
+each chunk: the client is faster than the backend, so the front end must
+hold the client back through the SSH window instead of buffering. While
+the upload runs, the front end's resident set (VmRSS) is sampled from
+/proc; at the end its peak (VmHWM, which no sampling gap can miss) must be
+under BOUND_MIB, and the backend must have committed all 2 GiB.
+
+The bound follows from the per-session caps (docs/architecture.md,
+"Memory"): 8 MiB write-behind queue, 4 MiB queued output, at most 128
+requests (of at most 256 KiB) in flight, the 1.25 MB SSH channel window,
+plus the process's fixed cost (~20 MiB for gRPC, libssh and threads).
+
+Environment: SFTPGATE_BIN_DIR (the build's bin/, with sftpgate and
+sftpgate-slow-sink-backend).
+"""
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+BIN_DIR = os.environ.get("SFTPGATE_BIN_DIR", "")
+SIZE = 2 << 30
+BOUND_MIB = 128
+WRITE_DELAY_US = 2000  # ~125 MiB/s at 255 KiB chunks: the backend is slow
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port, proc, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{proc.args[0]} exited: {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"port {port} did not open")
+
+
+def status_kib(pid, field):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise KeyError(field)
+
+
+class BoundedMemoryTest(unittest.TestCase):
+    def setUp(self):
+        self.assertTrue(BIN_DIR, "set SFTPGATE_BIN_DIR")
+        self.work = tempfile.mkdtemp(prefix="sftpgate-memtest-")
+        self.procs = []
+        self.logs = {}
+
+    def tearDown(self):
+        for proc in reversed(self.procs):
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in reversed(self.procs):
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        shutil.rmtree(self.work, ignore_errors=True)
+
+    def start(self, name, args, port):
+        log = open(os.path.join(self.work, f"{name}.log"), "w")
+        self.logs[name] = log.name
+        proc = subprocess.Popen(args, stderr=log)
+        self.procs.append(proc)
+        wait_for_port(port, proc)
+        return proc
+
+    def dump_logs(self):
+        for name, path in self.logs.items():
+            with open(path) as f:
+                sys.stderr.write(f"--- {name} log (tail)\n{f.read()[-3000:]}\n")
+
+    def test_upload_2gib_through_slow_backend(self):
+        key = os.path.join(self.work, "key")
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f",
+                        key], check=True)
+        with open(key + ".pub") as f:
+            pubkey = f.read().strip()
+        users = os.path.join(self.work, "users.toml")
+        with open(users, "w") as f:
+            f.write(f'[[user]]\nname = "mem"\nauthorized_keys = ["{pubkey}"]\n')
+
+        backend_port = free_port()
+        self.start("backend", [
+            os.path.join(BIN_DIR, "sftpgate-slow-sink-backend"),
+            "--listen", f"127.0.0.1:{backend_port}",
+            "--write_delay_us", str(WRITE_DELAY_US)], backend_port)
+        port = free_port()
+        gate = self.start("sftpgate", [
+            os.path.join(BIN_DIR, "sftpgate"),
+            "--listen", f"127.0.0.1:{port}",
+            "--backend", f"127.0.0.1:{backend_port}",
+            "--host-key", os.path.join(self.work, "host_key"),
+            "--users", users, "--log-level", "warning"], port)
+
+        source = os.path.join(self.work, "big.bin")
+        with open(source, "wb") as f:
+            f.truncate(SIZE)  # sparse: no disk, no memory
+
+        idle_kib = status_kib(gate.pid, "VmRSS")
+        samples = []
+        stop = threading.Event()
+
+        def sample():
+            while not stop.is_set():
+                try:
+                    samples.append(status_kib(gate.pid, "VmRSS"))
+                except (OSError, KeyError):
+                    return
+                stop.wait(0.05)
+
+        sampler = threading.Thread(target=sample)
+        sampler.start()
+        start = time.monotonic()
+        try:
+            result = subprocess.run(
+                ["sftp", "-q", "-b", "-", "-P", str(port), "-i", key,
+                 "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
+                 "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
+                 "mem@127.0.0.1"],
+                input=f"put {source} /big.bin\nls -l /big.bin\n", text=True,
+                capture_output=True, timeout=900)
+        finally:
+            stop.set()
+            sampler.join()
+        elapsed = time.monotonic() - start
+        peak_kib = status_kib(gate.pid, "VmHWM")
+        print(f"\nupload of {SIZE >> 20} MiB took {elapsed:.1f} s "
+              f"({SIZE / 2**20 / elapsed:.0f} MiB/s); front end VmRSS: idle "
+              f"{idle_kib // 1024} MiB, sampled max "
+              f"{max(samples, default=0) // 1024} MiB over {len(samples)} "
+              f"samples, peak (VmHWM) {peak_kib // 1024} MiB; bound "
+              f"{BOUND_MIB} MiB", flush=True)
+        if result.returncode != 0:
+            self.dump_logs()
+        self.assertEqual(result.returncode, 0, result.stderr[-2000:])
+        # The backend committed every byte (ls -l shows its size).
+        self.assertTrue(re.search(rf"\s{SIZE}\s", result.stdout),
+                        result.stdout[-2000:])
+        self.assertGreater(len(samples), 10)
+        self.assertLess(max(samples) // 1024, BOUND_MIB)
+        self.assertLess(peak_kib // 1024, BOUND_MIB)
+
+
+if __name__ == "__main__":
+    unittest.main()
