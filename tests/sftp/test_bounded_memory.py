@@ -8,10 +8,11 @@ the upload runs, the front end's resident set (VmRSS) is sampled from
 /proc; at the end its peak (VmHWM, which no sampling gap can miss) must be
 under BOUND_MIB, and the backend must have committed all 2 GiB.
 
-The bound follows from the per-session caps (docs/architecture.md,
-"Memory"): 8 MiB write-behind queue, 4 MiB queued output, at most 128
-requests (of at most 256 KiB) in flight, the 1.25 MB SSH channel window,
-plus the process's fixed cost (~20 MiB for gRPC, libssh and threads).
+The bound follows from the per-session caps (listed in bench/analysis.md,
+"Memory bounds", and docs/benchmarks.md): an 8 MiB write-behind queue per
+upload within the session's 16 MiB transfer budget, 4 MiB of queued
+output, at most 128 requests in flight, the 1.25 MB SSH channel window,
+plus the process's fixed cost (~20-25 MiB: gRPC, libssh, threads).
 
 Environment: SFTPGATE_BIN_DIR (the build's bin/, with sftpgate and
 sftpgate-slow-sink-backend).
