@@ -1,14 +1,21 @@
 // Data-path tests of the SSH layer against the real sftpgate and the memory
 // backend, with a raw SFTP client: pipelined uploads and downloads through
 // the channel window (backpressure), several channels on one connection, a
-// client that stops reading while others on the same event loop go on, and
-// an abrupt disconnect in the middle of an upload.
+// client that stops reading while others on the same event loop go on, an
+// abrupt disconnect in the middle of an upload, and clients hanging up while
+// another connection of their event loop is busy.
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <map>
 #include <random>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
@@ -92,6 +99,23 @@ std::string PipelinedDownload(Client& client, const std::string& path,
   std::string data = ReceiveReads(client, requests, chunk);
   EXPECT_TRUE(client.Close(handle));
   return data;
+}
+
+// Opens a TCP connection to the server, waits for its SSH banner and hangs
+// up without a word: the server then reads EOF on that socket.
+bool ConnectAndHangUp(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
+  sockaddr_in address = {};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  char banner[64];
+  bool ok = connect(fd, reinterpret_cast<sockaddr*>(&address),
+                    sizeof(address)) == 0 &&
+            recv(fd, banner, sizeof(banner), 0) > 0;
+  close(fd);
+  return ok;
 }
 
 class ChannelFlowTest : public SftpgateFixture {
@@ -180,6 +204,49 @@ TEST_F(ChannelFlowTest, AbruptDisconnectMidUploadLeavesOthersWorking) {
   EXPECT_TRUE(PipelinedDownload(other, "/other.bin", data.size(), 64 << 10) ==
               data);
   ASSERT_TRUE(server_->WaitForStderr("session_end"));
+  EXPECT_TRUE(server_->Running());
+}
+
+TEST_F(ChannelFlowTest, ClientsHangingUpDoNotEndOtherConnectionsOfTheLoop) {
+  // Regression: libssh polls the event a session is in from inside calls
+  // on that session (channel writes and reads); when that was the loop's
+  // shared event, another client's EOF read in such a nested poll was
+  // recorded as an error of the busy session, which the server then
+  // disconnected ("Bye Bye"). One loop, so every connection shares it.
+  int port = StartServer({"--event-loop-threads=1"});
+  ssh_session busy_session = ConnectAuthenticated(port);
+  ASSERT_NE(busy_session, nullptr);
+  Client busy(busy_session);
+  ASSERT_TRUE(busy.ok());
+  std::string data = Content(2 << 20, 7);
+  PipelinedUpload(busy, "/busy.bin", data, 32 << 10);
+
+  // Clients hang up, over and over, while the busy connection downloads
+  // in small pieces (many channel writes and reads per poll round). No
+  // fatal assertion before the threads are joined.
+  constexpr int kMaxHangUps = 4000;
+  std::atomic<bool> stop{false};
+  std::atomic<int> hang_ups{0};
+  std::atomic<int> refused{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 2; ++t) {
+    threads.emplace_back([&] {
+      while (!stop.load() && hang_ups.load() + refused.load() < kMaxHangUps) {
+        (ConnectAndHangUp(port) ? hang_ups : refused).fetch_add(1);
+      }
+    });
+  }
+  for (int i = 0; i < 10; ++i) {
+    if (PipelinedDownload(busy, "/busy.bin", data.size(), 4 << 10) != data) {
+      ADD_FAILURE() << "download " << i << " failed after " << hang_ups.load()
+                    << " hang-ups";
+      break;
+    }
+  }
+  stop.store(true);
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(refused.load(), 0);
+  EXPECT_GT(hang_ups.load(), 100);  // the downloads did overlap them
   EXPECT_TRUE(server_->Running());
 }
 
