@@ -9,8 +9,11 @@
 namespace sftpgate::server {
 namespace {
 
-// Methods that gRPC may send again after UNAVAILABLE: they change nothing.
-// ListDir is a stream, retried only until its first response arrives.
+// Methods that gRPC may send again after UNAVAILABLE or CANCELLED (a
+// replica shutting down cancels calls that reach it too late; our own
+// cancellations are never retried): they change nothing. ListDir is a
+// stream, retried only until its first response arrives (DirListing
+// resumes it after that).
 constexpr const char* kRetryableMethods[] = {"Describe", "Stat",   "RealPath",
                                              "ReadLink", "StatFs", "ListDir"};
 
@@ -30,7 +33,7 @@ std::string BackendServiceConfigJson(const BackendChannelOptions& options) {
                   R"(],"retryPolicy":{"maxAttempts":3,)",
                   R"("initialBackoff":"0.05s","maxBackoff":"0.5s",)",
                   R"("backoffMultiplier":2,)",
-                  R"("retryableStatusCodes":["UNAVAILABLE"]}}]})");
+                  R"("retryableStatusCodes":["UNAVAILABLE","CANCELLED"]}}]})");
   return config;
 }
 

@@ -6,10 +6,16 @@ namespace sftpgate::server::sftp {
 
 DirListing::DirListing(std::shared_ptr<const BackendContext> backend,
                        std::string path, size_t buffer_limit)
-    : backend_(std::move(backend)), buffer_limit_(buffer_limit) {
+    : backend_(std::move(backend)),
+      path_(std::move(path)),
+      buffer_limit_(buffer_limit) {
+  StartStream();
+}
+
+void DirListing::StartStream() {
   last_progress_ = Clock::now();
   v1::ListDirRequest request;
-  request.set_path(std::move(path));
+  request.set_path(path_);
   stream_ = IncomingStream<v1::ListDirResponse>::Start<v1::ListDirRequest>(
       *backend_, &BackendAsync::ListDir, std::move(request),
       {[this](v1::ListDirResponse batch) { OnBatch(std::move(batch)); },
@@ -67,12 +73,28 @@ void DirListing::Serve() {
 void DirListing::OnBatch(v1::ListDirResponse batch) {
   last_progress_ = Clock::now();
   for (v1::DirEntry& e : *batch.mutable_entries()) {
+    if (skip_ > 0) {
+      --skip_;  // received before the stream was resumed
+      continue;
+    }
+    resumes_left_ = kMaxResumes;
+    ++received_;
     entries_.push_back(std::move(e));
   }
   Serve();
 }
 
 void DirListing::OnFinish(const grpc::Status& status) {
+  if (BrokeOnBackendSide(status) && resumes_left_ > 0) {
+    // The replica listing the directory went away. gRPC retries a stream
+    // only until its first batch; past that, list again and skip what
+    // was received (the contract asks replicas for a stable order).
+    --resumes_left_;
+    skip_ = received_;
+    StartStream();
+    Serve();
+    return;
+  }
   finished_ = true;
   status_ = status;
   Serve();

@@ -8,6 +8,9 @@
 // below it. Next() hands out up to a given number of entries per READDIR,
 // then EOF once the stream ended cleanly and the buffer is empty; an error
 // that ends the stream is reported once the entries before it are out.
+// A stream that breaks on the backend side (its replica died) is
+// started again and the entries already received are skipped, up to
+// kMaxResumes times in a row without a new entry.
 //
 // Thread safety: loop thread only.
 
@@ -15,6 +18,7 @@
 #define SFTPGATE_SERVER_SFTP_DIR_LISTING_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <memory>
 #include <string>
@@ -56,11 +60,14 @@ class DirListing {
     NextDone done;
   };
 
+  // Starts the ListDir call (again, after UNAVAILABLE).
+  void StartStream();
   void Serve();
   void OnBatch(v1::ListDirResponse batch);
   void OnFinish(const grpc::Status& status);
 
   std::shared_ptr<const BackendContext> backend_;
+  const std::string path_;
   const size_t buffer_limit_;
   std::shared_ptr<IncomingStream<v1::ListDirResponse>> stream_;
   std::deque<v1::DirEntry> entries_;
@@ -70,6 +77,13 @@ class DirListing {
   bool finished_ = false;
   grpc::Status status_;
   Clock::time_point last_progress_;
+  // Entries taken from the backend so far, and how many of a resumed
+  // stream's first entries are still to be skipped.
+  uint64_t received_ = 0;
+  uint64_t skip_ = 0;
+  // As in ReadAhead: two resumes reach a live replica when one is down.
+  static constexpr int kMaxResumes = 2;
+  int resumes_left_ = kMaxResumes;
 };
 
 }  // namespace sftpgate::server::sftp

@@ -26,6 +26,15 @@
 
 namespace sftpgate::server::sftp {
 
+// Whether a stream that ended with `status` broke on the backend's side
+// (its replica died or shut down: UNAVAILABLE, or CANCELLED, which the
+// owner never sees for its own Cancel()) rather than answering. A Read
+// or ListDir that broke so may be started again: it changes nothing.
+inline bool BrokeOnBackendSide(const grpc::Status& status) {
+  return status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+         status.error_code() == grpc::StatusCode::CANCELLED;
+}
+
 template <typename Resp>
 class IncomingStream
     : public std::enable_shared_from_this<IncomingStream<Resp>> {

@@ -114,12 +114,18 @@ void ReadAhead::ResetStream() {
 void ReadAhead::Restart(uint64_t offset, uint32_t chunk_size) {
   ResetStream();
   position_ = offset;
+  chunk_size_ = chunk_size;
+  resumes_left_ = kMaxResumes;
+  StartStream(offset);
+}
+
+void ReadAhead::StartStream(uint64_t offset) {
   last_progress_ = Clock::now();
   v1::ReadRequest request;
   request.set_path(path_);
   request.set_offset(offset);
   request.set_length(0);  // to end of file
-  request.set_chunk_size(chunk_size);
+  request.set_chunk_size(chunk_size_);
   stream_ = IncomingStream<v1::ReadChunk>::Start<v1::ReadRequest>(
       *backend_, &BackendAsync::Read, std::move(request),
       {[this](v1::ReadChunk chunk) { OnChunk(std::move(chunk)); },
@@ -128,6 +134,7 @@ void ReadAhead::Restart(uint64_t offset, uint32_t chunk_size) {
 
 void ReadAhead::OnChunk(v1::ReadChunk chunk) {
   last_progress_ = Clock::now();
+  resumes_left_ = kMaxResumes;
   // position_ runs `discard_` bytes ahead of what has arrived.
   if (chunk.offset() + discard_ != position_ + buffered_) {
     // Chunks must be contiguous (contract); anything else would corrupt
@@ -152,6 +159,18 @@ void ReadAhead::OnChunk(v1::ReadChunk chunk) {
 }
 
 void ReadAhead::OnFinish(const grpc::Status& status) {
+  if (BrokeOnBackendSide(status) && resumes_left_ > 0) {
+    // The replica serving the stream went away (or the connection broke).
+    // Reading changes nothing, so carry on from the next byte not yet
+    // received, on whichever replica the channel picks now; what is
+    // buffered stays. Bytes a skip jumped over are not asked for again.
+    --resumes_left_;
+    const uint64_t next = position_ + buffered_;
+    discard_ = 0;
+    StartStream(next);
+    Serve();
+    return;
+  }
   stream_done_ = true;
   stream_status_ = status;
   Serve();

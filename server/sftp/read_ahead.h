@@ -10,8 +10,11 @@
 // buffer limit drops the gap (now, or as it arrives), and any other offset (a
 // seek) restarts the stream there. A READ is answered once it can be filled
 // completely, or with what is left at end of file; at end of file with nothing
-// left it gets EOF. A stream error is reported to the READ waiting on it; the
-// next READ starts a fresh stream. A READ that waits longer than the call
+// left it gets EOF. A stream that breaks on the backend side (its
+// replica died) is resumed at the next byte it owed, keeping what is
+// buffered, up to kMaxResumes times in a row without a chunk arriving.
+// Any other stream error is reported to the READ waiting on it; the next
+// READ starts a fresh stream. A READ that waits longer than the call
 // timeout without a chunk arriving fails (CheckTimeout).
 //
 // Thread safety: loop thread only.
@@ -65,7 +68,10 @@ class ReadAhead {
   void Serve();
   // Drops buffered bytes up to `offset` if it lies within the buffer.
   bool SkipTo(uint64_t offset);
+  // Drops the stream and its buffer; starts a new one at `offset`.
   void Restart(uint64_t offset, uint32_t chunk_size);
+  // Starts the Read call at `offset` (buffer and position untouched).
+  void StartStream(uint64_t offset);
   void ResetStream();
   void Consume(size_t n);
   // chunks_ dropped `n` bytes: refund them to the session's budget.
@@ -90,6 +96,13 @@ class ReadAhead {
   uint64_t discard_ = 0;
   bool stream_done_ = false;
   grpc::Status stream_status_;
+  // Chunk size the current stream asked for (kept when it is resumed).
+  uint32_t chunk_size_ = 0;
+  // Resumes after UNAVAILABLE still allowed before a chunk arrives: two
+  // give round robin a live replica when one is down, without looping
+  // on a backend that is down altogether.
+  static constexpr int kMaxResumes = 2;
+  int resumes_left_ = kMaxResumes;
   Clock::time_point last_progress_;
 };
 

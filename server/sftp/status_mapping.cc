@@ -28,6 +28,10 @@ SftpStatus Map(grpc::StatusCode code, const std::string& message) {
       break;
     case grpc::StatusCode::UNAVAILABLE:
       return {kFxFailure, "backend unavailable"};
+    case grpc::StatusCode::CANCELLED:
+      // Only the backend's side can have cancelled a call whose answer we
+      // still map (a replica shutting down): our own cancels go unheard.
+      return {kFxFailure, "backend unavailable (call cancelled)"};
     case grpc::StatusCode::DEADLINE_EXCEEDED:
       return {kFxFailure, "backend timed out"};
     default:

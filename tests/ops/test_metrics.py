@@ -103,7 +103,8 @@ class MetricsTest(OpsTestCase):
         backend = self.start(["--tenant-backend=t=" + dead])
         up = 'sftpgate_backend_up{target="%s"}'
         self.assertTrue(wait_until(
-            lambda: self.scrape().get(up % backend) == 1, 10))
+            lambda: self.scrape().get(up % backend) == 1, 10),
+            self.get("/metrics")[1])
         samples = self.scrape()
         self.assertEqual(samples[up % dead], 0)
         # 3: TRANSIENT_FAILURE (or 1: still connecting).

@@ -28,9 +28,10 @@ import time
 import paramiko
 from paramiko.sftp import CMD_CLOSE
 
-# Operations the front end's backend channel lets gRPC retry on UNAVAILABLE
-# (they change nothing): a replica going away must never fail them.
-RETRYABLE = ("stat", "listdir", "realpath", "readlink")
+# Operations that change nothing, so a replica going away must never fail
+# them: gRPC retries the unary calls on UNAVAILABLE, and the front end
+# itself resumes a Read or ListDir stream that broke part-way.
+RETRYABLE = ("stat", "listdir", "realpath", "readlink", "get")
 TRANSFERS = ("put", "get")
 MODIFYING = ("rename", "remove")
 

@@ -379,11 +379,17 @@ grpc::Status FakeBackend::ListDir(
     }
   }
   const int batch = std::max(1, list_batch.load());
+  const int break_after = TakeBreak() ? break_after_messages.load() : -1;
+  if (break_after == 0) return Error(grpc::StatusCode::UNAVAILABLE, "gone");
+  int sent = 0;
   v1::ListDirResponse out;
   for (int i = 0; i < all.entries_size(); ++i) {
     *out.add_entries() = all.entries(i);
     if (out.entries_size() == batch || i + 1 == all.entries_size()) {
       if (!writer->Write(out)) return Error(grpc::StatusCode::CANCELLED, "");
+      if (++sent == break_after) {
+        return Error(grpc::StatusCode::UNAVAILABLE, "replica died");
+      }
       out.Clear();
     }
   }
@@ -409,6 +415,9 @@ grpc::Status FakeBackend::Read(grpc::ServerContext* context,
   }
   const uint64_t chunk_size = std::clamp<uint64_t>(
       request->chunk_size() ? request->chunk_size() : 65536, 1, 1 << 20);
+  const int break_after = TakeBreak() ? break_after_messages.load() : -1;
+  if (break_after == 0) return Error(grpc::StatusCode::UNAVAILABLE, "gone");
+  int sent = 0;
   uint64_t offset = request->offset();
   const uint64_t end =
       request->length() == 0
@@ -424,9 +433,19 @@ grpc::Status FakeBackend::Read(grpc::ServerContext* context,
     const uint64_t n = std::min(chunk_size, end - offset);
     chunk.set_data(data.substr(offset, n));
     if (!writer->Write(chunk)) return Error(grpc::StatusCode::CANCELLED, "");
+    if (++sent == break_after) {
+      return Error(grpc::StatusCode::UNAVAILABLE, "replica died");
+    }
     offset += n;
   }
   return grpc::Status::OK;
+}
+
+bool FakeBackend::TakeBreak() {
+  int left = streams_to_break.load();
+  while (left > 0 && !streams_to_break.compare_exchange_weak(left, left - 1)) {
+  }
+  return left > 0;
 }
 
 grpc::Status FakeBackend::Write(grpc::ServerContext* /*context*/,

@@ -35,6 +35,11 @@ class FakeBackend final : public v1::Backend::Service {
   std::atomic<int> read_chunk_delay_ms{0};
   // Entries per ListDir batch.
   std::atomic<int> list_batch{50};
+  // This many of the next Read and ListDir streams end with UNAVAILABLE
+  // after `break_after_messages` messages, as when a replica dies
+  // mid-stream (gRPC does not retry a stream once a message arrived).
+  std::atomic<int> streams_to_break{0};
+  std::atomic<int> break_after_messages{1};
 
   // Test setup and inspection.
   void PutFile(const std::string& path, const std::string& data,
@@ -101,6 +106,8 @@ class FakeBackend final : public v1::Backend::Service {
   // Sleeps stall_ms unless the call is cancelled first; false if
   // cancelled.
   bool Stall(grpc::ServerContext* context);
+  // Takes one of streams_to_break: whether this stream is to break.
+  bool TakeBreak();
   // The forced-error prefixes, or OK.
   static grpc::Status Forced(const std::string& path);
   v1::Attributes ToAttributes(const Node& node) const;

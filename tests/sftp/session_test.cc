@@ -199,6 +199,44 @@ TEST_F(SessionTest, PipelinedReadsShareOneReadAheadStream) {
   EXPECT_EQ(s->Close(h).status(), kFxOk);
 }
 
+TEST_F(SessionTest, ReadStreamBrokenByAReplicaIsResumedWhereItStopped) {
+  const std::string data = Pattern(1 << 20, 5);
+  backend_.PutFile("/big", data);
+  auto s = Connect();
+  const std::string h = s->Open("/big", kFxfRead).handle();
+  // The first stream breaks after one chunk, and so does its resumption:
+  // the READs still get every byte, in order, with no error.
+  backend_.streams_to_break = 2;
+  std::string got;
+  for (uint32_t off = 0; off < data.size(); off += 64 * 1024) {
+    Reply r = s->Read(h, off, 64 * 1024);
+    ASSERT_EQ(r.type, kFxpData) << "at " << off;
+    got += r.data();
+  }
+  EXPECT_TRUE(got == data);
+  EXPECT_EQ(backend_.read_streams.load(), 3);
+  EXPECT_EQ(s->Close(h).status(), kFxOk);
+}
+
+TEST_F(SessionTest, ReadStreamFailsAfterRepeatedUnavailable) {
+  const std::string data = Pattern(1 << 20, 5);
+  backend_.PutFile("/big", data);
+  auto s = Connect();
+  const std::string h = s->Open("/big", kFxfRead).handle();
+  // No stream brings a byte: the READ fails after the first stream and
+  // two resumptions, rather than trying forever.
+  backend_.break_after_messages = 0;
+  backend_.streams_to_break = 1000;
+  Reply r = s->Read(h, 0, 64 * 1024);
+  EXPECT_EQ(r.type, kFxpStatus);
+  EXPECT_EQ(r.status(), kFxFailure);
+  EXPECT_EQ(backend_.read_streams.load(), 3);
+  // Once the backend serves again, the next READ starts a fresh stream.
+  backend_.streams_to_break = 0;
+  EXPECT_EQ(s->Read(h, 0, 1000).data(), data.substr(0, 1000));
+  EXPECT_EQ(s->Close(h).status(), kFxOk);
+}
+
 TEST_F(SessionTest, ManySmallChunksArriveIntactAndInOrder) {
   // Thousands of stream messages: each one crosses from a gRPC thread to
   // the loop while gRPC already fills the next.
@@ -562,6 +600,21 @@ TEST_F(SessionTest, ReaddirListsEverythingWithLongNames) {
   EXPECT_EQ(seen.size(), 250u);
   EXPECT_GE(replies, 3);
   EXPECT_EQ(s->Close(h).status(), kFxOk);
+
+  // A listing whose stream breaks after a batch (twice) is taken up again
+  // past the entries already received: nothing missing, nothing twice.
+  backend_.streams_to_break = 2;
+  const int streams = backend_.list_streams.load();
+  const std::string h2 = s->PathOp(kFxpOpendir, "/d").handle();
+  std::multiset<std::string> again;
+  for (Reply r = s->PathOp(kFxpReaddir, h2); r.type != kFxpStatus;
+       r = s->PathOp(kFxpReaddir, h2)) {
+    for (const auto& n : r.names()) again.insert(n.name);
+  }
+  EXPECT_EQ(again.size(), 250u);
+  EXPECT_EQ(std::set<std::string>(again.begin(), again.end()).size(), 250u);
+  EXPECT_EQ(backend_.list_streams.load() - streams, 3);
+  EXPECT_EQ(s->Close(h2).status(), kFxOk);
   EXPECT_EQ(s->PathOp(kFxpOpendir, "/nope").status(), kFxNoSuchFile);
   EXPECT_EQ(s->PathOp(kFxpOpendir, "/d/file1000").status(), kFxFailure);
 }

@@ -13,6 +13,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "backend_service.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -23,6 +25,9 @@ namespace {
 
 // Room for the non-payload part of a message (offsets, session, header).
 constexpr int kMessageOverhead = 64 * 1024;
+// How long Drain reports NOT_SERVING before it stops taking calls (within
+// the grace period): health watchers hear of it in well under this.
+constexpr std::chrono::milliseconds kNotServingLead{300};
 
 // Thread-safe: grpc::Server may be shut down from any thread; `mu_` makes
 // Shutdown() idempotent.
@@ -42,13 +47,21 @@ class GrpcBackendServer final : public BackendServer {
     absl::MutexLock lock(&mu_);
     if (shut_down_) return;
     shut_down_ = true;
+    const auto deadline = std::chrono::system_clock::now() +
+                          std::chrono::milliseconds(std::max(grace_ms, 0));
     if (auto* health = server_->GetHealthCheckService()) {
       health->SetServingStatus(false);
     }
+    // Keep taking calls for a moment while clients that watch the health
+    // service (the front end does) stop sending new ones here: a call that
+    // reaches a server already shutting down is cancelled rather than
+    // refused, and a cancelled upload cannot be retried.
+    const auto lead = std::min(std::chrono::milliseconds(std::max(grace_ms, 0)),
+                               kNotServingLead);
+    if (lead.count() > 0) absl::SleepFor(absl::FromChrono(lead));
     // Past the deadline gRPC cancels the calls still in flight, so
     // streaming handlers see the cancel and abort their uploads.
-    server_->Shutdown(std::chrono::system_clock::now() +
-                      std::chrono::milliseconds(std::max(grace_ms, 0)));
+    server_->Shutdown(deadline);
     server_->Wait();
   }
 

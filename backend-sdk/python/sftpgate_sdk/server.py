@@ -13,6 +13,7 @@ import concurrent.futures
 import signal
 import sys
 import threading
+import time
 
 import grpc
 
@@ -23,6 +24,9 @@ from .servicer import BackendServicer
 __all__ = ["ServeOptions", "BackendServer", "start_server", "serve"]
 
 _MESSAGE_OVERHEAD = 64 * 1024  # Room for the fields around a chunk's bytes.
+# How long shutdown() reports NOT_SERVING before it stops taking calls
+# (within the grace period): health watchers hear of it well within this.
+NOT_SERVING_LEAD_SECONDS = 0.3
 
 
 class ServeOptions:
@@ -73,9 +77,11 @@ class BackendServer:
         return self._stopped.wait(timeout)
 
     def shutdown(self, grace=None):
-        """Reports NOT_SERVING, stops accepting calls, lets in-flight calls
-        run for `grace` seconds, cancels the rest (uploads abort) and
-        returns once every handler has returned. Idempotent."""
+        """Reports NOT_SERVING, goes on taking calls for up to 0.3 s (so
+        health-checking clients such as the front end move new calls
+        elsewhere first), stops accepting calls, lets in-flight calls run
+        until `grace` seconds after the start, cancels the rest (uploads
+        abort) and returns once every handler has returned. Idempotent."""
         with self._lock:
             first = not self._stopping
             self._stopping = True
@@ -83,7 +89,12 @@ class BackendServer:
             self._stopped.wait()
             return
         self._health.set_all_not_serving()
-        self._server.stop(grace).wait()
+        lead = min(grace or 0, NOT_SERVING_LEAD_SECONDS)
+        if lead > 0:
+            # A call reaching a server already stopping is cancelled, not
+            # refused; a cancelled upload cannot be retried elsewhere.
+            time.sleep(lead)
+        self._server.stop(None if grace is None else grace - lead).wait()
         self._health.close()
         # Handlers of cancelled calls are still unwinding (aborting
         # uploads); wait for them so nothing runs after we return.

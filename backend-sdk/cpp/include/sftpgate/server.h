@@ -79,8 +79,10 @@ class BackendServer {
   // Stops accepting calls, cancels those in flight (uploads abort) and
   // returns once the service has stopped. Idempotent.
   void Shutdown() { Drain(0); }
-  // Reports NOT_SERVING on the health service, stops accepting calls, lets
-  // the calls in flight finish for up to `grace_ms`, then cancels the rest
+  // Reports NOT_SERVING on the health service, goes on taking calls for
+  // up to 300 ms (so health-checking clients move new calls elsewhere
+  // first), stops accepting calls, lets the calls in flight finish until
+  // `grace_ms` after the start, then cancels the rest
   // (uploads abort) and returns once the service has stopped. This is what
   // lets replicas restart without failing calls: the front end's health
   // checks and retries move new calls to other replicas meanwhile.
