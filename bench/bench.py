@@ -29,7 +29,7 @@ MIB = workloads.MIB
 
 def parse_args():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--quick", action="store_true",
                    help="small sizes, to check the harness (not for docs)")
     p.add_argument("--no-docs", action="store_true",
@@ -173,22 +173,60 @@ def start_servers(work, key, shm, bin_dir, prefix):
     return started
 
 
+# The issue's targets, as bounds on the ratio sftpgate/OpenSSH of each row
+# (per backend where they differ): (bound, ">=" or "<=").
+TARGETS = {
+    ("bulk", "memory"): (1.0, ">="), ("bulk", "localfs"): (0.9, ">="),
+    ("parallel", None): (1.0, ">="),
+    # Small files at >= 0.8x OpenSSH's speed: time ratio <= 1 / 0.8.
+    ("small", None): (1.25, "<="),
+    ("listing", None): (1.0, "<="),
+}
+# Front-end memory per idle session, absolute (KiB).
+IDLE_TARGET_KIB = 256
+
+
+def target_for(key, gate):
+    backend = gate.split("(")[-1].rstrip(")")
+    return TARGETS.get((key, backend)) or TARGETS.get((key, None))
+
+
+def paired_ratios(results, label, ref, gate):
+    """Per-round ratios gate/ref: each round's servers ran back to back,
+    so drift in the machine's speed cancels out."""
+    return [g / r if r else float("nan")
+            for g, r in zip(results[(label, gate)], results[(label, ref)])]
+
+
 def render(rows, results, started, idle_count):
     ref = started[0].name
     gates = [s.name for s in started[1:]]
-    head = ["workload", "unit", ref] + gates + [f"ratio {g.split(' ')[1]}" for g in gates]
+    short = [g.split("(")[-1].rstrip(")") for g in gates]
+    head = (["workload", "unit", ref] + gates +
+            [f"ratio ({g}) [range]" for g in short] + ["target", "met"])
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
 
-    def line(label, shown, unit, hib):
-        base = statistics.median(results[(label, ref)])
-        cells = [shown, unit, f"{base:.2f}"]
-        meds = [statistics.median(results[(label, g)]) for g in gates]
-        cells += [f"{m:.2f}" for m in meds]
-        cells += [f"{(m / base if base else float('nan')):.2f}" for m in meds]
+    for key, label, unit, hib, _fn in rows:
+        cells = [label, unit + (" (higher better)" if hib else
+                                " (lower better)"),
+                 f"{statistics.median(results[(label, ref)]):.2f}"]
+        cells += [f"{statistics.median(results[(label, g)]):.2f}"
+                  for g in gates]
+        met = []
+        for g in gates:
+            ratios = paired_ratios(results, label, ref, g)
+            mid = statistics.median(ratios)
+            cells.append(f"{mid:.2f} [{min(ratios):.2f}-{max(ratios):.2f}]")
+            bound, op = target_for(key, g)
+            met.append(mid >= bound if op == ">=" else mid <= bound)
+        bounds = [target_for(key, g) for g in gates]
+        if len(set(bounds)) == 1:
+            cells.append(f"{bounds[0][1]} {bounds[0][0]:.2f}")
+        else:
+            cells.append(", ".join(f"{op} {b:.2f} ({name})" for (b, op), name
+                                   in zip(bounds, short)))
+        cells.append(" / ".join("yes" if m else "**no**" for m in met))
         lines.append("| " + " | ".join(cells) + " |")
-
-    for _, label, unit, hib, _fn in rows:
-        line(label, label, unit + (" (higher better)" if hib else " (lower better)"), hib)
     if idle_count:
         # OpenSSH has one number (its per-session processes); sftpgate has
         # the front end and the backend separately.
@@ -196,9 +234,16 @@ def render(rows, results, started, idle_count):
         for role in ("front end", "backend"):
             cells = [f"idle session memory, {role} ({idle_count} sessions)",
                      "KiB/session (lower better)", f"{base:.0f}"]
-            meds = [statistics.median(results[(f"idle:{role}", g)]) for g in gates]
+            meds = [statistics.median(results[(f"idle:{role}", g)])
+                    for g in gates]
             cells += [f"{m:.0f}" for m in meds]
             cells += [f"{m / base:.3f}" for m in meds]
+            if role == "front end":
+                cells += [f"<= {IDLE_TARGET_KIB} KiB",
+                          " / ".join("yes" if m <= IDLE_TARGET_KIB
+                                     else "**no**" for m in meds)]
+            else:
+                cells += ["", ""]
             lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -235,7 +280,7 @@ def render_cpu(rows, cpu, started):
 def write_docs(table, args):
     path = os.path.join(ROOT, "docs", "benchmarks.md")
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    cmd = "bench/run" + (f" --rounds {args.rounds}" if args.rounds != 3 else "")
+    cmd = "bench/run" + (f" --rounds {args.rounds}" if args.rounds != 5 else "")
     today = datetime.date.today().isoformat()
     with open(path, "w") as f:
         f.write(f"""# Benchmarks
@@ -254,9 +299,13 @@ section at the end is kept by hand in `bench/analysis.md`.
   on loopback TCP.
 - Rounds: {args.rounds}, interleaved (OpenSSH, sftpgate memory, sftpgate
   localfs, OpenSSH, ...); each cell is the median.
-- Ratios are sftpgate / OpenSSH. For MiB/s rows >= 1.0 means sftpgate is
-  as fast or faster; for seconds and KiB rows lower is better, so <= 1.0
-  means sftpgate is as good or better. Idle-session memory is the growth
+- Ratios are sftpgate / OpenSSH, computed per round (each round runs the
+  servers back to back, so drift in the machine's speed cancels) and shown
+  as the median with the range over the rounds in brackets. For MiB/s rows
+  >= 1.0 means sftpgate is as fast or faster; for seconds and KiB rows
+  lower is better, so <= 1.0 means sftpgate is as good or better. The
+  target column holds the goals set for the project (small files: at least
+  0.8x OpenSSH's speed, i.e. a time ratio <= 1.25). Idle-session memory is the growth
   of proportional set size (PSS) per authenticated idle session: for
   OpenSSH all its per-session processes, for sftpgate the front-end
   process and, separately, the backend process.

@@ -12,10 +12,6 @@ constexpr uint32_t kCreate = v1::WriteHeader::FLAG_CREATE;
 constexpr uint32_t kTruncate = v1::WriteHeader::FLAG_TRUNCATE;
 constexpr uint32_t kExclusive = v1::WriteHeader::FLAG_EXCLUSIVE;
 constexpr uint32_t kAppend = v1::WriteHeader::FLAG_APPEND;
-// Payload queued before a write stream's call starts: uploads smaller
-// than this reach the backend in one batch at CLOSE; larger ones start
-// streaming at once (OpenSSH sends 255 KiB per WRITE).
-constexpr size_t kEagerStartBytes = 128 * 1024;
 
 }  // namespace
 
@@ -124,8 +120,8 @@ void Upload::EnsureStream(uint64_t first_offset) {
   header.set_offset(first_offset);
   *header.mutable_attributes() = options_.attributes;
   last_progress_ = Clock::now();
-  stream_ = WriteStream::Create(
-      *backend_, std::move(header), kEagerStartBytes,
+  stream_ = WriteStream::Start(
+      *backend_, std::move(header),
       {[this] { OnProgress(); },
        [this](const grpc::Status& status, uint64_t) { OnFinish(status); }});
 }
@@ -145,7 +141,6 @@ void Upload::Accept(Done done) {
   }
   if (blocked_.empty()) last_progress_ = Clock::now();
   blocked_.push_back(std::move(done));
-  stream_->Send();  // room comes only from a running call
   WatchProgress();
   // gRPC may have taken messages before the stream saw that we watch.
   ReleaseBlocked();

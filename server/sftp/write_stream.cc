@@ -60,13 +60,6 @@ class WriteStream::Reactor final
 
   v1::WriteResponse* response() { return &response_; }
 
-  // Starts the call and its first write. Once, from the loop.
-  void Begin() {
-    start_ = Clock::now();
-    StartCall();
-    Kick();
-  }
-
   // Starts the next write when the call is idle and has something to
   // write. Call without pipe_->mu held (gRPC may run OnWriteDone inline),
   // from the loop (while it holds the call) or from a reaction.
@@ -76,7 +69,7 @@ class WriteStream::Reactor final
       absl::MutexLock lock(&pipe_->mu);
       if (!TakeNext(&last)) return;
     }
-    StartNext(last);
+    Begin(last);
   }
 
   void OnWriteDone(bool ok) override {
@@ -94,7 +87,7 @@ class WriteStream::Reactor final
         start = TakeNext(&last);
       }
     }
-    if (start) StartNext(last);
+    if (start) Begin(last);
     if (!ok || pipe_->want_progress.load()) {
       poster_->Post([stream = stream_, ok] {
         if (auto s = stream.lock()) s->OnProgress(ok);
@@ -139,7 +132,7 @@ class WriteStream::Reactor final
 
   // gRPC serializes current_ before StartWrite returns; the next TakeNext
   // (after this write is done) may then replace it.
-  void StartNext(bool last) {
+  void Begin(bool last) {
     if (last) {
       StartWriteLast(&current_, grpc::WriteOptions());
     } else {
@@ -154,7 +147,7 @@ class WriteStream::Reactor final
   v1::WriteResponse response_;
   v1::WriteRequest current_;  // replaced only under pipe_->mu
   size_t writing_bytes_ = 0;  // guarded by pipe_->mu
-  Clock::time_point start_;   // when the call started (for the histogram)
+  const Clock::time_point start_ = Clock::now();
 };
 
 WriteStream::WriteStream(std::shared_ptr<LoopPoster> poster,
@@ -169,13 +162,11 @@ WriteStream::WriteStream(std::shared_ptr<LoopPoster> poster,
 
 WriteStream::~WriteStream() { Cancel(); }
 
-std::shared_ptr<WriteStream> WriteStream::Create(const BackendContext& backend,
-                                                 v1::WriteHeader header,
-                                                 size_t start_bytes,
-                                                 Handler handler) {
+std::shared_ptr<WriteStream> WriteStream::Start(const BackendContext& backend,
+                                                v1::WriteHeader header,
+                                                Handler handler) {
   std::shared_ptr<WriteStream> stream(
       new WriteStream(backend.poster, backend.budget, std::move(handler)));
-  stream->start_bytes_ = start_bytes;
   // The call's headers go out with the first message, in one write.
   stream->context_->set_initial_metadata_corked(true);
   auto* reactor =
@@ -190,13 +181,9 @@ std::shared_ptr<WriteStream> WriteStream::Create(const BackendContext& backend,
     stream->pipe_->queue.push_back(std::move(first));
   }
   reactor->AddHold();
+  reactor->StartCall();
+  reactor->Kick();
   return stream;
-}
-
-void WriteStream::Send() {
-  if (call_started_ || reactor_ == nullptr) return;
-  call_started_ = true;
-  reactor_->Begin();
 }
 
 void WriteStream::Write(v1::WriteRequest message) {
@@ -207,11 +194,7 @@ void WriteStream::Write(v1::WriteRequest message) {
     pipe_->Add(message.chunk().data().size());
     pipe_->queue.push_back(std::move(message));
   }
-  if (call_started_) {
-    reactor_->Kick();
-  } else if (pipe_->queued_bytes.load() >= start_bytes_) {
-    Send();
-  }
+  reactor_->Kick();
 }
 
 void WriteStream::Close() {
@@ -222,11 +205,7 @@ void WriteStream::Close() {
     pipe_->closing = true;
   }
   if (reactor_ != nullptr) {
-    if (call_started_) {
-      reactor_->Kick();
-    } else {
-      Send();
-    }
+    reactor_->Kick();
     // The loop starts nothing more: the reactor sends the rest and the
     // commit from its own reactions.
     ReleaseReactor();
@@ -242,9 +221,6 @@ void WriteStream::Cancel() {
     pipe_->Clear();
   }
   if (!finished_) context_->TryCancel();
-  // A call never started must still run (cancelled) to its end, where its
-  // reactor deletes itself.
-  Send();
   ReleaseReactor();
 }
 

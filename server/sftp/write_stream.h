@@ -41,22 +41,15 @@ class WriteStream : public std::enable_shared_from_this<WriteStream> {
         on_finish;
   };
 
-  // Prepares a Write call whose first message carries the session and
-  // `header`. The call itself starts once `start_bytes` of payload are
-  // queued, or at Send() or Close(): a small upload then goes out as one
-  // batch (header, data, commit) when it is closed, one trip to the
-  // backend instead of two.
-  static std::shared_ptr<WriteStream> Create(const BackendContext& backend,
-                                             v1::WriteHeader header,
-                                             size_t start_bytes,
-                                             Handler handler);
+  // Starts a Write call whose first message carries the session and
+  // `header`.
+  static std::shared_ptr<WriteStream> Start(const BackendContext& backend,
+                                            v1::WriteHeader header,
+                                            Handler handler);
   ~WriteStream();
 
   // Queues a chunk message. Ignored once the stream broke or closed.
   void Write(v1::WriteRequest message);
-  // Starts the call now if it has not started (a no-op otherwise). The
-  // owner calls it when it waits for queued bytes to drain.
-  void Send();
   // Half-closes once every queued message is written. Idempotent.
   void Close();
   // Aborts the call (the backend discards the upload). No handler runs
@@ -87,8 +80,6 @@ class WriteStream : public std::enable_shared_from_this<WriteStream> {
   std::shared_ptr<grpc::ClientContext> context_;
   std::shared_ptr<Pipe> pipe_;  // shared with the reactor
   Reactor* reactor_ = nullptr;  // valid while non-null (we hold it)
-  size_t start_bytes_ = 0;
-  bool call_started_ = false;
   bool closing_ = false;
   bool broken_ = false;
   bool cancelled_ = false;
