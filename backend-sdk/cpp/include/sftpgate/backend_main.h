@@ -31,7 +31,8 @@ namespace sftpgate {
 // unknown or malformed flag makes absl's parser print the error and exit
 // with status 1; a positional argument, a missing --listen or inconsistent
 // sizes print the error and the usage and exit with status 2. --help
-// prints the flags and exits as absl does.
+// prints the flags and exits as absl does. Also applies
+// TuneProcessForTransfers() (process_tuning.h): call it first in main().
 ServeOptions ParseBackendFlags(int argc, char** argv, absl::string_view usage);
 
 // Returns the exit code for `status`: 0 when OK; otherwise prints the
