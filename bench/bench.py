@@ -236,6 +236,8 @@ def render(rows, results, started, idle_count):
                      "KiB/session (lower better)", f"{base:.0f}"]
             meds = [statistics.median(results[(f"idle:{role}", g)])
                     for g in gates]
+            # (PSS growth can measure a hair below zero: show it as 0.)
+            meds = [max(m, 0.0) for m in meds]
             cells += [f"{m:.0f}" for m in meds]
             cells += [f"{m / base:.3f}" for m in meds]
             if role == "front end":
