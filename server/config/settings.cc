@@ -230,6 +230,17 @@ absl::Status ValidateSettings(const Settings& s) {
     return absl::InvalidArgumentError(
         absl::StrCat("auth_workers must be 1-64 (got ", s.auth_workers, ")"));
   }
+  if (s.transfer_buffer_mb < 1 || s.transfer_buffer_mb > 4096) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "transfer_buffer_mb must be 1-4096 (got ", s.transfer_buffer_mb, ")"));
+  }
+  if (s.transfer_buffer_total_mb < s.transfer_buffer_mb ||
+      s.transfer_buffer_total_mb > 1 << 20) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "transfer_buffer_total_mb must be at least transfer_buffer_mb (",
+        s.transfer_buffer_mb, ") and at most 1048576 (got ",
+        s.transfer_buffer_total_mb, ")"));
+  }
   if (s.event_loop_threads < 0 || s.event_loop_threads > 1024) {
     return absl::InvalidArgumentError(absl::StrCat(
         "event_loop_threads must be 0-1024 (got ", s.event_loop_threads, ")"));
@@ -242,6 +253,8 @@ SftpLimits SftpLimitsFromSettings(const Settings& settings) {
   limits.call_timeout_ms = settings.call_timeout_ms;
   limits.max_in_flight = static_cast<uint32_t>(settings.max_in_flight);
   limits.max_handles = static_cast<uint32_t>(settings.max_handles);
+  limits.max_transfer_buffer =
+      size_t{static_cast<uint32_t>(settings.transfer_buffer_mb)} << 20;
   return limits;
 }
 

@@ -22,70 +22,76 @@ namespace sftpgate::server {
 // The one list of settings: X(type, name, default, help). Used to declare
 // the struct below, the command-line flags (main.cc) and the TOML keys, so
 // that the three can never disagree. Types are std::string or int.
-#define SFTPGATE_SETTINGS(X)                                                \
-  X(std::string, listen, "127.0.0.1:2222",                                  \
-    "Address to accept SSH connections on: HOST:PORT or [V6]:PORT")         \
-  X(std::string, backend, "",                                               \
-    "gRPC target of the storage backend, e.g. unix:/run/b.sock, "           \
-    "127.0.0.1:9000 or dns:///backends:9000")                               \
-  X(std::string, auth, "",                                                  \
-    "Delegated authentication: grpc:TARGET sends password and public-key "  \
-    "attempts to an sftpgate.v1.Authenticator service; users found in "     \
-    "--users are decided by that file first")                               \
-  X(int, auth_timeout_ms, 5000,                                             \
-    "Deadline of each call to the --auth authenticator, in milliseconds")   \
-  X(std::string, host_key, "",                                              \
-    "SSH host private key file; generated (ed25519, mode 0600) if missing") \
-  X(std::string, users, "",                                                 \
-    "Users file (TOML, [[user]] tables); optional with --auth")             \
-  X(std::string, run_as, "",                                                \
-    "Started as root: after binding the port and reading the host key and " \
-    "users file, switch to this user and its group for good")               \
-  X(std::string, metrics_listen, "",                                        \
-    "HOST:PORT of the HTTP endpoint serving /metrics (Prometheus) and "     \
-    "/healthz; empty: none")                                                \
-  X(std::string, log_format, "text", "Log format: text or json")            \
-  X(std::string, log_level, "info",                                         \
-    "Least level logged: debug, info, "                                     \
-    "warning or error")                                                     \
-  X(int, max_sessions, 1000, "Most SSH connections open at once")           \
-  X(int, max_sessions_per_user, 100,                                        \
-    "Most authenticated SSH connections one user may have open at once "    \
-    "(0: no limit)")                                                        \
-  X(int, idle_timeout_seconds, 900,                                         \
-    "Close an authenticated connection after this many seconds with no "    \
-    "SFTP request in flight and no channel traffic (0: never)")             \
-  X(int, auth_max_failures, 10,                                             \
-    "Failed authentications from one source address within "                \
-    "auth_failure_window_seconds that ban the address (0: no bans)")        \
-  X(int, auth_failure_window_seconds, 60,                                   \
-    "Window in which auth_max_failures failures ban an address")            \
-  X(int, auth_ban_seconds, 300,                                             \
-    "How long a banned source address stays banned")                        \
-  X(int, auth_ban_delay_ms, 1000,                                           \
-    "How long a connection from a banned address is held, unanswered, "     \
-    "before it is closed")                                                  \
-  X(int, auth_workers, 2, "Threads that verify password hashes")            \
-  X(int, max_auth_tries, 6,                                                 \
-    "Failed authentication attempts allowed per "                           \
-    "connection before it is closed")                                       \
-  X(int, login_grace_seconds, 120,                                          \
-    "Seconds a connection may take to authenticate")                        \
-  X(int, event_loop_threads, 0, "SSH event-loop threads (0: one per CPU)")  \
-  X(int, shutdown_grace_seconds, 0,                                         \
-    "On SIGTERM/SIGINT, seconds to let transfers in progress finish (each " \
-    "connection is closed once quiet) before closing the rest; a second "   \
-    "signal ends the wait")                                                 \
-  X(int, max_channels_per_session, 10,                                      \
-    "Most SFTP channels one SSH connection may open at once")               \
-  X(int, call_timeout_ms, ::sftpgate::server::SftpLimits{}.call_timeout_ms, \
-    "Deadline of each backend call, in milliseconds")                       \
-  X(int, max_in_flight,                                                     \
-    static_cast<int>(::sftpgate::server::SftpLimits{}.max_in_flight),       \
-    "SFTP requests served at once per channel")                             \
-  X(int, max_handles,                                                       \
-    static_cast<int>(::sftpgate::server::SftpLimits{}.max_handles),         \
-    "Open SFTP handles per channel")
+#define SFTPGATE_SETTINGS(X)                                                 \
+  X(std::string, listen, "127.0.0.1:2222",                                   \
+    "Address to accept SSH connections on: HOST:PORT or [V6]:PORT")          \
+  X(std::string, backend, "",                                                \
+    "gRPC target of the storage backend, e.g. unix:/run/b.sock, "            \
+    "127.0.0.1:9000 or dns:///backends:9000")                                \
+  X(std::string, auth, "",                                                   \
+    "Delegated authentication: grpc:TARGET sends password and public-key "   \
+    "attempts to an sftpgate.v1.Authenticator service; users found in "      \
+    "--users are decided by that file first")                                \
+  X(int, auth_timeout_ms, 5000,                                              \
+    "Deadline of each call to the --auth authenticator, in milliseconds")    \
+  X(std::string, host_key, "",                                               \
+    "SSH host private key file; generated (ed25519, mode 0600) if missing")  \
+  X(std::string, users, "",                                                  \
+    "Users file (TOML, [[user]] tables); optional with --auth")              \
+  X(std::string, run_as, "",                                                 \
+    "Started as root: after binding the port and reading the host key and "  \
+    "users file, switch to this user and its group for good")                \
+  X(std::string, metrics_listen, "",                                         \
+    "HOST:PORT of the HTTP endpoint serving /metrics (Prometheus) and "      \
+    "/healthz; empty: none")                                                 \
+  X(std::string, log_format, "text", "Log format: text or json")             \
+  X(std::string, log_level, "info",                                          \
+    "Least level logged: debug, info, "                                      \
+    "warning or error")                                                      \
+  X(int, max_sessions, 1000, "Most SSH connections open at once")            \
+  X(int, max_sessions_per_user, 100,                                         \
+    "Most authenticated SSH connections one user may have open at once "     \
+    "(0: no limit)")                                                         \
+  X(int, idle_timeout_seconds, 900,                                          \
+    "Close an authenticated connection after this many seconds with no "     \
+    "SFTP request in flight and no channel traffic (0: never)")              \
+  X(int, auth_max_failures, 10,                                              \
+    "Failed authentications from one source address within "                 \
+    "auth_failure_window_seconds that ban the address (0: no bans)")         \
+  X(int, auth_failure_window_seconds, 60,                                    \
+    "Window in which auth_max_failures failures ban an address")             \
+  X(int, auth_ban_seconds, 300,                                              \
+    "How long a banned source address stays banned")                         \
+  X(int, auth_ban_delay_ms, 1000,                                            \
+    "How long a connection from a banned address is held, unanswered, "      \
+    "before it is closed")                                                   \
+  X(int, auth_workers, 2, "Threads that verify password hashes")             \
+  X(int, max_auth_tries, 6,                                                  \
+    "Failed authentication attempts allowed per "                            \
+    "connection before it is closed")                                        \
+  X(int, login_grace_seconds, 120,                                           \
+    "Seconds a connection may take to authenticate")                         \
+  X(int, event_loop_threads, 0, "SSH event-loop threads (0: one per CPU)")   \
+  X(int, shutdown_grace_seconds, 0,                                          \
+    "On SIGTERM/SIGINT, seconds to let transfers in progress finish (each "  \
+    "connection is closed once quiet) before closing the rest; a second "    \
+    "signal ends the wait")                                                  \
+  X(int, max_channels_per_session, 10,                                       \
+    "Most SFTP channels one SSH connection may open at once")                \
+  X(int, call_timeout_ms, ::sftpgate::server::SftpLimits{}.call_timeout_ms,  \
+    "Deadline of each backend call, in milliseconds")                        \
+  X(int, max_in_flight,                                                      \
+    static_cast<int>(::sftpgate::server::SftpLimits{}.max_in_flight),        \
+    "SFTP requests served at once per channel")                              \
+  X(int, max_handles,                                                        \
+    static_cast<int>(::sftpgate::server::SftpLimits{}.max_handles),          \
+    "Open SFTP handles per channel")                                         \
+  X(int, transfer_buffer_mb, 16,                                             \
+    "MiB of file data (read-ahead, write-behind) one SFTP channel may hold " \
+    "in the front end; past it its transfers slow to the client's pace")     \
+  X(int, transfer_buffer_total_mb, 1024,                                     \
+    "MiB of file data all channels together may hold; past it every "        \
+    "transfer holds at most one message at a time")
 
 struct Settings {
 #define SFTPGATE_SETTINGS_FIELD(type, name, default_value, help) \

@@ -123,8 +123,8 @@ SessionImpl::SessionImpl(SftpSessionOptions options)
   backend_->poster = std::make_shared<LoopPoster>(options_.executor);
   backend_->call_timeout =
       std::chrono::milliseconds(options_.limits.call_timeout_ms);
-  backend_->budget =
-      std::make_shared<TransferBudget>(options_.limits.max_transfer_buffer);
+  backend_->budget = std::make_shared<TransferBudget>(
+      options_.limits.max_transfer_buffer, options_.total_transfer_budget);
 }
 
 SessionImpl::~SessionImpl() { Teardown(); }

@@ -22,6 +22,7 @@
 
 #include "absl/strings/string_view.h"
 #include "server/common/executor.h"
+#include "server/sftp/transfer_budget.h"
 #include "sftpgate/v1/backend.grpc.pb.h"
 
 namespace sftpgate::server {
@@ -72,6 +73,8 @@ struct SftpSessionOptions {
   Executor* executor = nullptr;  // the owning loop; not owned
   PacketSink* sink = nullptr;    // not owned; outlives the session
   SftpLimits limits;
+  // The budget all sessions' transfers share (null: no process-wide cap).
+  std::shared_ptr<sftp::TransferBudget> total_transfer_budget;
   // Called (on the loop thread) when the session can take input again
   // after OnChannelData consumed less than it was offered.
   std::function<void()> resume_input;

@@ -1,36 +1,54 @@
 // TransferBudget: the bytes one session's transfers hold in the front end,
-// against a per-session limit (SftpLimits::max_transfer_buffer).
+// against a per-session limit (SftpLimits::max_transfer_buffer), within an
+// optional parent budget that all sessions share (the process-wide cap,
+// setting transfer_buffer_total_mb).
 //
 // Charged by upload write-behind queues (WriteStream: queued on the loop,
 // refunded on gRPC threads as gRPC takes each message) and by read-ahead
-// buffers (ReadAhead, loop thread). Over the limit, transfers stop adding:
-// an upload answers WRITEs only once its own queue is empty again, a
-// read-ahead fetches only what a waiting READ still lacks. Each transfer
-// may always hold one more message, so none ever waits for another.
+// buffers (ReadAhead, loop thread). Over its limit or the parent's,
+// transfers stop adding: an upload answers WRITEs only once its own queue
+// is empty again, a read-ahead fetches only what a waiting READ still
+// lacks. Each transfer may always hold one more message, so none ever
+// waits for another (or for another session).
 //
-// Thread safety: thread-safe (one atomic counter).
+// Thread safety: thread-safe (atomic counters).
 
 #ifndef SFTPGATE_SERVER_SFTP_TRANSFER_BUDGET_H_
 #define SFTPGATE_SERVER_SFTP_TRANSFER_BUDGET_H_
 
 #include <atomic>
 #include <cstddef>
+#include <memory>
+#include <utility>
 
 namespace sftpgate::server::sftp {
 
 class TransferBudget {
  public:
-  explicit TransferBudget(size_t limit) : limit_(limit) {}
+  // `parent` (may be null) is charged and refunded along with this one.
+  explicit TransferBudget(size_t limit,
+                          std::shared_ptr<TransferBudget> parent = nullptr)
+      : limit_(limit), parent_(std::move(parent)) {}
 
-  void Charge(size_t bytes) { used_ += bytes; }
-  void Refund(size_t bytes) { used_ -= bytes; }
-  // At or over the limit: transfers should stop adding.
-  bool exhausted() const { return used_.load() >= limit_; }
+  void Charge(size_t bytes) {
+    used_ += bytes;
+    if (parent_ != nullptr) parent_->Charge(bytes);
+  }
+  void Refund(size_t bytes) {
+    used_ -= bytes;
+    if (parent_ != nullptr) parent_->Refund(bytes);
+  }
+  // At or over this limit or the parent's: transfers should stop adding.
+  bool exhausted() const {
+    return used_.load() >= limit_ ||
+           (parent_ != nullptr && parent_->exhausted());
+  }
   size_t used() const { return used_.load(); }
   size_t limit() const { return limit_; }
 
  private:
   const size_t limit_;
+  const std::shared_ptr<TransferBudget> parent_;
   std::atomic<size_t> used_{0};
 };
 

@@ -270,6 +270,7 @@ SftpSessionOptions Connection::NewSftpSessionOptions() const {
   options.backend = backend_;
   options.executor = loop_;
   options.limits = context_->sftp_limits;
+  options.total_transfer_budget = context_->transfer_budget;
   return options;
 }
 

@@ -45,6 +45,8 @@ struct ServerContext {
   SessionCounter* user_sessions = nullptr;  // not owned; null: no limit
   BackendRouter* backends = nullptr;        // not owned
   SftpLimits sftp_limits;
+  // Shared by every session's transfers (setting transfer_buffer_total_mb).
+  std::shared_ptr<sftp::TransferBudget> transfer_budget;
   ConnectionLimits limits;
   // Connections accepted and not yet torn down (the acceptor increments,
   // the owning loop decrements).

@@ -225,14 +225,17 @@ std::string PacketBuilder::Build() const {
 
 // ---- SessionHarness ----
 
-SessionHarness::SessionHarness(std::shared_ptr<v1::Backend::StubInterface> stub,
-                               v1::Session session, server::SftpLimits limits) {
+SessionHarness::SessionHarness(
+    std::shared_ptr<v1::Backend::StubInterface> stub, v1::Session session,
+    server::SftpLimits limits,
+    std::shared_ptr<server::sftp::TransferBudget> total_budget) {
   server::SftpSessionOptions options;
   options.session = std::move(session);
   options.backend = std::move(stub);
   options.executor = &executor_;
   options.sink = &sink_;
   options.limits = limits;
+  options.total_transfer_budget = std::move(total_budget);
   options.resume_input = [this] {
     ++resumes_;
     Offer();

@@ -109,8 +109,11 @@ class PacketBuilder {
 
 class SessionHarness {
  public:
-  SessionHarness(std::shared_ptr<v1::Backend::StubInterface> stub,
-                 v1::Session session, server::SftpLimits limits);
+  // `total_budget` (may be null): the process-wide transfer budget.
+  SessionHarness(
+      std::shared_ptr<v1::Backend::StubInterface> stub, v1::Session session,
+      server::SftpLimits limits,
+      std::shared_ptr<server::sftp::TransferBudget> total_budget = nullptr);
   ~SessionHarness();
 
   // Feeds bytes as channel data, keeping what the session did not take

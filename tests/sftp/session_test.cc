@@ -73,7 +73,8 @@ class SessionTest : public ::testing::Test {
 
   std::unique_ptr<SessionHarness> Connect(
       bool read_only = false, server::SftpLimits limits = DefaultLimits(),
-      std::string target = "") {
+      std::string target = "",
+      std::shared_ptr<server::sftp::TransferBudget> total_budget = nullptr) {
     server::BackendChannelOptions channel;
     channel.target = target.empty() ? server_->target() : target;
     v1::Session session;
@@ -82,7 +83,8 @@ class SessionTest : public ::testing::Test {
     session.set_root("/");
     session.set_read_only(read_only);
     auto harness = std::make_unique<SessionHarness>(
-        server::MakeBackendStub(channel), session, limits);
+        server::MakeBackendStub(channel), session, limits,
+        std::move(total_budget));
     harness->Init();
     return harness;
   }
@@ -575,6 +577,41 @@ TEST_F(SessionTest, UploadsFillingTheSessionBudgetNeverBlockEachOther) {
     EXPECT_EQ(backend_.FileData(absl::StrCat("/held", i)),
               Pattern(30000, i) + Pattern(30000, 10 + i));
   }
+}
+
+TEST_F(SessionTest, SessionsShareTheProcessWideTransferBudget) {
+  const std::string data = Pattern(4 << 20, 3);
+  backend_.PutFile("/big", data);
+  constexpr size_t kTotal = 256 * 1024;
+  constexpr uint32_t kRead = 64 * 1024;
+  auto total = std::make_shared<server::sftp::TransferBudget>(kTotal);
+  // Each session alone may hold 16 MiB; together they may hold kTotal.
+  auto a = Connect(false, DefaultLimits(), "", total);
+  auto b = Connect(false, DefaultLimits(), "", total);
+  const std::string ha = a->Open("/big", kFxfRead).handle();
+  ASSERT_EQ(a->Read(ha, 0, kRead).data(), data.substr(0, kRead));
+  // A's read-ahead (4 MiB alone) stops at the shared cap, give or take
+  // the one message each transfer may always hold.
+  std::this_thread::sleep_for(milliseconds(200));
+  EXPECT_LE(total->used(), kTotal + kRead);
+  EXPECT_GE(total->used(), kRead);
+  // With the cap taken by A's buffer, B's transfers still go through, one
+  // message at a time.
+  const std::string payload = Pattern(1 << 20, 4);
+  Upload(*b, "/b", payload);
+  const std::string hb = b->Open("/b", kFxfRead).handle();
+  std::string got;
+  for (uint32_t off = 0; off < payload.size(); off += kRead) {
+    got += b->Read(hb, off, kRead).data();
+  }
+  EXPECT_TRUE(got == payload);
+  // A reads on to the end; everything is refunded once handles close.
+  for (uint32_t off = kRead; off < data.size(); off += kRead) {
+    ASSERT_EQ(a->Read(ha, off, kRead).data(), data.substr(off, kRead)) << off;
+  }
+  EXPECT_EQ(a->Close(ha).status(), kFxOk);
+  EXPECT_EQ(b->Close(hb).status(), kFxOk);
+  EXPECT_EQ(total->used(), 0u);
 }
 
 TEST_F(SessionTest, FailedCommitIsReportedOnClose) {
