@@ -456,9 +456,9 @@ class ServiceCase(harness.GateTestCase):
     def sftp(cls, user, slot=""):
         """The class's session of `user` named `slot` (key login), opened
         on first use and reconnected if lost. Sessions stay open until the
-        class ends: sftpgate currently drops unrelated connections when
-        one ends (see tests/hostile test_connection_churn), and these cases
-        are about isolation, not churn."""
+        class ends: hundreds of cases share a handful of logins, which keeps
+        the suite fast. (Connections coming and going beside busy ones are
+        tested in tests/hostile test_connection_churn and tests/ssh.)"""
         session = cls._sessions.get((user, slot))
         transport = session and session.client.get_transport()
         if transport is None or not transport.is_active():

@@ -499,9 +499,10 @@ TEST_F(SessionTest, BackendDownFailsWithinTheDeadline) {
   auto dead = std::make_unique<FakeServer>(&other);
   const std::string target = dead->target();
   dead->Stop();
-  server::SftpLimits limits = DefaultLimits();
-  limits.call_timeout_ms = 1000;
-  auto s = Connect(false, limits, target);
+  // The deadline leaves room for gRPC's retries of the Stat (refused at
+  // once each time) even on a loaded machine: the point is an error, not
+  // a hang, and the right one.
+  auto s = Connect(false, DefaultLimits(), target);
   Reply r = s->PathOp(kFxpStat, "/");
   EXPECT_EQ(r.status(), kFxFailure);
   EXPECT_EQ(r.message(), "backend unavailable");
@@ -590,11 +591,14 @@ TEST_F(SessionTest, SessionsShareTheProcessWideTransferBudget) {
   auto b = Connect(false, DefaultLimits(), "", total);
   const std::string ha = a->Open("/big", kFxfRead).handle();
   ASSERT_EQ(a->Read(ha, 0, kRead).data(), data.substr(0, kRead));
-  // A's read-ahead (4 MiB alone) stops at the shared cap, give or take
-  // the one message each transfer may always hold.
-  std::this_thread::sleep_for(milliseconds(200));
+  // A's read-ahead (4 MiB alone) fills the shared cap and stops there,
+  // give or take the one message each transfer may always hold.
+  for (int i = 0; i < 500 && total->used() < kTotal; ++i) {
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  EXPECT_GE(total->used(), kTotal);
+  std::this_thread::sleep_for(milliseconds(100));
   EXPECT_LE(total->used(), kTotal + kRead);
-  EXPECT_GE(total->used(), kRead);
   // With the cap taken by A's buffer, B's transfers still go through, one
   // message at a time.
   const std::string payload = Pattern(1 << 20, 4);
