@@ -8,10 +8,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <iterator>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/match.h"
@@ -31,7 +33,8 @@ constexpr absl::string_view kMutations[] = {
     "abort_commits",     "rename_ignores_overwrite",
     "truncate_ignored",  "read_ignores_root",
     "reader_drops_byte", "symlink_unimplemented",
-    "mkdir_exists_ok",   "stat_hangs"};
+    "mkdir_exists_ok",   "stat_hangs",
+    "list_order_varies"};
 
 // Forwards to the real writer, except that an abort publishes the upload.
 class CommitOnAbortWriter : public FileWriter {
@@ -105,6 +108,24 @@ class MutantBackend : public memory::MemoryBackend {
 
   absl::Status ListDir(const Session& session, absl::string_view path,
                        const DirEntrySink& sink) override {
+    if (Is("list_order_varies")) {
+      // Every other listing comes in reverse order.
+      std::vector<DirEntry> entries;
+      absl::Status status = MemoryBackend::ListDir(
+          session, path, [&](DirEntry entry) -> absl::Status {
+            entries.push_back(std::move(entry));
+            return absl::OkStatus();
+          });
+      if (!status.ok()) return status;
+      if (lists_.fetch_add(1) % 2 == 1) {
+        std::reverse(entries.begin(), entries.end());
+      }
+      for (DirEntry& entry : entries) {
+        absl::Status sent = sink(std::move(entry));
+        if (!sent.ok()) return sent;
+      }
+      return absl::OkStatus();
+    }
     return MemoryBackend::ListDir(
         session, path, [&](DirEntry entry) -> absl::Status {
           if (Is("list_drops_entry") && entry.name() == "entry-0777") {
@@ -149,6 +170,7 @@ class MutantBackend : public memory::MemoryBackend {
   bool Is(absl::string_view mutation) const { return mutation_ == mutation; }
 
   const std::string mutation_;
+  std::atomic<int> lists_{0};  // ListDir calls (list_order_varies)
 };
 
 }  // namespace

@@ -137,7 +137,10 @@ class PostgresBackend(Backend):
                     rows.execute(
                         "SELECT d.name, i.id, i.mode, i.uid, i.gid, i.size, i.atime, i.mtime, "
                         "i.nlink, i.target FROM sftpgate_dirents d "
-                        "JOIN sftpgate_inodes i ON i.id = d.inode WHERE d.parent = %s",
+                        "JOIN sftpgate_inodes i ON i.id = d.inode WHERE d.parent = %s "
+                        # A stable order (the primary key's): the front end
+                        # resumes a broken listing by position.
+                        "ORDER BY d.name",
                         (directory.id,))
                     for row in rows:
                         yield pb.DirEntry(name=row[0], attributes=attributes_of(Inode(*row[1:])))

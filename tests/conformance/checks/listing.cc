@@ -1,5 +1,7 @@
 // listing.*: ListDir returns every entry exactly once, without "." and
-// "..", each with the attributes Lstat gives.
+// "..", each with the attributes Lstat gives, in the same order each time
+// while the directory is unchanged (the front end resumes a broken listing
+// by position).
 
 #include <set>
 #include <string>
@@ -109,9 +111,38 @@ absl::Status LargeDirectory(Fixture& f) {
   return absl::OkStatus();
 }
 
+// The front end resumes a listing whose stream broke (a replica died) by
+// listing again and skipping the entries it has: an unchanged directory
+// must come back in the same order.
+absl::Status StableOrder(Fixture& f) {
+  constexpr int kFiles = 300;
+  std::set<std::string> names;
+  for (int i = 0; i < kFiles; ++i) {
+    // Names whose creation order differs from their sorted order.
+    const std::string name = absl::StrFormat("n%03d", (i * 7919) % kFiles);
+    names.insert(name);
+    CONF_RETURN_IF_ERROR(f.WriteFile(f.root(), f.Path(name), ""));
+  }
+  CONF_ASSIGN_OR_RETURN(const std::vector<v1::DirEntry> first,
+                        f.ExpectNames(f.root(), f.dir(), names));
+  CONF_ASSIGN_OR_RETURN(const std::vector<v1::DirEntry> second,
+                        f.ExpectNames(f.root(), f.dir(), names));
+  for (size_t i = 0; i < first.size() && i < second.size(); ++i) {
+    if (first[i].name() != second[i].name()) {
+      return Fail(
+          absl::StrCat("expected the same order in two listings of "
+                       "an unchanged directory, got ",
+                       Show(first[i].name()), " then ", Show(second[i].name()),
+                       " at position ", i));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 void RegisterListingChecks(Registry& registry) {
+  registry.Add("listing.stable_order", StableOrder);
   registry.Add("listing.empty_dir", EmptyDir);
   registry.Add("listing.entries_match_lstat", EntriesMatchLstat);
   registry.Add("listing.large_dir_1500_entries", LargeDirectory);
