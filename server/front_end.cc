@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "server/common/log.h"
+#include "server/common/metrics.h"
 #include "server/ssh/host_key.h"
 #include "server/ssh/ssh_metrics.h"
 
@@ -63,7 +64,12 @@ FrontEnd::FrontEnd(Settings settings, UserDb users, ssh_key host_key)
   context_.user_sessions = &user_sessions_;
   context_.sftp_limits = SftpLimitsFromSettings(settings_);
   context_.transfer_budget = std::make_shared<sftp::TransferBudget>(
-      size_t{static_cast<uint32_t>(settings_.transfer_buffer_total_mb)} << 20);
+      size_t{static_cast<uint32_t>(settings_.transfer_buffer_total_mb)} << 20,
+      nullptr,
+      Metrics::Global().GetGauge(
+          "sftpgate_transfer_buffer_bytes",
+          "File data held in the front end by all transfers (read-ahead, "
+          "write-behind); capped by transfer_buffer_total_mb"));
   context_.limits = ConnectionLimitsFromSettings(settings_);
   // Validated settings: the listen address parses.
   server_ = std::make_unique<SshServer>(

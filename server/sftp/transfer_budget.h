@@ -21,21 +21,27 @@
 #include <memory>
 #include <utility>
 
+#include "server/common/metrics.h"
+
 namespace sftpgate::server::sftp {
 
 class TransferBudget {
  public:
-  // `parent` (may be null) is charged and refunded along with this one.
+  // `parent` (may be null) is charged and refunded along with this one;
+  // `gauge` (may be null, not owned) mirrors the bytes in use.
   explicit TransferBudget(size_t limit,
-                          std::shared_ptr<TransferBudget> parent = nullptr)
-      : limit_(limit), parent_(std::move(parent)) {}
+                          std::shared_ptr<TransferBudget> parent = nullptr,
+                          Gauge* gauge = nullptr)
+      : limit_(limit), parent_(std::move(parent)), gauge_(gauge) {}
 
   void Charge(size_t bytes) {
     used_ += bytes;
+    if (gauge_ != nullptr) gauge_->Add(static_cast<int64_t>(bytes));
     if (parent_ != nullptr) parent_->Charge(bytes);
   }
   void Refund(size_t bytes) {
     used_ -= bytes;
+    if (gauge_ != nullptr) gauge_->Add(-static_cast<int64_t>(bytes));
     if (parent_ != nullptr) parent_->Refund(bytes);
   }
   // At or over this limit or the parent's: transfers should stop adding.
@@ -49,6 +55,7 @@ class TransferBudget {
  private:
   const size_t limit_;
   const std::shared_ptr<TransferBudget> parent_;
+  Gauge* const gauge_;
   std::atomic<size_t> used_{0};
 };
 

@@ -75,6 +75,16 @@ class MetricsTest(OpsTestCase):
             f.write(payload)
         with sftp.open("/one-mib") as f:
             self.assertEqual(f.read(), payload)
+        # A download's read-ahead is counted while its handle is open, and
+        # given back when it closes.
+        self.assertEqual(self.scrape()["sftpgate_transfer_buffer_bytes"], 0)
+        with sftp.open("/one-mib") as f:
+            self.assertEqual(f.read(32768), payload[:32768])
+            self.assertTrue(wait_until(
+                lambda: self.scrape()["sftpgate_transfer_buffer_bytes"] > 0,
+                10))
+        self.assertTrue(wait_until(
+            lambda: self.scrape()["sftpgate_transfer_buffer_bytes"] == 0, 10))
         during = self.scrape()
         self.assertEqual(during["sftpgate_sessions_open"], 1)
         self.assertEqual(during["sftpgate_sessions_total"], 1)
