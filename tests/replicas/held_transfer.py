@@ -115,9 +115,24 @@ def locate(gate, start, matches):
                 if sum(map(matches, gate.open_paths(i))) > before[i]]
         if len(grew) == 1:
             transfer.replica = grew[0]
+            transfer.opens_before = before[grew[0]]
             return transfer
         if len(grew) > 1:
             raise RuntimeError(f"{transfer.path}: files opened on "
                                f"replicas {grew} at once")
         time.sleep(0.05)
     raise RuntimeError(f"{transfer.path}: no replica holds it open")
+
+
+def abandon(gate, transfer, matches):
+    """Abandons a transfer `locate` returned and waits until its replica
+    has closed the file: the close is asynchronous, and a count taken
+    before it would hide the next transfer opening the same file there."""
+    transfer.abandon()
+    deadline = time.monotonic() + FIND_SECONDS
+    while (sum(map(matches, gate.open_paths(transfer.replica))) >
+           transfer.opens_before):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{transfer.path}: replica {transfer.replica} "
+                               f"kept it open after it was abandoned")
+        time.sleep(0.05)

@@ -67,8 +67,10 @@ MIN_SHARE = 0.2
 HANG_SECONDS = 60.0
 # The paused downloads read this file: big enough that the front end's
 # read-ahead (a few MiB) and gRPC's flow-control windows cannot hold it.
-# (Measured: the localfs replica had read 8.25 MiB ahead of a paused client.)
-BIG_FILE_BYTES = 16 * 1024 * 1024
+# (Measured: the localfs replica had read 8.25 MiB ahead of a paused client;
+# gRPC's BDP probing may grow the stream window on a busy channel, so keep
+# a wide margin.)
+BIG_FILE_BYTES = 32 * 1024 * 1024
 UPLOAD_BYTES = 2 * 1024 * 1024
 # Most paused transfers of each kind started to get one on the victim and
 # one elsewhere (the sessions' calls interleave with the paused session's,
@@ -239,7 +241,7 @@ class ReplicaFailoverTest(unittest.TestCase):
                     self.gate, lambda k=k, start=start: start(k), matches)
                 landed.append(t.replica)
                 if (t.replica == VICTIM) in placed:
-                    t.abandon()
+                    held_transfer.abandon(self.gate, t, matches)
                     # One more call moves round robin on by one, in case
                     # nothing else calls in between: each start makes the
                     # same number of calls and would land on the same
