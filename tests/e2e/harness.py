@@ -109,6 +109,24 @@ def free_port():
         return s.getsockname()[1]
 
 
+def wait_for_port(port, proc, name, timeout=START_TIMEOUT, detail=lambda: ""):
+    """Waits until something accepts on HOST:port; fails (with `detail()`
+    appended, e.g. a log tail) if `proc` exits first or time runs out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(
+                f"{name} exited with {proc.returncode} before listening "
+                f"on port {port}\n{detail()}")
+        try:
+            with socket.create_connection((HOST, port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{name} did not listen on port {port} within "
+                       f"{timeout}s\n{detail()}")
+
+
 def sha256(data_or_path):
     if isinstance(data_or_path, bytes):
         return hashlib.sha256(data_or_path).hexdigest()
@@ -247,19 +265,7 @@ class Gate:
         return proc
 
     def _wait_port(self, port, proc, name):
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise RuntimeError(
-                    f"{name} exited with {proc.returncode} before listening "
-                    f"on port {port}\n{self.log_tail()}")
-            try:
-                with socket.create_connection((HOST, port), timeout=0.5):
-                    return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError(f"{name} did not listen on port {port} within "
-                           f"{START_TIMEOUT}s\n{self.log_tail()}")
+        wait_for_port(port, proc, name, detail=self.log_tail)
 
     def _start_sftpgate(self):
         gate_bin = os.path.join(BIN_DIR, "sftpgate")

@@ -22,7 +22,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,29 +29,14 @@ import threading
 import time
 import unittest
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
+    os.path.dirname(os.path.abspath(__file__)))), "tests", "e2e"))
+from harness import free_port, wait_for_port  # noqa: E402 (tests/e2e)
+
 BIN_DIR = os.environ.get("SFTPGATE_BIN_DIR", "")
 SIZE = 2 << 30
 BOUND_MIB = 128
 WRITE_DELAY_US = 2000  # ~125 MiB/s at 255 KiB chunks: the backend is slow
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_port(port, proc, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{proc.args[0]} exited: {proc.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"port {port} did not open")
 
 
 def status_kib(pid, field):
@@ -87,7 +71,7 @@ class BoundedMemoryTest(unittest.TestCase):
         self.logs[name] = log.name
         proc = subprocess.Popen(args, stderr=log)
         self.procs.append(proc)
-        wait_for_port(port, proc)
+        wait_for_port(port, proc, os.path.basename(proc.args[0]))
         return proc
 
     def dump_logs(self):
