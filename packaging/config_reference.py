@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Prints the configuration reference of docs/operations.md, generated from
-the code: the flags `sftpgate --helpfull` lists for the front end (their
+the code: the flags `sftpgate --help` lists for the front end (their
 help text and defaults) and the setting types in server/config/settings.h
 (every setting is both a flag --NAME and a top-level TOML key NAME).
 
@@ -24,18 +24,17 @@ END = "<!-- END config reference -->"
 
 
 def front_end_flags(binary):
-    """[(name, help, default)] of the flags defined in server/main.cc."""
-    out = subprocess.run([binary, "--helpfull"], capture_output=True,
+    """[(name, help, default)] of the flags `sftpgate --help` lists (names
+    with underscores, as the TOML keys)."""
+    out = subprocess.run([binary, "--help"], capture_output=True,
                          text=True, check=False).stdout
-    section = re.search(r"Flags from \S*server/main\.cc:\n(.*?)(?:\n\n|\Z)",
-                        out, re.S)
-    if section is None:
-        raise SystemExit(f"{binary} --helpfull lists no flags of server/main.cc")
-    text = " ".join(line.strip() for line in section.group(1).splitlines())
     flags = []
-    for m in re.finditer(r"--(\w+) \((.*?)\); default: (.*?);(?= --|\s*$)",
-                         text):
-        flags.append((m.group(1), m.group(2), m.group(3)))
+    for m in re.finditer(r"^  --([\w-]+) \(default: (.*)\)\n((?:      .*\n)*)",
+                         out, re.M):
+        help_text = " ".join(line.strip() for line in m.group(3).splitlines())
+        flags.append((m.group(1).replace("-", "_"), help_text, m.group(2)))
+    if not flags:
+        raise SystemExit(f"{binary} --help lists no flags")
     return flags
 
 

@@ -31,10 +31,6 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
-#include "absl/flags/usage_config.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
@@ -46,6 +42,7 @@
 #include "server/config/users.h"
 #include "server/front_end.h"
 #include "server/ssh/host_key.h"
+#include "sftpgate/command_line.h"
 #include "sftpgate/process_tuning.h"
 
 ABSL_FLAG(std::string, config, "",
@@ -65,7 +62,6 @@ ABSL_FLAG(std::vector<std::string>, tenant_backend, {},
 namespace sftpgate::server {
 namespace {
 
-constexpr int kExitUsage = 2;
 constexpr int kExitFailure = 1;
 
 constexpr char kUsage[] =
@@ -74,34 +70,15 @@ constexpr char kUsage[] =
     "--users PATH\n"
     "  sftpgate --config PATH [flags overriding the file]\n"
     "  sftpgate hash-password   (reads a password on stdin, prints its "
-    "crypt(3) hash)\n\n"
-    "Flag names take '-' or '_' alike (--host-key == --host_key).";
+    "crypt(3) hash)";
 
 int Fail(int code, absl::string_view message) {
   std::cerr << "sftpgate: " << message << "\n";
   return code;
 }
 
-// absl flag names are identifiers; accept the dashed spelling too by
-// rewriting "--host-key=x" to "--host_key=x" (name part only).
-void NormalizeFlagNames(int argc, char** argv,
-                        std::vector<std::string>* storage) {
-  storage->reserve(argc);
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg == "--") break;
-    if (arg.size() < 2 || arg[0] != '-') continue;
-    size_t start = arg.find_first_not_of('-');
-    size_t end = std::min(arg.find('='), arg.size());
-    if (start == std::string::npos || start >= end) continue;
-    std::replace(arg.begin() + start, arg.begin() + end, '-', '_');
-    storage->push_back(std::move(arg));
-    argv[i] = storage->back().data();
-  }
-}
-
-// Removes every --NAME=VALUE / --NAME VALUE (names already normalized)
-// from argv and returns the values.
+// Removes every --NAME=VALUE / --NAME VALUE (NAME in either spelling, see
+// command_line.h) from argv and returns the values.
 std::vector<std::string> TakeRepeatedFlag(int* argc, char** argv,
                                           absl::string_view name) {
   std::vector<std::string> values;
@@ -114,13 +91,15 @@ std::vector<std::string> TakeRepeatedFlag(int* argc, char** argv,
     }
     absl::string_view flag =
         absl::StripPrefix(absl::StripPrefix(arg, "-"), "-");
-    if (flag == name && arg != flag && i + 1 < *argc) {
+    const size_t eq = flag.find('=');
+    const bool named =
+        arg != flag && CanonicalFlagName(flag.substr(0, eq)) == name;
+    if (named && eq == absl::string_view::npos && i + 1 < *argc) {
       values.push_back(argv[++i]);
       continue;
     }
-    if (absl::ConsumePrefix(&flag, name) && absl::ConsumePrefix(&flag, "=") &&
-        arg.front() == '-') {
-      values.push_back(std::string(flag));
+    if (named && eq != absl::string_view::npos) {
+      values.push_back(std::string(flag.substr(eq + 1)));
       continue;
     }
     argv[out++] = argv[i];
@@ -297,19 +276,7 @@ int Main(int argc, char** argv) {
     if (argc > 2) return Fail(kExitUsage, "hash-password takes no arguments");
     return HashPasswordCommand();
   }
-  absl::SetProgramUsageMessage(kUsage);
-  // --help lists the flags of this file (absl matches on the program name
-  // by default, which main.cc does not carry).
-  absl::FlagsUsageConfig usage;
-  usage.contains_help_flags = [](absl::string_view file) {
-    return absl::EndsWith(file, "server/main.cc");
-  };
-  usage.contains_helpshort_flags = usage.contains_help_flags;
-  usage.version_string = [] { return std::string("sftpgate 0.1.0\n"); };
-  absl::SetFlagsUsageConfig(usage);
-  std::vector<std::string> normalized;
-  NormalizeFlagNames(argc, argv, &normalized);
-
+  const ProgramInfo program{"sftpgate", kUsage};
   std::vector<std::string> tenant_backends =
       TakeRepeatedFlag(&argc, argv, "tenant_backend");
   std::string config = FindConfigFlag(argc, argv);
@@ -319,10 +286,10 @@ int Main(int argc, char** argv) {
     if (!status.ok()) return Fail(kExitUsage, status.message());
     SettingsToFlags(from_file);
   }
-  std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
-  if (rest.size() > 1) {
-    return Fail(kExitUsage, absl::StrCat("unexpected argument \"", rest[1],
-                                         "\" (see --help)"));
+  std::vector<std::string> rest = ParseCommandLineOrExit(argc, argv, program);
+  if (!rest.empty()) {
+    ExitWithUsageError(program,
+                       absl::StrCat("unexpected argument \"", rest[0], "\""));
   }
   Settings settings = SettingsFromFlags();
   settings.tenant_backends = from_file.tenant_backends;

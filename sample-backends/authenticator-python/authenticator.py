@@ -29,7 +29,6 @@ generated stubs on PYTHONPATH (the CMake launcher
 build/bin/sftpgate-python-authenticator does that).
 """
 
-import argparse
 import base64
 import concurrent.futures
 import hashlib
@@ -47,6 +46,7 @@ import grpc
 
 try:
     from sftpgate.v1 import auth_pb2, auth_pb2_grpc
+    from sftpgate_sdk import cli
 except ImportError as exc:  # pragma: no cover - environment problem
     raise SystemExit(
         "authenticator: the generated stubs were not found (%s); build the "
@@ -185,11 +185,12 @@ def serve(args):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = cli.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--listen", default="127.0.0.1:7100",
                         help="host:port (port 0: any free port) or unix:/path")
     parser.add_argument("--users", help="users file (TOML or .json)")
-    parser.add_argument("--workers", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=8,
+                        help="threads answering calls")
     parser.add_argument("--hash-password", action="store_true",
                         help="read a password on stdin, print its hash")
     args = parser.parse_args()

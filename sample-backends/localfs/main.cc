@@ -5,13 +5,13 @@
 //
 // Each session sees <root>/<Session.root> as "/" (created on first use).
 
-#include <cstdio>
 #include <string>
 
 #include "absl/flags/flag.h"
 #include "backend_root.h"
 #include "localfs_backend.h"
 #include "sftpgate/backend_main.h"
+#include "sftpgate/command_line.h"
 
 ABSL_FLAG(std::string, root, "",
           "Directory to serve (required). Sessions are confined beneath "
@@ -23,8 +23,8 @@ int main(int argc, char** argv) {
       "Usage: sftpgate-localfs-backend --root DIR --listen ADDR [flags]");
   const std::string root_dir = absl::GetFlag(FLAGS_root);
   if (root_dir.empty()) {
-    std::fprintf(stderr, "error: --root is required\n");
-    return 2;  // a usage error, like the SDK's flag checks
+    sftpgate::ExitWithUsageError({sftpgate::ProgramName(argc, argv), ""},
+                                 "--root is required");
   }
   absl::StatusOr<sftpgate::localfs::BackendRoot> root =
       sftpgate::localfs::BackendRoot::Open(root_dir);

@@ -18,22 +18,47 @@ const {HealthImplementation} = require('grpc-health-check');
 const {MemoryFs} = require('./lib/memfs');
 const {backendHandlers, MAX_CHUNK} = require('./lib/service');
 
+// Flags as every sftpgate program takes them: names with '-' or '_' alike,
+// --flag=value or --flag value; --help lists them with their defaults and
+// exits 0; a usage error exits 2.
+const FLAGS = {
+  listen: {default: '127.0.0.1:7000', help: 'host:port (port 0 picks a free one) or unix:/path'},
+  proto: {default: path.join(__dirname, '..', '..', 'proto'),
+    help: 'folder holding sftpgate/v1/backend.proto'},
+};
+
+function helpText() {
+  const lines = ['Serves an in-memory filesystem to the sftpgate front end (Node.js).',
+    'Usage: sftpgate-node-memory-backend [--listen ADDR] [--proto DIR]', '',
+    "Flags (names take '-' or '_' alike; --flag=value or --flag value):"];
+  for (const [name, flag] of Object.entries(FLAGS)) {
+    lines.push(`  --${name} (default: "${flag.default}")`, `      ${flag.help}`);
+  }
+  lines.push('  --help', '      Print this help and exit.');
+  return lines.join('\n');
+}
+
+function usageError(message) {
+  console.error(`node-memory: ${message}\nRun 'sftpgate-node-memory-backend --help' for the flags.`);
+  process.exit(2);
+}
+
 function parseArgs(argv) {
-  const args = {
-    listen: '127.0.0.1:7000',
-    proto: path.join(__dirname, '..', '..', 'proto'),
-  };
+  const args = Object.fromEntries(Object.entries(FLAGS).map(([n, f]) => [n, f.default]));
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split(/=(.*)/s, 2);
-    const value = () => (inline !== undefined ? inline : argv[++i]);
-    if (flag === '--listen') args.listen = value();
-    else if (flag === '--proto') args.proto = value();
-    else if (flag === '--help' || flag === '-h') {
-      console.log('usage: server.js [--listen HOST:PORT|unix:PATH] [--proto PROTO_ROOT]');
+    const name = flag.replace(/^--?/, '').replace(/-/g, '_');
+    if (name === 'help' || name === 'h') {
+      console.log(helpText());
       process.exit(0);
+    }
+    if (!flag.startsWith('-') || !(name in FLAGS)) usageError(`unknown argument ${argv[i]}`);
+    if (inline !== undefined) {
+      args[name] = inline;
+    } else if (i + 1 < argv.length) {
+      args[name] = argv[++i];
     } else {
-      console.error(`node-memory: unknown argument ${argv[i]}`);
-      process.exit(2);
+      usageError(`--${name} needs a value`);
     }
   }
   return args;

@@ -8,7 +8,6 @@ the Python SDK and the generated stubs on PYTHONPATH (the launcher
 BUILD/bin/sftpgate-postgres-backend sets it) and Debian's python3-psycopg2.
 """
 
-import argparse
 import logging
 import sys
 
@@ -17,7 +16,7 @@ from sftpgate_pg import PostgresBackend
 
 
 def main():
-    parser = argparse.ArgumentParser(description="sftpgate backend on PostgreSQL")
+    parser = sdk.cli.ArgumentParser(description="sftpgate backend on PostgreSQL")
     parser.add_argument("--listen", default="127.0.0.1:7000",
                         help="host:port (port 0: any free port) or unix:/path")
     parser.add_argument("--dsn", required=True,

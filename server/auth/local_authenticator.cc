@@ -16,10 +16,11 @@ struct LocalAuthenticator::Snapshot {
 
 namespace {
 
-AuthVerdict VerdictFor(const UserRecord* user) {
+// `reason`: why `user` is null (see UserAuthenticator).
+AuthVerdict VerdictFor(const UserRecord* user, std::string reason) {
   AuthVerdict verdict;
   if (user == nullptr) {
-    verdict.reason = "credentials not accepted";
+    verdict.reason = std::move(reason);
     return verdict;
   }
   verdict.accepted = true;
@@ -67,18 +68,22 @@ size_t LocalAuthenticator::user_count() const {
 void LocalAuthenticator::Authenticate(AuthAttempt attempt, Done done) {
   std::shared_ptr<const Snapshot> users = snapshot();
   if (attempt.method == AuthMethod::kPublicKey) {
-    std::move(done)(VerdictFor(
-        users->auth.CheckPublicKey(attempt.user, attempt.public_key.get())));
+    std::string reason;
+    const UserRecord* user = users->auth.CheckPublicKey(
+        attempt.user, attempt.public_key.get(), &reason);
+    std::move(done)(VerdictFor(user, std::move(reason)));
     return;
   }
   // The task owns `done` until it runs; a refused task hands it back
   // through `pending` so the caller still gets its one verdict.
   auto pending = std::make_shared<Done>(std::move(done));
-  bool queued = pool_->TrySubmit([users, attempt = std::move(attempt),
-                                  pending]() mutable {
-    std::move (*pending)(
-        VerdictFor(users->auth.CheckPassword(attempt.user, attempt.password)));
-  });
+  bool queued = pool_->TrySubmit(
+      [users, attempt = std::move(attempt), pending]() mutable {
+        std::string reason;
+        const UserRecord* user =
+            users->auth.CheckPassword(attempt.user, attempt.password, &reason);
+        std::move (*pending)(VerdictFor(user, std::move(reason)));
+      });
   if (!queued) {
     AuthVerdict busy;
     busy.reason = "too many authentication attempts queued";

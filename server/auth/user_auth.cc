@@ -18,26 +18,47 @@ UserAuthenticator::UserAuthenticator(const UserDb* users) : users_(users) {
   }
 }
 
-const UserRecord* UserAuthenticator::CheckPassword(
-    absl::string_view name, absl::string_view password) const {
+namespace {
+
+const UserRecord* Refuse(const char* why, std::string* reason) {
+  if (reason != nullptr) *reason = why;
+  return nullptr;
+}
+
+}  // namespace
+
+const UserRecord* UserAuthenticator::CheckPassword(absl::string_view name,
+                                                   absl::string_view password,
+                                                   std::string* reason) const {
   const UserRecord* user = users_->Find(name);
   if (user == nullptr || user->password_hash.empty()) {
     (void)VerifyPassword(password, decoy_hash_);
-    return nullptr;
+    return Refuse(
+        user == nullptr ? "unknown user" : "no password set for the user",
+        reason);
   }
-  return VerifyPassword(password, user->password_hash) ? user : nullptr;
+  if (!VerifyPassword(password, user->password_hash)) {
+    return Refuse("wrong password", reason);
+  }
+  return user;
 }
 
 const UserRecord* UserAuthenticator::CheckPublicKey(absl::string_view name,
-                                                    const ssh_key key) const {
+                                                    const ssh_key key,
+                                                    std::string* reason) const {
   const UserRecord* user = users_->Find(name);
-  if (user == nullptr || key == nullptr) return nullptr;
-  for (const AuthorizedKey& authorized : user->authorized_keys) {
-    if (ssh_key_cmp(key, authorized.key.get(), SSH_KEY_CMP_PUBLIC) == 0) {
-      return user;
+  if (user == nullptr) return Refuse("unknown user", reason);
+  if (user->authorized_keys.empty()) {
+    return Refuse("no authorized keys for the user", reason);
+  }
+  if (key != nullptr) {
+    for (const AuthorizedKey& authorized : user->authorized_keys) {
+      if (ssh_key_cmp(key, authorized.key.get(), SSH_KEY_CMP_PUBLIC) == 0) {
+        return user;
+      }
     }
   }
-  return nullptr;
+  return Refuse("key not in the user's authorized_keys", reason);
 }
 
 }  // namespace sftpgate::server

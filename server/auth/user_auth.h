@@ -19,16 +19,21 @@ class UserAuthenticator {
   // `users` must outlive the authenticator.
   explicit UserAuthenticator(const UserDb* users);
 
-  // The user when `password` matches their hash, else nullptr. An unknown
-  // user, or one without a password, costs a full hash computation too, so
-  // that timing does not reveal which names exist.
+  // The user when `password` matches their hash, else nullptr and, when
+  // `reason` is given, why: "unknown user", "no password set for the user"
+  // or "wrong password" (for the operator's log, never for the client). An
+  // unknown user, or one without a password, costs a full hash computation
+  // too, so that timing does not reveal which names exist.
   const UserRecord* CheckPassword(absl::string_view user,
-                                  absl::string_view password) const;
+                                  absl::string_view password,
+                                  std::string* reason = nullptr) const;
 
   // The user when `key` (a public key) is one of their authorized keys,
-  // else nullptr. Does not check a signature: libssh does that.
-  const UserRecord* CheckPublicKey(absl::string_view user,
-                                   const ssh_key key) const;
+  // else nullptr and, when `reason` is given, why: "unknown user", "no
+  // authorized keys for the user" or "key not in the user's
+  // authorized_keys". Does not check a signature: libssh does that.
+  const UserRecord* CheckPublicKey(absl::string_view user, const ssh_key key,
+                                   std::string* reason = nullptr) const;
 
  private:
   const UserDb* users_;

@@ -65,6 +65,12 @@ absl::StatusOr<std::string> HashPassword(absl::string_view password) {
 }
 
 absl::Status CheckCryptHashFormat(absl::string_view hash) {
+  // The docs' example ("$y$j9T$...") copied as is: say what goes there.
+  if (absl::StrContains(hash, "...")) {
+    return absl::InvalidArgumentError(
+        "is a placeholder (\"...\"): replace it with the whole line "
+        "`sftpgate hash-password` prints");
+  }
   bool known_prefix = false;
   for (const char* prefix : kAcceptedPrefixes) {
     if (absl::StartsWith(hash, prefix)) known_prefix = true;

@@ -69,10 +69,17 @@ absl::StatusOr<AuthorizedKey> ParseAuthorizedKey(absl::string_view line) {
   }
   ssh_key key = nullptr;
   std::string base64(parts[1]);
+  if (absl::StrContains(base64, "...")) {
+    return absl::InvalidArgumentError(
+        "is a placeholder (\"...\"): paste the whole public key line, e.g. "
+        "what `cat ~/.ssh/id_ed25519.pub` prints");
+  }
   if (ssh_pki_import_pubkey_base64(base64.c_str(), type, &key) != SSH_OK ||
       key == nullptr) {
     return absl::InvalidArgumentError(
-        absl::StrCat("is not a valid ", result.type, " public key"));
+        absl::StrCat("is not a valid ", result.type,
+                     " public key (paste the whole line, e.g. what "
+                     "`cat ~/.ssh/id_ed25519.pub` prints)"));
   }
   result.key = std::shared_ptr<ssh_key_struct>(key, ssh_key_free);
   if (ssh_key_type(key) != type) {

@@ -54,8 +54,10 @@ std::string DateColumn(int64_t mtime, int64_t now) {
   return std::string(buf, n);
 }
 
-std::string IdColumn(const std::string& name, bool has_id, uint32_t id) {
+std::string IdColumn(const std::string& name, absl::string_view session_user,
+                     bool has_id, uint32_t id) {
   if (!name.empty()) return name;
+  if (!session_user.empty()) return std::string(session_user);
   return has_id ? absl::StrCat(id) : "?";
 }
 
@@ -71,11 +73,11 @@ std::string ModeString(uint32_t mode) {
 }
 
 std::string FormatLongName(absl::string_view name, const v1::Attributes& attrs,
-                           int64_t now) {
+                           int64_t now, absl::string_view session_user) {
   const std::string owner =
-      IdColumn(attrs.owner(), attrs.has_uid(), attrs.uid());
+      IdColumn(attrs.owner(), session_user, attrs.has_uid(), attrs.uid());
   const std::string group =
-      IdColumn(attrs.group(), attrs.has_gid(), attrs.gid());
+      IdColumn(attrs.group(), session_user, attrs.has_gid(), attrs.gid());
   const int owner_width = std::max<int>(owner.size(), 8);
   const int group_width = std::max<int>(group.size(), 8);
   // strmode(3) yields 11 characters: the mode column and a space.

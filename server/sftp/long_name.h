@@ -4,7 +4,9 @@
 //   -rw-r--r--    1 alice    staff        1234 Nov 21 09:40 notes.txt
 //
 // mode string (type + rwx bits + a space), link count, owner and group
-// (names, or the numeric ids when the backend gave no names, padded to 8),
+// (the names the backend reports; when it reports none, the session's user
+// name, which is what a user of a virtual store recognises, not the numeric
+// id of the backend's process; padded to 8),
 // size, and the modification time: "%b %e %H:%M" for times within the past
 // six months, "%b %e  %Y" otherwise, in the server's local time zone.
 //
@@ -26,9 +28,11 @@ namespace sftpgate::server::sftp {
 std::string ModeString(uint32_t mode);
 
 // The long name of entry `name` with attributes `attrs`, as listed at time
-// `now` (seconds since the epoch; decides "recent" vs "old" dates).
+// `now` (seconds since the epoch; decides "recent" vs "old" dates) to
+// `session_user`, shown as owner and group the backend did not name (the
+// numeric id, or "?", when `session_user` is empty too).
 std::string FormatLongName(absl::string_view name, const v1::Attributes& attrs,
-                           int64_t now);
+                           int64_t now, absl::string_view session_user = "");
 
 }  // namespace sftpgate::server::sftp
 

@@ -424,7 +424,8 @@ void SessionImpl::SendDirEntries(const Op& op,
   PacketWriter out(kFxpName, 4096);
   out.U32(op.id).U32(static_cast<uint32_t>(entries.size()));
   for (const v1::DirEntry& e : entries) {
-    out.String(e.name()).String(FormatLongName(e.name(), e.attributes(), now));
+    out.String(e.name()).String(
+        FormatLongName(e.name(), e.attributes(), now, options_.session.user()));
     EncodeAttributes(e.attributes(), &out);
   }
   SendPacket(op, std::move(out).Finish(), kFxOk);

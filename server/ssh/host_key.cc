@@ -7,15 +7,60 @@
 #include <cerrno>
 #include <cstring>
 
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 namespace sftpgate::server {
 namespace {
 
+// Creates the missing directories of `dir` ("mkdir -p"), each with mode
+// 0700: they hold a private key, and only the server's account needs them.
+absl::Status MakeParentDirectories(const std::string& dir) {
+  if (dir.empty() || dir == "/" || dir == ".") return absl::OkStatus();
+  struct stat st;
+  if (stat(dir.c_str(), &st) == 0) return absl::OkStatus();
+  const size_t slash = dir.find_last_of('/');
+  if (slash != std::string::npos) {
+    absl::Status parent = MakeParentDirectories(dir.substr(0, slash));
+    if (!parent.ok()) return parent;
+  }
+  if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("cannot create the host key's directory ", dir, ": ",
+                     std::strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
+// Whether the file at `path` begins like an OpenSSH or RFC 4716 public key
+// ("ssh-ed25519 AAAA...", "ecdsa-sha2-...", "---- BEGIN SSH2 PUBLIC KEY"):
+// the common mistake of naming the .pub file.
+bool IsPublicKeyFile(const std::string& path) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  char head[32];
+  const ssize_t n = read(fd, head, sizeof head);
+  close(fd);
+  if (n <= 0) return false;
+  absl::string_view text(head, static_cast<size_t>(n));
+  return absl::StartsWith(text, "ssh-") || absl::StartsWith(text, "ecdsa-") ||
+         absl::StartsWith(text, "sk-") ||
+         absl::StartsWith(text, "---- BEGIN SSH2 PUBLIC KEY");
+}
+
 absl::StatusOr<ssh_key> GenerateHostKey(const std::string& path) {
   ssh_key key = nullptr;
   if (ssh_pki_generate(SSH_KEYTYPE_ED25519, 0, &key) != SSH_OK) {
     return absl::InternalError("generating an ed25519 host key failed");
+  }
+  const size_t slash = path.find_last_of('/');
+  if (slash != std::string::npos && slash > 0) {
+    absl::Status dirs = MakeParentDirectories(path.substr(0, slash));
+    if (!dirs.ok()) {
+      ssh_key_free(key);
+      return dirs;
+    }
   }
   // Create the file ourselves with 0600 so the key is never readable by
   // others, not even for a moment; libssh then writes into it.
@@ -61,6 +106,12 @@ absl::StatusOr<ssh_key> LoadHostKey(const std::string& path) {
   if (!S_ISREG(st.st_mode)) {
     return absl::InvalidArgumentError(
         absl::StrCat("host key file ", path, " is not a regular file"));
+  }
+  if (IsPublicKeyFile(path)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "host key file ", path,
+        " holds a public key; the host key must be the private key file "
+        "(without .pub), or a path where sftpgate may generate one"));
   }
   if ((st.st_mode & 077) != 0) {
     return absl::PermissionDeniedError(

@@ -14,9 +14,10 @@ namespace sftpgate::server {
 
 // Returns the private key at `path` (the caller owns it: ssh_key_free, or
 // hand it to SSH_BIND_OPTIONS_IMPORT_KEY). A missing file is created with a
-// new ed25519 key; `*generated` (optional) tells which happened. An
-// unreadable or unparseable file is an error naming the path; so is a key
-// file readable by group or others.
+// new ed25519 key, and its missing parent directories with mode 0700;
+// `*generated` (optional) tells which happened. An unreadable or
+// unparseable file is an error naming the path; so is a public key (a
+// `.pub` file) and a key file readable by group or others.
 absl::StatusOr<ssh_key> LoadOrCreateHostKey(const std::string& path,
                                             bool* generated = nullptr);
 

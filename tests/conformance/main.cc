@@ -13,12 +13,10 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "registry.h"
 #include "runner.h"
+#include "sftpgate/command_line.h"
 
 ABSL_FLAG(std::string, target, "", "gRPC address of the backend (host:port)");
 ABSL_FLAG(std::string, root, "/",
@@ -37,31 +35,20 @@ constexpr char kUsage[] =
     "usage: sftpgate-conformance --target HOST:PORT [--root /DIR] "
     "[--filter REGEX] [--timeout-ms N] [--check-timeout-ms N] [--list]";
 
-// Accepts the documented dashed spellings (--timeout-ms) by rewriting flag
-// names to the underscores absl expects.
-std::vector<char*> NormalizeFlagNames(int argc, char** argv,
-                                      std::vector<std::string>& storage) {
-  storage.assign(argv, argv + argc);
-  for (std::string& arg : storage) {
-    if (!absl::StartsWith(arg, "--")) continue;
-    const size_t end = std::min(arg.find('='), arg.size());
-    std::replace(arg.begin() + 2, arg.begin() + end, '-', '_');
-  }
-  std::vector<char*> pointers;
-  for (std::string& arg : storage) pointers.push_back(arg.data());
-  return pointers;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
-      absl::StrCat("checks a running sftpgate backend against the v1 "
-                   "contract\n",
-                   kUsage));
-  std::vector<std::string> storage;
-  std::vector<char*> args = NormalizeFlagNames(argc, argv, storage);
-  absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
+  const sftpgate::ProgramInfo program{
+      "sftpgate-conformance",
+      absl::StrCat("Checks a running sftpgate backend against the v1 "
+                   "contract.\n\n",
+                   kUsage)};
+  std::vector<std::string> rest =
+      sftpgate::ParseCommandLineOrExit(argc, argv, program);
+  if (!rest.empty()) {
+    sftpgate::ExitWithUsageError(
+        program, absl::StrCat("unexpected argument \"", rest[0], "\""));
+  }
 
   const sftpgate::conformance::Registry registry =
       sftpgate::conformance::AllChecks();
@@ -79,8 +66,8 @@ int main(int argc, char** argv) {
   if (options.target.empty() || options.base.empty() ||
       options.base[0] != '/' || absl::GetFlag(FLAGS_timeout_ms) <= 0 ||
       absl::GetFlag(FLAGS_check_timeout_ms) <= 0) {
-    std::cerr << kUsage << "\n";
-    return 2;
+    sftpgate::ExitWithUsageError(
+        program, "need --target, an absolute --root and positive timeouts");
   }
   // Trailing "/" on --root would make "//" paths, which are not normalized.
   while (options.base.size() > 1 && options.base.back() == '/') {

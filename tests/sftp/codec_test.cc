@@ -303,6 +303,18 @@ TEST_F(LongNameTimeTest, OldFileShowsYearAndNumericIds) {
             "drwxr-xr-x    3 1000     1000         4096 Jan  1  2020 dir");
 }
 
+TEST_F(LongNameTimeTest, UnnamedOwnerAndGroupShowTheSessionUser) {
+  v1::Attributes a;
+  a.set_mode(0100644);
+  a.set_uid(998);  // the backend process's account: means nothing to alice
+  a.set_gid(998);
+  a.set_group("staff");  // a name the backend reports wins
+  a.set_size(5);
+  a.set_mtime(1577880000);
+  EXPECT_EQ(FormatLongName("f", a, 1795772400, "alice"),
+            "-rw-r--r--    1 alice    staff           5 Jan  1  2020 f");
+}
+
 TEST_F(LongNameTimeTest, FutureFileShowsYearAndLongNamesWiden) {
   v1::Attributes a;
   a.set_mode(0100600);

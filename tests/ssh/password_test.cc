@@ -77,6 +77,22 @@ TEST_F(UserAuthenticatorTest, Password) {
   EXPECT_EQ(auth.CheckPassword("keyonly", "alice-pw"), nullptr);
 }
 
+// The operator's log tells the three failures apart.
+TEST_F(UserAuthenticatorTest, ReasonsTellFailuresApart) {
+  UserAuthenticator auth(&db_);
+  std::string reason;
+  EXPECT_EQ(auth.CheckPassword("alice", "wrong", &reason), nullptr);
+  EXPECT_EQ(reason, "wrong password");
+  EXPECT_EQ(auth.CheckPassword("nobody", "alice-pw", &reason), nullptr);
+  EXPECT_EQ(reason, "unknown user");
+  EXPECT_EQ(auth.CheckPassword("keyonly", "alice-pw", &reason), nullptr);
+  EXPECT_EQ(reason, "no password set for the user");
+  EXPECT_EQ(auth.CheckPublicKey("alice", other_key_, &reason), nullptr);
+  EXPECT_EQ(reason, "key not in the user's authorized_keys");
+  EXPECT_EQ(auth.CheckPublicKey("nobody", alice_key_, &reason), nullptr);
+  EXPECT_EQ(reason, "unknown user");
+}
+
 TEST_F(UserAuthenticatorTest, PublicKey) {
   UserAuthenticator auth(&db_);
   EXPECT_NE(auth.CheckPublicKey("alice", alice_key_), nullptr);

@@ -42,16 +42,17 @@ class SftpgateProcessTest : public testing_util::SftpgateFixture {};
 
 TEST_F(SftpgateProcessTest, UnknownFlagFailsNamingIt) {
   RunResult r = RunProcess({kBinary, "--no-such-flag=1"}, "");
-  EXPECT_NE(r.exit_code, 0);
-  EXPECT_THAT(r.err, HasSubstr("no_such_flag"));
+  EXPECT_EQ(r.exit_code, 2);  // a usage error, as documented
+  EXPECT_THAT(r.err, HasSubstr("unknown flag --no-such-flag"));
+  EXPECT_THAT(r.err, HasSubstr("sftpgate --help"));
 }
 
 TEST_F(SftpgateProcessTest, BadFlagValueFails) {
   std::vector<std::string> args = BaseArgs();
   args.push_back("--max-sessions=many");
   RunResult r = RunProcess(args, "");
-  EXPECT_NE(r.exit_code, 0);
-  EXPECT_THAT(r.err, HasSubstr("max_sessions"));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("bad value \"many\" for --max-sessions"));
 }
 
 TEST_F(SftpgateProcessTest, MissingRequiredSettingIsNamed) {
@@ -109,6 +110,19 @@ TEST_F(SftpgateProcessTest, HostKeyReadableByOthersIsRefused) {
   RunResult r = RunProcess(BaseArgs(), "");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("chmod 600"));
+}
+
+TEST_F(SftpgateProcessTest, PublicKeyAsHostKeyIsNamed) {
+  WriteFile("host_key.pub",
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9"
+            "okWi0dh2l9GKJl alice@laptop\n");
+  chmod(Path("host_key.pub").c_str(), 0644);
+  std::vector<std::string> args = BaseArgs();
+  args.push_back("--host-key=" + Path("host_key.pub"));
+  RunResult r = RunProcess(args, "");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("holds a public key"));
+  EXPECT_THAT(r.err, Not(HasSubstr("chmod")));
 }
 
 TEST_F(SftpgateProcessTest, GarbageHostKeyIsRefused) {
@@ -169,6 +183,18 @@ TEST_F(SftpgateProcessTest, GeneratesMissingHostKeyWithMode0600) {
   EXPECT_EQ(server_->Stop(SIGINT), 0);
 }
 
+TEST_F(SftpgateProcessTest, CreatesTheHostKeysMissingFoldersPrivate) {
+  ASSERT_NE(StartServer({"--host-key=" + Path("state/keys/host_key")}), 0);
+  struct stat st;
+  ASSERT_EQ(stat(Path("state/keys/host_key").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600);
+  for (const char* dir : {"state", "state/keys"}) {
+    ASSERT_EQ(stat(Path(dir).c_str(), &st), 0) << dir;
+    EXPECT_EQ(st.st_mode & 0777, 0700) << dir;
+  }
+  EXPECT_EQ(server_->Stop(SIGTERM), 0);
+}
+
 TEST_F(SftpgateProcessTest, ConfigFileWithFlagOverride) {
   WriteFile("sftpgate.toml",
             absl::StrCat("listen = \"127.0.0.1:0\"\nbackend = \"127.0.0.1:1\"\n"
@@ -197,7 +223,8 @@ TEST_F(SftpgateProcessTest, PasswordAuthentication) {
   int port = StartServer();
   ssh_session session = Connect(port);
   ASSERT_NE(session, nullptr);
-  EXPECT_EQ(ssh_userauth_password(session, nullptr, "wrong"), SSH_AUTH_DENIED);
+  constexpr char kWrong[] = "not-the-password-Zq7";
+  EXPECT_EQ(ssh_userauth_password(session, nullptr, kWrong), SSH_AUTH_DENIED);
   EXPECT_EQ(ssh_userauth_password(session, nullptr, kPassword),
             SSH_AUTH_SUCCESS);
   ASSERT_TRUE(server_->WaitForStderr("result=ok"));
@@ -206,8 +233,9 @@ TEST_F(SftpgateProcessTest, PasswordAuthentication) {
   EXPECT_THAT(log, HasSubstr("user=alice remote=127.0.0.1:"));
   EXPECT_THAT(log, HasSubstr("method=password result=fail"));
   EXPECT_THAT(log, HasSubstr("method=password result=ok"));
+  EXPECT_THAT(log, HasSubstr("reason=\"wrong password\""));
   EXPECT_THAT(log, Not(HasSubstr(kPassword)));
-  EXPECT_THAT(log, Not(HasSubstr("wrong")));
+  EXPECT_THAT(log, Not(HasSubstr(kWrong)));
 }
 
 TEST_F(SftpgateProcessTest, OnlyModernAlgorithmsAreNegotiated) {

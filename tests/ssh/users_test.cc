@@ -105,6 +105,15 @@ INSTANTIATE_TEST_SUITE_P(
                 User("name = \"alice\"\npassword_hash = "
                      "\"$1$abcdefgh$0123456789abcdefghijkl\"\n"),
                 {"user \"alice\"", "obsolete"}},
+        BadCase{"placeholder_hash",
+                User("name = \"alice\"\npassword_hash = \"$y$j9T$...\"\n"),
+                {"user \"alice\"", "password_hash is a placeholder",
+                 "sftpgate hash-password"}},
+        BadCase{"placeholder_key",
+                User("name = \"alice\"\nauthorized_keys = "
+                     "[\"ssh-ed25519 AAAAC3Nza... alice@laptop\"]\n"),
+                {"authorized_keys[0] is a placeholder",
+                 "cat ~/.ssh/id_ed25519.pub"}},
         BadCase{"salt_only",
                 User("name = \"alice\"\npassword_hash = \"$6$saltsalt$\"\n"),
                 {"user \"alice\"", "password_hash"}},

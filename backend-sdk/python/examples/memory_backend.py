@@ -14,7 +14,6 @@ Thread safety: one lock guards the whole tree; readers copy slices under
 it, writers stage uploads privately and publish them under it.
 """
 
-import argparse
 import logging
 import threading
 import time
@@ -359,7 +358,7 @@ class _Writer(sdk.FileWriter):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = sdk.cli.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--listen", default="127.0.0.1:7000",
                         help="host:port (port 0: any free port) or unix:/path")
     parser.add_argument("--workers", type=int, default=64,

@@ -15,7 +15,7 @@ generated protobuf classes of proto/sftpgate/v1/backend.proto, as
 sftpgate_sdk.pb. See docs/backend-guide.md.
 """
 
-from . import paths, resolve
+from . import cli, paths, resolve
 from .backend import Backend, Capabilities, FileReader, FileWriter, capabilities_of
 from .errors import BackendError, StatusCode
 from .proto import pb

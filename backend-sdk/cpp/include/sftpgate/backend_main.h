@@ -10,8 +10,10 @@
 //   }
 //
 // Common flags: --listen (host:port or unix:/path, required),
-// --threads, --chunk_size, --max_chunk_size, --list_batch_size. Backends
-// define their own flags with ABSL_FLAG; all are parsed together.
+// --threads, --chunk-size, --max-chunk-size, --list-batch-size,
+// --shutdown-grace-ms. Backends define their own flags with ABSL_FLAG; all
+// are parsed together, as command_line.h describes (dashes or
+// underscores, --help listing every flag with its default).
 //
 // Thread safety: call from main() before starting threads.
 
@@ -22,17 +24,19 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "sftpgate/command_line.h"
 #include "sftpgate/server.h"
 
 namespace sftpgate {
 
 // Parses the command line (common and backend-defined flags) and returns
 // the ServeOptions of the common ones. Never returns on bad input: an
-// unknown or malformed flag makes absl's parser print the error and exit
-// with status 1; a positional argument, a missing --listen or inconsistent
-// sizes print the error and the usage and exit with status 2. --help
-// prints the flags and exits as absl does. Also applies
-// TuneProcessForTransfers() (process_tuning.h): call it first in main().
+// unknown or malformed flag, a positional argument, a missing --listen or
+// inconsistent sizes print the error and a pointer to --help and exit with
+// status 2 (kExitUsage); --help prints `usage` and every flag with its
+// default and exits 0. Messages name the program as argv[0]'s base name.
+// Also applies TuneProcessForTransfers() (process_tuning.h): call it first
+// in main().
 ServeOptions ParseBackendFlags(int argc, char** argv, absl::string_view usage);
 
 // Returns the exit code for `status`: 0 when OK; otherwise prints the
