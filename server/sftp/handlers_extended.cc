@@ -129,4 +129,49 @@ void SessionImpl::HomeDirectory(Op op, PacketReader& in) {
   SendName(op, "/");
 }
 
+void SessionImpl::RememberIdNames(const v1::Attributes& attrs) {
+  // Enough for any real store; a backend inventing ids cannot grow it.
+  constexpr size_t kMaxRemembered = 1024;
+  if (attrs.has_uid() && !attrs.owner().empty() &&
+      user_names_.size() < kMaxRemembered) {
+    user_names_.try_emplace(attrs.uid(), attrs.owner());
+  }
+  if (attrs.has_gid() && !attrs.group().empty() &&
+      group_names_.size() < kMaxRemembered) {
+    group_names_.try_emplace(attrs.gid(), attrs.group());
+  }
+}
+
+std::string SessionImpl::NamesForIds(
+    absl::string_view ids,
+    const absl::flat_hash_map<uint32_t, std::string>& names) const {
+  PacketReader in(ids);
+  std::string packed;
+  uint32_t id = 0;
+  while (in.ReadU32(&id)) {
+    auto it = names.find(id);
+    const std::string& name =
+        it != names.end() ? it->second : options_.session.user();
+    const uint32_t size = static_cast<uint32_t>(name.size());
+    const char length[4] = {
+        static_cast<char>(size >> 24), static_cast<char>(size >> 16),
+        static_cast<char>(size >> 8), static_cast<char>(size)};
+    packed.append(length, 4).append(name);
+  }
+  return packed;
+}
+
+void SessionImpl::UsersGroupsById(Op op, PacketReader& in) {
+  absl::string_view uids, gids;
+  if (!in.ReadString(&uids) || !in.ReadString(&gids) || uids.size() % 4 != 0 ||
+      gids.size() % 4 != 0) {
+    return SendBadMessage(op);
+  }
+  const std::string users = NamesForIds(uids, user_names_);
+  const std::string groups = NamesForIds(gids, group_names_);
+  PacketWriter out(kFxpExtendedReply, 16 + users.size() + groups.size());
+  out.U32(op.id).String(users).String(groups);
+  SendPacket(op, std::move(out).Finish(), kFxOk);
+}
+
 }  // namespace sftpgate::server::sftp

@@ -97,6 +97,8 @@ const SessionImpl::Extension SessionImpl::kExtensions[] = {
     {"expand-path@openssh.com", "1", &SessionImpl::ExpandPath, false, &Always},
     {"copy-data", "1", &SessionImpl::CopyData, true, &Always},
     {"home-directory", "1", &SessionImpl::HomeDirectory, false, &Always},
+    {"users-groups-by-id@openssh.com", "1", &SessionImpl::UsersGroupsById,
+     false, &Always},
 };
 
 // Metrics slots: 0 for unknown request types, then kRequests in order,
@@ -405,6 +407,7 @@ void SessionImpl::SendData(const Op& op,
 }
 
 void SessionImpl::SendAttrs(const Op& op, const v1::Attributes& attrs) {
+  RememberIdNames(attrs);
   PacketWriter out(kFxpAttrs, 48);
   out.U32(op.id);
   EncodeAttributes(attrs, &out);
@@ -424,6 +427,7 @@ void SessionImpl::SendDirEntries(const Op& op,
   PacketWriter out(kFxpName, 4096);
   out.U32(op.id).U32(static_cast<uint32_t>(entries.size()));
   for (const v1::DirEntry& e : entries) {
+    RememberIdNames(e.attributes());
     out.String(e.name()).String(
         FormatLongName(e.name(), e.attributes(), now, options_.session.user()));
     EncodeAttributes(e.attributes(), &out);

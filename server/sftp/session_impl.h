@@ -231,6 +231,17 @@ class SessionImpl final : public SftpSession {
   void Limits(Op op, PacketReader& in);
   void ExpandPath(Op op, PacketReader& in);
   void HomeDirectory(Op op, PacketReader& in);
+  // users-groups-by-id@openssh.com: the names `ls -l` shows for the ids a
+  // client saw (OpenSSH's sftp asks when it formats listings itself).
+  void UsersGroupsById(Op op, PacketReader& in);
+  // Remembers the owner and group names the backend sent with ids in
+  // `attrs` (a bounded number), for UsersGroupsById.
+  void RememberIdNames(const v1::Attributes& attrs);
+  // `ids` (packed uint32s) as packed names: each remembered in `names`, or
+  // else the session's user name (what long names show; long_name.h).
+  std::string NamesForIds(
+      absl::string_view ids,
+      const absl::flat_hash_map<uint32_t, std::string>& names) const;
   void CopyData(Op op, PacketReader& in);
   void CopyChunk(uint64_t job_id, v1::ReadChunk chunk);
   void CopyWritten(uint64_t job_id, const grpc::Status& status);
@@ -246,6 +257,8 @@ class SessionImpl final : public SftpSession {
   // Lets OPEN skip the parent check in a directory seen a moment ago.
   KnownDirectories known_dirs_{std::chrono::seconds(1), 64};
   v1::DescribeResponse caps_;
+  absl::flat_hash_map<uint32_t, std::string> user_names_;
+  absl::flat_hash_map<uint32_t, std::string> group_names_;
 
   bool init_received_ = false;
   bool describe_done_ = false;

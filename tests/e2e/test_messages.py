@@ -6,7 +6,8 @@
   existing name, that the directory is not empty for RMDIR.
 - OpenSSH `sftp ls -l` shows owner and group names the user recognises
   (their own user name, as the backends name no owner), not the numeric id
-  of the backend's process.
+  of the backend's process: in the long names of a directory listing, and
+  through users-groups-by-id@openssh.com when sftp formats a line itself.
 - The front end's `auth` log line tells an unknown user, a wrong password
   and a key not authorized apart in `reason`; the client only ever learns
   that authentication failed.
@@ -72,11 +73,20 @@ class MessagesTest(GateTestCase):
                                               "ls -l /"])
         listed = [line.split() for line in proc.stdout.splitlines()
                   if re.match(r"[-d][-rwx]{9} ", line)
-                  and line.split()[-1] in (name, self.name("dir"))]
+                  and os.path.basename(line.split()[-1])
+                  in (name, self.name("dir"))]
         self.assertEqual(len(listed), 2, proc.stdout)
         for fields in listed:
             self.assertEqual(fields[2:4], ["alice", "alice"], proc.stdout)
         self.assertIn(name, parse_ls_long(proc.stdout))
+        # `ls -l` of a path (not a directory) has OpenSSH format the line
+        # itself, with names from users-groups-by-id@openssh.com.
+        proc = self.gate.sftp_batch("alice", [f"ls -l /{name}"])
+        single = [line.split() for line in proc.stdout.splitlines()
+                  if re.match(r"-[-rwx]{9} ", line)]
+        self.assertEqual(len(single), 1, proc.stdout)
+        self.assertEqual(single[0][2:4], ["alice", "alice"], proc.stdout)
+        listed += single
         # The backend process's account never shows as a number.
         self.assertNotIn(f" {os.getuid()} ", " ".join(
             " ".join(fields) for fields in listed))

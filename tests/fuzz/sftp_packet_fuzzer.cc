@@ -81,6 +81,7 @@ const std::vector<Schema>& Extensions() {
       {"expand-path@openssh.com", 0, {F::kString}},
       {"copy-data", 0, {F::kHandle, F::kU64, F::kU64, F::kHandle, F::kU64}},
       {"home-directory", 0, {F::kString}},
+      {"users-groups-by-id@openssh.com", 0, {F::kString, F::kString}},
   };
   return *kExtensions;
 }

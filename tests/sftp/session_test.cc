@@ -125,20 +125,22 @@ TEST_F(SessionTest, VersionAdvertisesOnlyWhatDescribeAllows) {
   {
     auto s = Connect();
     const auto names = ExtensionNames(*s->Wait(CapturingSink::kVersion));
-    EXPECT_EQ(names, (std::vector<std::string>{
-                         "posix-rename@openssh.com", "fsync@openssh.com",
-                         "limits@openssh.com", "expand-path@openssh.com",
-                         "copy-data", "home-directory"}));
+    EXPECT_EQ(names,
+              (std::vector<std::string>{
+                  "posix-rename@openssh.com", "fsync@openssh.com",
+                  "limits@openssh.com", "expand-path@openssh.com", "copy-data",
+                  "home-directory", "users-groups-by-id@openssh.com"}));
   }
   AllCapabilities();
   auto s = Connect();
   const auto names = ExtensionNames(*s->Wait(CapturingSink::kVersion));
-  EXPECT_EQ(names, (std::vector<std::string>{
-                       "posix-rename@openssh.com", "statvfs@openssh.com",
-                       "fstatvfs@openssh.com", "hardlink@openssh.com",
-                       "fsync@openssh.com", "lsetstat@openssh.com",
-                       "limits@openssh.com", "expand-path@openssh.com",
-                       "copy-data", "home-directory"}));
+  EXPECT_EQ(names,
+            (std::vector<std::string>{
+                "posix-rename@openssh.com", "statvfs@openssh.com",
+                "fstatvfs@openssh.com", "hardlink@openssh.com",
+                "fsync@openssh.com", "lsetstat@openssh.com",
+                "limits@openssh.com", "expand-path@openssh.com", "copy-data",
+                "home-directory", "users-groups-by-id@openssh.com"}));
 }
 
 TEST_F(SessionTest, UploadThenDownloadRoundTrip) {
