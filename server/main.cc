@@ -277,6 +277,8 @@ int Main(int argc, char** argv) {
     return HashPasswordCommand();
   }
   const ProgramInfo program{"sftpgate", kUsage};
+  // Before the --config file is read: help even when the file is bad.
+  ExitIfHelpOrVersionRequested(argc, argv, program);
   std::vector<std::string> tenant_backends =
       TakeRepeatedFlag(&argc, argv, "tenant_backend");
   std::string config = FindConfigFlag(argc, argv);

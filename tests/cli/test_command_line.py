@@ -94,6 +94,15 @@ class HelpTest(unittest.TestCase):
                     self.assertRegex(proc.stdout, r"(?m)^  " + re.escape(flag)
                                      + r"\b.*(\n {8,}.*)?\(default: [^)]*\)$")
 
+    def test_help_wins_over_mistakes_elsewhere(self):
+        for binary, args in (
+                ("sftpgate", ["--config", "/nonexistent.toml", "--bogus"]),
+                ("sftpgate-memory-backend", ["--bogus", "extra"])):
+            with self.subTest(binary=binary):
+                proc = run(binary, *args, "--help")
+                self.assertEqual(proc.returncode, 0, proc.stderr)
+                self.assertIn("--listen (default: ", proc.stdout)
+
     def test_version(self):
         proc = run("sftpgate", "--version")
         self.assertEqual(proc.returncode, 0)

@@ -106,8 +106,28 @@ void ExitWithUsageError(const ProgramInfo& program, absl::string_view message) {
   std::exit(kExitUsage);
 }
 
+void ExitIfHelpOrVersionRequested(int argc, char** argv,
+                                  const ProgramInfo& program) {
+  for (int i = 1; i < argc; ++i) {
+    absl::string_view arg = argv[i];
+    if (arg == "--") return;
+    if (arg.size() < 2 || arg[0] != '-') continue;
+    const std::string name =
+        CanonicalFlagName(absl::StripPrefix(arg.substr(1), "-"));
+    if (IsHelpFlag(name)) {
+      std::cout << HelpText(program);
+      std::exit(0);
+    }
+    if (name == "version") {
+      std::cout << program.name << " " << kSftpgateVersion << "\n";
+      std::exit(0);
+    }
+  }
+}
+
 std::vector<std::string> ParseCommandLineOrExit(int argc, char** argv,
                                                 const ProgramInfo& program) {
+  ExitIfHelpOrVersionRequested(argc, argv, program);
   std::vector<std::string> positional;
   for (int i = 1; i < argc; ++i) {
     absl::string_view arg = argv[i];
@@ -126,14 +146,6 @@ std::vector<std::string> ParseCommandLineOrExit(int argc, char** argv,
       body = body.substr(0, eq);
     }
     const std::string name = CanonicalFlagName(body);
-    if (IsHelpFlag(name)) {
-      std::cout << HelpText(program);
-      std::exit(0);
-    }
-    if (name == "version") {
-      std::cout << program.name << " " << kSftpgateVersion << "\n";
-      std::exit(0);
-    }
     absl::CommandLineFlag* flag = FindOwnFlag(name);
     std::string text;
     if (flag == nullptr) {

@@ -43,9 +43,16 @@ struct ProgramInfo {
 // The base name of argv[0] ("sftpgate" when there is none).
 std::string ProgramName(int argc, char** argv);
 
+// Prints the help or the version and exits 0 when argv[1..argc) asks for
+// either (before any "--"), whatever else it holds: whoever asks for help
+// gets it, even with a mistake elsewhere on the line. Otherwise returns.
+void ExitIfHelpOrVersionRequested(int argc, char** argv,
+                                  const ProgramInfo& program);
+
 // Parses argv[1..argc) against the program's flags (see above) and sets
 // them. Returns the positional arguments, in order. Never returns on
-// --help, --version or an error.
+// --help, --version (ExitIfHelpOrVersionRequested, called first) or an
+// error.
 std::vector<std::string> ParseCommandLineOrExit(int argc, char** argv,
                                                 const ProgramInfo& program);
 
