@@ -25,8 +25,8 @@
 #include <vector>
 
 #include "absl/functional/any_invocable.h"
-#include "server/sftp/backend_context.h"
-#include "server/sftp/incoming_stream.h"
+#include "server/backend/backend_context.h"
+#include "server/backend/incoming_stream.h"
 
 namespace sftpgate::server::sftp {
 

@@ -30,8 +30,8 @@
 
 #include "absl/functional/any_invocable.h"
 #include "absl/types/span.h"
-#include "server/sftp/backend_context.h"
-#include "server/sftp/incoming_stream.h"
+#include "server/backend/backend_context.h"
+#include "server/backend/incoming_stream.h"
 
 namespace sftpgate::server::sftp {
 

@@ -21,8 +21,8 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "server/backend/transfer_budget.h"
 #include "server/common/executor.h"
-#include "server/sftp/transfer_budget.h"
 #include "sftpgate/v1/backend.grpc.pb.h"
 
 namespace sftpgate::server {

@@ -36,8 +36,8 @@
 
 #include "absl/functional/any_invocable.h"
 #include "absl/strings/string_view.h"
-#include "server/sftp/backend_context.h"
-#include "server/sftp/write_stream.h"
+#include "server/backend/backend_context.h"
+#include "server/backend/write_stream.h"
 
 namespace sftpgate::server::sftp {
 

@@ -24,7 +24,7 @@
 #include "absl/synchronization/mutex.h"
 #include "grpcpp/channel.h"
 #include "server/auth/authenticator.h"
-#include "server/broker/backend_channel.h"
+#include "server/backend/backend_channel.h"
 #include "sftpgate/v1/backend.grpc.pb.h"
 
 namespace sftpgate::server {

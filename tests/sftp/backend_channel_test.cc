@@ -1,7 +1,7 @@
 // The backend channel's service config, exercised over real gRPC servers:
 // round robin across replicas and client-side health checking.
 
-#include "server/broker/backend_channel.h"
+#include "server/backend/backend_channel.h"
 
 #include <chrono>
 #include <memory>

@@ -15,7 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "grpc/grpc.h"
 #include "gtest/gtest.h"
-#include "server/broker/backend_channel.h"
+#include "server/backend/backend_channel.h"
 #include "server/common/metrics.h"
 #include "server/sftp/packet_reader.h"
 #include "server/sftp/sftp_constants.h"

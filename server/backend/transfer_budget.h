@@ -13,8 +13,8 @@
 //
 // Thread safety: thread-safe (atomic counters).
 
-#ifndef SFTPGATE_SERVER_SFTP_TRANSFER_BUDGET_H_
-#define SFTPGATE_SERVER_SFTP_TRANSFER_BUDGET_H_
+#ifndef SFTPGATE_SERVER_BACKEND_TRANSFER_BUDGET_H_
+#define SFTPGATE_SERVER_BACKEND_TRANSFER_BUDGET_H_
 
 #include <atomic>
 #include <cstddef>
@@ -61,4 +61,4 @@ class TransferBudget {
 
 }  // namespace sftpgate::server::sftp
 
-#endif  // SFTPGATE_SERVER_SFTP_TRANSFER_BUDGET_H_
+#endif  // SFTPGATE_SERVER_BACKEND_TRANSFER_BUDGET_H_

@@ -15,8 +15,8 @@
 //
 // Thread safety: every method runs on the loop thread.
 
-#ifndef SFTPGATE_SERVER_SFTP_WRITE_STREAM_H_
-#define SFTPGATE_SERVER_SFTP_WRITE_STREAM_H_
+#ifndef SFTPGATE_SERVER_BACKEND_WRITE_STREAM_H_
+#define SFTPGATE_SERVER_BACKEND_WRITE_STREAM_H_
 
 #include <atomic>
 #include <cstddef>
@@ -25,7 +25,7 @@
 
 #include "absl/functional/any_invocable.h"
 #include "grpcpp/client_context.h"
-#include "server/sftp/backend_context.h"
+#include "server/backend/backend_context.h"
 
 namespace sftpgate::server::sftp {
 
@@ -88,4 +88,4 @@ class WriteStream : public std::enable_shared_from_this<WriteStream> {
 
 }  // namespace sftpgate::server::sftp
 
-#endif  // SFTPGATE_SERVER_SFTP_WRITE_STREAM_H_
+#endif  // SFTPGATE_SERVER_BACKEND_WRITE_STREAM_H_

@@ -6,14 +6,14 @@
 // its stream objects (all on the loop thread) and read by gRPC callbacks
 // only through the poster.
 
-#ifndef SFTPGATE_SERVER_SFTP_BACKEND_CONTEXT_H_
-#define SFTPGATE_SERVER_SFTP_BACKEND_CONTEXT_H_
+#ifndef SFTPGATE_SERVER_BACKEND_BACKEND_CONTEXT_H_
+#define SFTPGATE_SERVER_BACKEND_BACKEND_CONTEXT_H_
 
 #include <chrono>
 #include <memory>
 
-#include "server/sftp/loop_poster.h"
-#include "server/sftp/transfer_budget.h"
+#include "server/backend/loop_poster.h"
+#include "server/backend/transfer_budget.h"
 #include "sftpgate/v1/backend.grpc.pb.h"
 
 namespace sftpgate::server::sftp {
@@ -36,4 +36,4 @@ struct BackendContext {
 
 }  // namespace sftpgate::server::sftp
 
-#endif  // SFTPGATE_SERVER_SFTP_BACKEND_CONTEXT_H_
+#endif  // SFTPGATE_SERVER_BACKEND_BACKEND_CONTEXT_H_

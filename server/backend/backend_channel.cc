@@ -1,4 +1,4 @@
-#include "server/broker/backend_channel.h"
+#include "server/backend/backend_channel.h"
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"

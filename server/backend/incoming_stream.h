@@ -12,8 +12,8 @@
 //
 // Thread safety: every method runs on the loop thread.
 
-#ifndef SFTPGATE_SERVER_SFTP_INCOMING_STREAM_H_
-#define SFTPGATE_SERVER_SFTP_INCOMING_STREAM_H_
+#ifndef SFTPGATE_SERVER_BACKEND_INCOMING_STREAM_H_
+#define SFTPGATE_SERVER_BACKEND_INCOMING_STREAM_H_
 
 #include <memory>
 #include <utility>
@@ -21,7 +21,7 @@
 #include "absl/functional/any_invocable.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/support/client_callback.h"
-#include "server/sftp/backend_context.h"
+#include "server/backend/backend_context.h"
 #include "server/sftp/sftp_metrics.h"
 
 namespace sftpgate::server::sftp {
@@ -189,4 +189,4 @@ std::shared_ptr<IncomingStream<Resp>> IncomingStream<Resp>::Start(
 
 }  // namespace sftpgate::server::sftp
 
-#endif  // SFTPGATE_SERVER_SFTP_INCOMING_STREAM_H_
+#endif  // SFTPGATE_SERVER_BACKEND_INCOMING_STREAM_H_

@@ -1,4 +1,4 @@
-#include "server/sftp/write_stream.h"
+#include "server/backend/write_stream.h"
 
 #include <deque>
 #include <utility>

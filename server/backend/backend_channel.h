@@ -26,8 +26,8 @@
 // Thread safety: the functions are thread-safe; the returned channel and
 // stub are thread-safe and meant to be shared.
 
-#ifndef SFTPGATE_SERVER_BROKER_BACKEND_CHANNEL_H_
-#define SFTPGATE_SERVER_BROKER_BACKEND_CHANNEL_H_
+#ifndef SFTPGATE_SERVER_BACKEND_BACKEND_CHANNEL_H_
+#define SFTPGATE_SERVER_BACKEND_BACKEND_CHANNEL_H_
 
 #include <memory>
 #include <string>
@@ -72,4 +72,4 @@ std::shared_ptr<v1::Backend::StubInterface> MakeBackendStub(
 
 }  // namespace sftpgate::server
 
-#endif  // SFTPGATE_SERVER_BROKER_BACKEND_CHANNEL_H_
+#endif  // SFTPGATE_SERVER_BACKEND_BACKEND_CHANNEL_H_

@@ -9,8 +9,8 @@
 //
 // Thread safety: Post() from any thread; Detach() from the loop thread.
 
-#ifndef SFTPGATE_SERVER_SFTP_LOOP_POSTER_H_
-#define SFTPGATE_SERVER_SFTP_LOOP_POSTER_H_
+#ifndef SFTPGATE_SERVER_BACKEND_LOOP_POSTER_H_
+#define SFTPGATE_SERVER_BACKEND_LOOP_POSTER_H_
 
 #include "absl/base/thread_annotations.h"
 #include "absl/functional/any_invocable.h"
@@ -49,4 +49,4 @@ class LoopPoster {
 
 }  // namespace sftpgate::server::sftp
 
-#endif  // SFTPGATE_SERVER_SFTP_LOOP_POSTER_H_
+#endif  // SFTPGATE_SERVER_BACKEND_LOOP_POSTER_H_
