@@ -63,7 +63,7 @@ FrontEnd::FrontEnd(Settings settings, UserDb users, ssh_key host_key)
   context_.throttle = &throttle_;
   context_.user_sessions = &user_sessions_;
   context_.sftp_limits = SftpLimitsFromSettings(settings_);
-  context_.transfer_budget = std::make_shared<sftp::TransferBudget>(
+  context_.transfer_budget = std::make_shared<backend::TransferBudget>(
       size_t{static_cast<uint32_t>(settings_.transfer_buffer_total_mb)} << 20,
       nullptr,
       Metrics::Global().GetGauge(

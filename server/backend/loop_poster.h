@@ -17,7 +17,7 @@
 #include "absl/synchronization/mutex.h"
 #include "server/common/executor.h"
 
-namespace sftpgate::server::sftp {
+namespace sftpgate::server::backend {
 
 class LoopPoster {
  public:
@@ -47,6 +47,6 @@ class LoopPoster {
   Executor* executor_ ABSL_GUARDED_BY(mu_);
 };
 
-}  // namespace sftpgate::server::sftp
+}  // namespace sftpgate::server::backend
 
 #endif  // SFTPGATE_SERVER_BACKEND_LOOP_POSTER_H_

@@ -23,7 +23,7 @@
 
 #include "server/common/metrics.h"
 
-namespace sftpgate::server::sftp {
+namespace sftpgate::server::backend {
 
 class TransferBudget {
  public:
@@ -59,6 +59,6 @@ class TransferBudget {
   std::atomic<size_t> used_{0};
 };
 
-}  // namespace sftpgate::server::sftp
+}  // namespace sftpgate::server::backend
 
 #endif  // SFTPGATE_SERVER_BACKEND_TRANSFER_BUDGET_H_

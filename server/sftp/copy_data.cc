@@ -37,7 +37,7 @@ void SessionImpl::CopyData(Op op, PacketReader& in) {
   job->read_offset = read_offset;
   job->write_offset = write_offset;
   job->wanted = length;
-  job->last_progress = Clock::now();
+  job->last_progress = backend::Clock::now();
   ++from->pending;
   ++to->pending;
   v1::ReadRequest request;
@@ -45,8 +45,8 @@ void SessionImpl::CopyData(Op op, PacketReader& in) {
   request.set_offset(read_offset);
   request.set_length(length);
   request.set_chunk_size(std::min(kCopyChunk, MaxChunk()));
-  job->stream = IncomingStream<v1::ReadChunk>::Start<v1::ReadRequest>(
-      *backend_, &BackendAsync::Read, std::move(request),
+  job->stream = backend_->Read(
+      std::move(request),
       {[this, id](v1::ReadChunk chunk) { CopyChunk(id, std::move(chunk)); },
        [this, id](const grpc::Status& status) {
          CopyStreamEnded(id, status);
@@ -59,7 +59,7 @@ void SessionImpl::CopyChunk(uint64_t job_id, v1::ReadChunk chunk) {
   auto it = copies_.find(job_id);
   if (it == copies_.end()) return;
   CopyJob* job = it->second.get();
-  job->last_progress = Clock::now();
+  job->last_progress = backend::Clock::now();
   if (chunk.offset() != job->read_offset + job->copied) {
     job->stream->Cancel();
     return CopyStreamEnded(
@@ -81,7 +81,7 @@ void SessionImpl::CopyWritten(uint64_t job_id, const grpc::Status& status) {
   if (it == copies_.end()) return;
   CopyJob* job = it->second.get();
   --job->writes_waiting;
-  job->last_progress = Clock::now();
+  job->last_progress = backend::Clock::now();
   if (!status.ok() && job->status.ok()) {
     job->status = status;
     job->stream->Cancel();
@@ -119,11 +119,11 @@ void SessionImpl::MaybeFinishCopy(uint64_t job_id) {
   RequestDone(job->to);
 }
 
-void SessionImpl::CheckCopyTimeouts(Clock::time_point now) {
+void SessionImpl::CheckCopyTimeouts(backend::Clock::time_point now) {
   std::vector<uint64_t> stalled;
   for (auto& [id, job] : copies_) {
     if (!job->stream_ended && job->writes_waiting == 0 &&
-        now - job->last_progress >= backend_->call_timeout) {
+        now - job->last_progress >= backend_->call_timeout()) {
       stalled.push_back(id);
     }
   }

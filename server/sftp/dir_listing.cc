@@ -4,7 +4,7 @@
 
 namespace sftpgate::server::sftp {
 
-DirListing::DirListing(std::shared_ptr<const BackendContext> backend,
+DirListing::DirListing(std::shared_ptr<backend::BackendClient> backend,
                        std::string path, size_t buffer_limit)
     : backend_(std::move(backend)),
       path_(std::move(path)),
@@ -13,11 +13,11 @@ DirListing::DirListing(std::shared_ptr<const BackendContext> backend,
 }
 
 void DirListing::StartStream() {
-  last_progress_ = Clock::now();
+  last_progress_ = backend::Clock::now();
   v1::ListDirRequest request;
   request.set_path(path_);
-  stream_ = IncomingStream<v1::ListDirResponse>::Start<v1::ListDirRequest>(
-      *backend_, &BackendAsync::ListDir, std::move(request),
+  stream_ = backend_->ListDir(
+      std::move(request),
       {[this](v1::ListDirResponse batch) { OnBatch(std::move(batch)); },
        [this](const grpc::Status& status) { OnFinish(status); }});
 }
@@ -29,12 +29,12 @@ void DirListing::WaitStarted(StartedDone done) {
     done(status_);
     return;
   }
-  last_progress_ = Clock::now();
+  last_progress_ = backend::Clock::now();
   started_done_ = std::move(done);
 }
 
 void DirListing::Next(size_t max_entries, size_t max_bytes, NextDone done) {
-  if (waiting_.empty()) last_progress_ = Clock::now();
+  if (waiting_.empty()) last_progress_ = backend::Clock::now();
   waiting_.push_back({max_entries, max_bytes, std::move(done)});
   Serve();
 }
@@ -71,7 +71,7 @@ void DirListing::Serve() {
 }
 
 void DirListing::OnBatch(v1::ListDirResponse batch) {
-  last_progress_ = Clock::now();
+  last_progress_ = backend::Clock::now();
   for (v1::DirEntry& e : *batch.mutable_entries()) {
     if (skip_ > 0) {
       --skip_;  // received before the stream was resumed
@@ -85,7 +85,7 @@ void DirListing::OnBatch(v1::ListDirResponse batch) {
 }
 
 void DirListing::OnFinish(const grpc::Status& status) {
-  if (BrokeOnBackendSide(status) && resumes_left_ > 0) {
+  if (backend::BrokeOnBackendSide(status) && resumes_left_ > 0) {
     // The replica listing the directory went away. gRPC retries a stream
     // only until its first batch; past that, list again and skip what
     // was received (the contract asks replicas for a stable order).
@@ -100,9 +100,9 @@ void DirListing::OnFinish(const grpc::Status& status) {
   Serve();
 }
 
-void DirListing::CheckTimeout(Clock::time_point now) {
+void DirListing::CheckTimeout(backend::Clock::time_point now) {
   if (idle() || finished_) return;
-  if (now - last_progress_ < backend_->call_timeout) return;
+  if (now - last_progress_ < backend_->call_timeout()) return;
   stream_->Cancel();
   OnFinish(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
                         "backend listing timed out"));

@@ -25,8 +25,7 @@
 #include <vector>
 
 #include "absl/functional/any_invocable.h"
-#include "server/backend/backend_context.h"
-#include "server/backend/incoming_stream.h"
+#include "server/backend/backend_client.h"
 
 namespace sftpgate::server::sftp {
 
@@ -38,7 +37,7 @@ class DirListing {
       const grpc::Status&, std::vector<v1::DirEntry> entries, bool eof)>;
 
   // Starts listing `path`. `buffer_limit`: entries held before pausing.
-  DirListing(std::shared_ptr<const BackendContext> backend, std::string path,
+  DirListing(std::shared_ptr<backend::BackendClient> backend, std::string path,
              size_t buffer_limit = 2048);
   ~DirListing();
 
@@ -49,7 +48,7 @@ class DirListing {
   void Next(size_t max_entries, size_t max_bytes, NextDone done);
   // Fails what waits when the backend made no progress within the call
   // timeout.
-  void CheckTimeout(Clock::time_point now);
+  void CheckTimeout(backend::Clock::time_point now);
 
   bool idle() const { return waiting_.empty() && started_done_ == nullptr; }
 
@@ -66,17 +65,17 @@ class DirListing {
   void OnBatch(v1::ListDirResponse batch);
   void OnFinish(const grpc::Status& status);
 
-  std::shared_ptr<const BackendContext> backend_;
+  std::shared_ptr<backend::BackendClient> backend_;
   const std::string path_;
   const size_t buffer_limit_;
-  std::shared_ptr<IncomingStream<v1::ListDirResponse>> stream_;
+  std::shared_ptr<backend::IncomingStream<v1::ListDirResponse>> stream_;
   std::deque<v1::DirEntry> entries_;
   std::deque<Waiting> waiting_;
   StartedDone started_done_;
   bool started_ = false;
   bool finished_ = false;
   grpc::Status status_;
-  Clock::time_point last_progress_;
+  backend::Clock::time_point last_progress_;
   // Entries taken from the backend so far, and how many of a resumed
   // stream's first entries are still to be skipped.
   uint64_t received_ = 0;

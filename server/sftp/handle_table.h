@@ -48,7 +48,7 @@ struct Handle {
   // CLOSE waits for them: it runs `on_idle` once they are done.
   int pending = 0;
   absl::AnyInvocable<void()> on_idle;
-  Clock::time_point opened = Clock::now();
+  backend::Clock::time_point opened = backend::Clock::now();
 };
 
 class HandleTable {

@@ -28,10 +28,9 @@ void SessionImpl::Fstatvfs(Op op, PacketReader& in) {
 void SessionImpl::StatFsPath(Op op, std::string path) {
   v1::StatFsRequest request;
   request.set_path(std::move(path));
-  Call<v1::StatFsRequest, v1::StatFsResponse>(
-      &BackendAsync::StatFs, std::move(request),
-      [this, op = std::move(op)](const grpc::Status& status,
-                                 v1::StatFsResponse& fs) {
+  backend_->StatFs(
+      std::move(request), [this, op = std::move(op)](const grpc::Status& status,
+                                                     v1::StatFsResponse& fs) {
         if (!status.ok()) return SendResult(op, status);
         uint64_t flags = fs.flags() & (kStatVfsReadOnly | kStatVfsNoSuid);
         if (read_only()) flags |= kStatVfsReadOnly;
@@ -58,7 +57,8 @@ void SessionImpl::Hardlink(Op op, PacketReader& in) {
   v1::LinkRequest request;
   request.set_existing_path(std::move(existing));
   request.set_new_path(std::move(new_path));
-  CallForStatus(std::move(op), &BackendAsync::Link, std::move(request));
+  CallForStatus(std::move(op), &backend::BackendClient::Link,
+                std::move(request));
 }
 
 void SessionImpl::Fsync(Op op, PacketReader& in) {
@@ -85,7 +85,8 @@ void SessionImpl::Lsetstat(Op op, PacketReader& in) {
   }
   request.set_path(std::move(path));
   request.set_follow_symlinks(false);
-  CallForStatus(std::move(op), &BackendAsync::SetStat, std::move(request));
+  CallForStatus(std::move(op), &backend::BackendClient::SetStat,
+                std::move(request));
 }
 
 void SessionImpl::Limits(Op op, PacketReader&) {

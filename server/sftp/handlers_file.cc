@@ -61,7 +61,7 @@ void SessionImpl::Open(Op op, PacketReader& in) {
   std::string parent;
   if (OpensForWriting(pflags) && (pflags & kFxfCreat)) {
     parent = std::string(SplitPath(path).parent);
-    if (known_dirs_.Contains(parent, Clock::now())) {
+    if (known_dirs_.Contains(parent, backend::Clock::now())) {
       parent.clear();
       // Creating or truncating in a directory seen just now (`put`, `put
       // -r`): only a directory in the file's place could make open(2)
@@ -86,18 +86,17 @@ void SessionImpl::Open(Op op, PacketReader& in) {
     v1::StatRequest request;
     request.set_path(std::move(target));
     request.set_follow_symlinks(true);
-    Call<v1::StatRequest, v1::StatResponse>(
-        &BackendAsync::Stat, std::move(request),
-        [this, check, parent](const grpc::Status& status,
-                              v1::StatResponse& response) {
-          OpenCheck::Result& r = parent ? check->parent : check->file;
-          r.status = status;
-          r.attrs = std::move(*response.mutable_attributes());
-          if (parent && status.ok() && IsDirectory(r.attrs)) {
-            known_dirs_.Add(SplitPath(check->path).parent, Clock::now());
-          }
-          if (--check->waiting == 0) OpenChecked(std::move(*check));
-        });
+    backend_->Stat(std::move(request), [this, check, parent](
+                                           const grpc::Status& status,
+                                           v1::StatResponse& response) {
+      OpenCheck::Result& r = parent ? check->parent : check->file;
+      r.status = status;
+      r.attrs = std::move(*response.mutable_attributes());
+      if (parent && status.ok() && IsDirectory(r.attrs)) {
+        known_dirs_.Add(SplitPath(check->path).parent, backend::Clock::now());
+      }
+      if (--check->waiting == 0) OpenChecked(std::move(*check));
+    });
   };
   stat(check->path, /*parent=*/false);
   if (!parent.empty()) stat(std::move(parent), /*parent=*/true);
@@ -208,7 +207,8 @@ void SessionImpl::Committed(Op op, const std::string& id,
   request.set_path(h->path);
   *request.mutable_attributes() = std::move(*h->deferred_attributes);
   request.set_follow_symlinks(true);
-  CallForStatus(std::move(op), &BackendAsync::SetStat, std::move(request));
+  CallForStatus(std::move(op), &backend::BackendClient::SetStat,
+                std::move(request));
 }
 
 void SessionImpl::Read(Op op, PacketReader& in) {
@@ -289,7 +289,8 @@ void SessionImpl::Fsetstat(Op op, PacketReader& in) {
   request.set_path(h->path);
   *request.mutable_attributes() = std::move(attrs);
   request.set_follow_symlinks(true);
-  CallForStatus(std::move(op), &BackendAsync::SetStat, std::move(request));
+  CallForStatus(std::move(op), &backend::BackendClient::SetStat,
+                std::move(request));
 }
 
 }  // namespace sftpgate::server::sftp

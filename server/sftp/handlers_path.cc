@@ -22,16 +22,15 @@ void SessionImpl::StatPath(Op op, std::string path, bool follow) {
   v1::StatRequest request;
   request.set_path(std::move(path));
   request.set_follow_symlinks(follow);
-  Call<v1::StatRequest, v1::StatResponse>(
-      &BackendAsync::Stat, std::move(request),
-      [this, op = std::move(op)](const grpc::Status& status,
-                                 v1::StatResponse& response) {
-        if (!status.ok()) return SendResult(op, status);
-        if (IsDirectory(response.attributes())) {
-          known_dirs_.Add(op.path, Clock::now());
-        }
-        SendAttrs(op, response.attributes());
-      });
+  backend_->Stat(std::move(request),
+                 [this, op = std::move(op)](const grpc::Status& status,
+                                            v1::StatResponse& response) {
+                   if (!status.ok()) return SendResult(op, status);
+                   if (IsDirectory(response.attributes())) {
+                     known_dirs_.Add(op.path, backend::Clock::now());
+                   }
+                   SendAttrs(op, response.attributes());
+                 });
 }
 
 void SessionImpl::Setstat(Op op, PacketReader& in) {
@@ -43,7 +42,8 @@ void SessionImpl::Setstat(Op op, PacketReader& in) {
   }
   request.set_path(std::move(path));
   request.set_follow_symlinks(true);
-  CallForStatus(std::move(op), &BackendAsync::SetStat, std::move(request));
+  CallForStatus(std::move(op), &backend::BackendClient::SetStat,
+                std::move(request));
 }
 
 void SessionImpl::Remove(Op op, PacketReader& in) {
@@ -52,7 +52,8 @@ void SessionImpl::Remove(Op op, PacketReader& in) {
   known_dirs_.Clear();  // it may have been a symlink to a directory
   v1::RemoveRequest request;
   request.set_path(std::move(path));
-  CallForStatus(std::move(op), &BackendAsync::Remove, std::move(request));
+  CallForStatus(std::move(op), &backend::BackendClient::Remove,
+                std::move(request));
 }
 
 void SessionImpl::Mkdir(Op op, PacketReader& in) {
@@ -63,13 +64,13 @@ void SessionImpl::Mkdir(Op op, PacketReader& in) {
     return SendBadMessage(op);
   }
   request.set_path(std::move(path));
-  Call<v1::MakeDirRequest, v1::MakeDirResponse>(
-      &BackendAsync::MakeDir, std::move(request),
-      [this, op = std::move(op)](const grpc::Status& status,
-                                 v1::MakeDirResponse&) {
-        if (status.ok()) known_dirs_.Add(op.path, Clock::now());
-        SendResult(op, status);
-      });
+  backend_->MakeDir(std::move(request),
+                    [this, op = std::move(op)](const grpc::Status& status,
+                                               v1::MakeDirResponse&) {
+                      if (status.ok())
+                        known_dirs_.Add(op.path, backend::Clock::now());
+                      SendResult(op, status);
+                    });
 }
 
 void SessionImpl::Rmdir(Op op, PacketReader& in) {
@@ -78,7 +79,8 @@ void SessionImpl::Rmdir(Op op, PacketReader& in) {
   known_dirs_.Clear();
   v1::RemoveDirRequest request;
   request.set_path(std::move(path));
-  CallForStatus(std::move(op), &BackendAsync::RemoveDir, std::move(request));
+  CallForStatus(std::move(op), &backend::BackendClient::RemoveDir,
+                std::move(request));
 }
 
 void SessionImpl::Realpath(Op op, PacketReader& in) {
@@ -91,13 +93,12 @@ void SessionImpl::Resolve(Op op, std::string path) {
   if (!caps_.real_path()) return SendName(op, path);
   v1::RealPathRequest request;
   request.set_path(std::move(path));
-  Call<v1::RealPathRequest, v1::RealPathResponse>(
-      &BackendAsync::RealPath, std::move(request),
-      [this, op = std::move(op)](const grpc::Status& status,
-                                 v1::RealPathResponse& response) {
-        if (!status.ok()) return SendResult(op, status);
-        SendName(op, response.path());
-      });
+  backend_->RealPath(std::move(request), [this, op = std::move(op)](
+                                             const grpc::Status& status,
+                                             v1::RealPathResponse& response) {
+    if (!status.ok()) return SendResult(op, status);
+    SendName(op, response.path());
+  });
 }
 
 void SessionImpl::Rename(Op op, PacketReader& in) {
@@ -113,7 +114,8 @@ void SessionImpl::RenamePaths(Op op, PacketReader& in, bool overwrite) {
   request.set_from(std::move(from));
   request.set_to(std::move(to));
   request.set_overwrite(overwrite);
-  CallForStatus(std::move(op), &BackendAsync::Rename, std::move(request));
+  CallForStatus(std::move(op), &backend::BackendClient::Rename,
+                std::move(request));
 }
 
 void SessionImpl::Readlink(Op op, PacketReader& in) {
@@ -122,13 +124,12 @@ void SessionImpl::Readlink(Op op, PacketReader& in) {
   if (!caps_.symlinks()) return SendStatus(op, kFxOpUnsupported);
   v1::ReadLinkRequest request;
   request.set_path(std::move(path));
-  Call<v1::ReadLinkRequest, v1::ReadLinkResponse>(
-      &BackendAsync::ReadLink, std::move(request),
-      [this, op = std::move(op)](const grpc::Status& status,
-                                 v1::ReadLinkResponse& response) {
-        if (!status.ok()) return SendResult(op, status);
-        SendName(op, response.target());
-      });
+  backend_->ReadLink(std::move(request), [this, op = std::move(op)](
+                                             const grpc::Status& status,
+                                             v1::ReadLinkResponse& response) {
+    if (!status.ok()) return SendResult(op, status);
+    SendName(op, response.target());
+  });
 }
 
 void SessionImpl::Symlink(Op op, PacketReader& in) {
@@ -145,7 +146,8 @@ void SessionImpl::Symlink(Op op, PacketReader& in) {
   v1::SymlinkRequest request;
   request.set_link_path(std::move(link_path));
   request.set_target(std::string(target));
-  CallForStatus(std::move(op), &BackendAsync::Symlink, std::move(request));
+  CallForStatus(std::move(op), &backend::BackendClient::Symlink,
+                std::move(request));
 }
 
 }  // namespace sftpgate::server::sftp

@@ -7,18 +7,18 @@
 
 namespace sftpgate::server::sftp {
 
-ReadAhead::ReadAhead(std::shared_ptr<const BackendContext> backend,
+ReadAhead::ReadAhead(std::shared_ptr<backend::BackendClient> backend,
                      std::string path, size_t buffer_limit)
     : backend_(std::move(backend)),
       path_(std::move(path)),
       buffer_limit_(buffer_limit) {}
 
 ReadAhead::~ReadAhead() {
-  backend_->budget->Refund(held_);  // dropping stream_ cancels it
+  backend_->budget().Refund(held_);  // dropping stream_ cancels it
 }
 
 void ReadAhead::Read(uint64_t offset, uint32_t length, Done done) {
-  if (pending_.empty()) last_progress_ = Clock::now();
+  if (pending_.empty()) last_progress_ = backend::Clock::now();
   pending_.push_back({offset, length, std::move(done)});
   Serve();
 }
@@ -58,7 +58,7 @@ void ReadAhead::Serve() {
   // Over the session's budget, fetch only what the waiting READ lacks.
   const bool starved = !pending_.empty() && buffered_ < pending_.front().length;
   if (stream_ != nullptr && !stream_done_ && buffered_ < buffer_limit_ &&
-      (starved || !backend_->budget->exhausted())) {
+      (starved || !backend_->budget().exhausted())) {
     stream_->RequestNext();
   }
 }
@@ -97,7 +97,7 @@ void ReadAhead::Consume(size_t n) {
 
 void ReadAhead::Release(size_t n) {
   held_ -= n;
-  backend_->budget->Refund(n);
+  backend_->budget().Refund(n);
 }
 
 void ReadAhead::ResetStream() {
@@ -120,20 +120,20 @@ void ReadAhead::Restart(uint64_t offset, uint32_t chunk_size) {
 }
 
 void ReadAhead::StartStream(uint64_t offset) {
-  last_progress_ = Clock::now();
+  last_progress_ = backend::Clock::now();
   v1::ReadRequest request;
   request.set_path(path_);
   request.set_offset(offset);
   request.set_length(0);  // to end of file
   request.set_chunk_size(chunk_size_);
-  stream_ = IncomingStream<v1::ReadChunk>::Start<v1::ReadRequest>(
-      *backend_, &BackendAsync::Read, std::move(request),
+  stream_ = backend_->Read(
+      std::move(request),
       {[this](v1::ReadChunk chunk) { OnChunk(std::move(chunk)); },
        [this](const grpc::Status& status) { OnFinish(status); }});
 }
 
 void ReadAhead::OnChunk(v1::ReadChunk chunk) {
-  last_progress_ = Clock::now();
+  last_progress_ = backend::Clock::now();
   resumes_left_ = kMaxResumes;
   // position_ runs `discard_` bytes ahead of what has arrived.
   if (chunk.offset() + discard_ != position_ + buffered_) {
@@ -152,14 +152,14 @@ void ReadAhead::OnChunk(v1::ReadChunk chunk) {
   if (!chunk.data().empty()) {
     buffered_ += chunk.data().size();
     held_ += chunk.data().size();
-    backend_->budget->Charge(chunk.data().size());
+    backend_->budget().Charge(chunk.data().size());
     chunks_.push_back(std::move(*chunk.mutable_data()));
   }
   Serve();
 }
 
 void ReadAhead::OnFinish(const grpc::Status& status) {
-  if (BrokeOnBackendSide(status) && resumes_left_ > 0) {
+  if (backend::BrokeOnBackendSide(status) && resumes_left_ > 0) {
     // The replica serving the stream went away (or the connection broke).
     // Reading changes nothing, so carry on from the next byte not yet
     // received, on whichever replica the channel picks now; what is
@@ -176,9 +176,9 @@ void ReadAhead::OnFinish(const grpc::Status& status) {
   Serve();
 }
 
-void ReadAhead::CheckTimeout(Clock::time_point now) {
+void ReadAhead::CheckTimeout(backend::Clock::time_point now) {
   if (pending_.empty() || stream_ == nullptr || stream_done_) return;
-  if (now - last_progress_ < backend_->call_timeout) return;
+  if (now - last_progress_ < backend_->call_timeout()) return;
   stream_->Cancel();
   OnFinish(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
                         "backend read timed out"));

@@ -30,8 +30,7 @@
 
 #include "absl/functional/any_invocable.h"
 #include "absl/types/span.h"
-#include "server/backend/backend_context.h"
-#include "server/backend/incoming_stream.h"
+#include "server/backend/backend_client.h"
 
 namespace sftpgate::server::sftp {
 
@@ -43,7 +42,7 @@ class ReadAhead {
                                        absl::Span<const absl::string_view> data,
                                        bool eof)>;
 
-  ReadAhead(std::shared_ptr<const BackendContext> backend, std::string path,
+  ReadAhead(std::shared_ptr<backend::BackendClient> backend, std::string path,
             size_t buffer_limit);
   ~ReadAhead();
 
@@ -54,7 +53,7 @@ class ReadAhead {
 
   // Fails the waiting READ (and drops the stream) when it has waited for
   // the backend longer than the call timeout.
-  void CheckTimeout(Clock::time_point now);
+  void CheckTimeout(backend::Clock::time_point now);
 
   bool idle() const { return pending_.empty(); }
 
@@ -79,12 +78,12 @@ class ReadAhead {
   void OnChunk(v1::ReadChunk chunk);
   void OnFinish(const grpc::Status& status);
 
-  std::shared_ptr<const BackendContext> backend_;
+  std::shared_ptr<backend::BackendClient> backend_;
   const std::string path_;
   const size_t buffer_limit_;
 
   std::deque<Pending> pending_;
-  std::shared_ptr<IncomingStream<v1::ReadChunk>> stream_;
+  std::shared_ptr<backend::IncomingStream<v1::ReadChunk>> stream_;
   // File offset of the first buffered byte (= where the stream stands).
   uint64_t position_ = 0;
   std::deque<std::string> chunks_;
@@ -103,7 +102,7 @@ class ReadAhead {
   // on a backend that is down altogether.
   static constexpr int kMaxResumes = 2;
   int resumes_left_ = kMaxResumes;
-  Clock::time_point last_progress_;
+  backend::Clock::time_point last_progress_;
 };
 
 }  // namespace sftpgate::server::sftp

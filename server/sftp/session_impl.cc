@@ -52,7 +52,7 @@ const char* StatusName(uint32_t code) {
   }
 }
 
-std::string Millis(Clock::duration d) {
+std::string Millis(backend::Clock::duration d) {
   return absl::StrFormat("%.1f",
                          std::chrono::duration<double, std::milli>(d).count());
 }
@@ -119,14 +119,15 @@ SessionImpl::SessionImpl(SftpSessionOptions options)
   static_assert(1 + std::size(kRequests) + std::size(kExtensions) <=
                     SftpMetrics::kMaxOpSlots,
                 "more request types than metrics slots");
-  backend_ = std::make_shared<BackendContext>();
-  backend_->stub = options_.backend;
-  backend_->session = options_.session;
-  backend_->poster = std::make_shared<LoopPoster>(options_.executor);
-  backend_->call_timeout =
+  poster_ = std::make_shared<backend::LoopPoster>(options_.executor);
+  backend::BackendClientOptions client;
+  client.session = options_.session;
+  client.poster = poster_;
+  client.call_timeout =
       std::chrono::milliseconds(options_.limits.call_timeout_ms);
-  backend_->budget = std::make_shared<TransferBudget>(
+  client.budget = std::make_shared<backend::TransferBudget>(
       options_.limits.max_transfer_buffer, options_.total_transfer_budget);
+  backend_ = options_.backend(std::move(client));
 }
 
 SessionImpl::~SessionImpl() { Teardown(); }
@@ -136,29 +137,28 @@ std::weak_ptr<SessionImpl> SessionImpl::WeakSelf() {
 }
 
 void SessionImpl::Later(absl::AnyInvocable<void(SessionImpl*)> fn) {
-  backend_->poster->Post([weak = WeakSelf(), fn = std::move(fn)]() mutable {
+  poster_->Post([weak = WeakSelf(), fn = std::move(fn)]() mutable {
     auto self = weak.lock();
     if (self != nullptr && !self->shut_down_) fn(self.get());
   });
 }
 
 void SessionImpl::Start() {
-  Call<v1::DescribeRequest, v1::DescribeResponse>(
-      &BackendAsync::Describe, v1::DescribeRequest(),
-      [this](const grpc::Status& status, v1::DescribeResponse& caps) {
-        if (status.ok()) {
-          caps_ = std::move(caps);
-        } else {
-          // Serve anyway: the optional extensions stay unadvertised and
-          // each request reports the backend's state itself.
-          LogEvent(LogLevel::kWarning, "backend_describe_failed",
-                   {{"session", options_.session.session_id()},
-                    {"user", options_.session.user()},
-                    {"error", status.error_message()}});
-        }
-        describe_done_ = true;
-        if (init_received_ && !version_sent_) SendVersion();
-      });
+  backend_->Describe(v1::DescribeRequest(), [this](const grpc::Status& status,
+                                                   v1::DescribeResponse& caps) {
+    if (status.ok()) {
+      caps_ = std::move(caps);
+    } else {
+      // Serve anyway: the optional extensions stay unadvertised and
+      // each request reports the backend's state itself.
+      LogEvent(LogLevel::kWarning, "backend_describe_failed",
+               {{"session", options_.session.session_id()},
+                {"user", options_.session.user()},
+                {"error", status.error_message()}});
+    }
+    describe_done_ = true;
+    if (init_received_ && !version_sent_) SendVersion();
+  });
 }
 
 // ---- input ----
@@ -216,7 +216,7 @@ void SessionImpl::HandlePacket(absl::string_view body) {
     return HandleInit(in);
   }
   Op op;
-  op.start = Clock::now();
+  op.start = backend::Clock::now();
   in.ReadU32(&op.id);  // present: packets are at least 5 bytes long
   ++in_flight_;
   metrics_.requests_in_flight()->Add(1);
@@ -304,9 +304,8 @@ void SessionImpl::Teardown() {
     metrics_.requests_in_flight()->Add(-static_cast<int64_t>(in_flight_));
   }
   shut_down_ = true;
-  backend_->poster->Detach();
-  for (auto& [id, context] : calls_) context->TryCancel();
-  calls_.clear();
+  poster_->Detach();
+  backend_->Shutdown();
   copies_.clear();  // before the handles they point to
   // Dropping the handles cancels their streams: uploads abort.
   handles_.TakeAll();
@@ -315,20 +314,20 @@ void SessionImpl::Teardown() {
 
 void SessionImpl::ArmTick() {
   if (tick_armed_ || shut_down_) return;
-  Clock::duration interval;
+  backend::Clock::duration interval;
   if (input_paused_) {
     interval = kOutputPollInterval;
   } else if (!handles_.All().empty() || !copies_.empty()) {
-    interval = std::clamp<Clock::duration>(backend_->call_timeout / 4,
-                                           std::chrono::milliseconds(10),
-                                           std::chrono::seconds(1));
+    interval = std::clamp<backend::Clock::duration>(
+        backend_->call_timeout() / 4, std::chrono::milliseconds(10),
+        std::chrono::seconds(1));
   } else {
     return;
   }
   tick_armed_ = true;
   tick_ = std::make_unique<grpc::Alarm>();
   tick_->Set(std::chrono::system_clock::now() + interval,
-             [poster = backend_->poster, weak = WeakSelf()](bool) {
+             [poster = poster_, weak = WeakSelf()](bool) {
                poster->Post([weak] {
                  if (auto self = weak.lock()) self->OnTick();
                });
@@ -338,7 +337,7 @@ void SessionImpl::ArmTick() {
 void SessionImpl::OnTick() {
   tick_armed_ = false;
   if (shut_down_) return;
-  const Clock::time_point now = Clock::now();
+  const backend::Clock::time_point now = backend::Clock::now();
   for (Handle* h : handles_.All()) {
     if (h->reader != nullptr) h->reader->CheckTimeout(now);
     if (h->upload != nullptr) h->upload->CheckTimeout(now);
@@ -445,7 +444,7 @@ void SessionImpl::LogOp(const Op& op, uint32_t status,
               {"op", op.name},
               {"path", op.path},
               {"status", StatusName(status)},
-              {"ms", Millis(Clock::now() - op.start)}});
+              {"ms", Millis(backend::Clock::now() - op.start)}});
     return;
   }
   LogEvent(level, "sftp_op",
@@ -455,7 +454,7 @@ void SessionImpl::LogOp(const Op& op, uint32_t status,
             {"path", op.path},
             {"status", StatusName(status)},
             {"error", std::string(message)},
-            {"ms", Millis(Clock::now() - op.start)}});
+            {"ms", Millis(backend::Clock::now() - op.start)}});
 }
 
 void SessionImpl::LogTransfer(const Handle& handle,
@@ -469,7 +468,7 @@ void SessionImpl::LogTransfer(const Handle& handle,
             {"bytes", absl::StrCat(upload ? handle.upload->bytes_written()
                                           : handle.bytes_read)},
             {"result", std::string(result)},
-            {"ms", Millis(Clock::now() - handle.opened)}});
+            {"ms", Millis(backend::Clock::now() - handle.opened)}});
 }
 
 // ---- request helpers ----

@@ -32,9 +32,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "grpcpp/alarm.h"
-#include "grpcpp/client_context.h"
-#include "server/backend/backend_context.h"
-#include "server/backend/incoming_stream.h"
+#include "server/backend/backend_client.h"
 #include "server/sftp/handle_table.h"
 #include "server/sftp/known_directories.h"
 #include "server/sftp/packet_framer.h"
@@ -56,7 +54,7 @@ struct Op {
   int slot = 0;           // metrics slot of `name` (SftpMetrics)
   std::string path;       // for the log
   bool modifying = false;
-  Clock::time_point start;
+  backend::Clock::time_point start;
 };
 
 class SessionImpl final : public SftpSession {
@@ -96,11 +94,8 @@ class SessionImpl final : public SftpSession {
   static int ExtensionSlot(const Extension* e);
 
   template <typename Req, typename Resp>
-  using UnaryMethod = void (BackendAsync::*)(grpc::ClientContext*, const Req*,
-                                             Resp*,
-                                             std::function<void(grpc::Status)>);
-  template <typename Resp>
-  using UnaryDone = absl::AnyInvocable<void(const grpc::Status&, Resp&)>;
+  using ClientMethod =
+      void (backend::BackendClient::*)(Req, backend::BackendClient::Done<Resp>);
 
   // One copy-data request: a backend Read stream feeding an Upload, one
   // chunk at a time (the next is requested once the previous is accepted).
@@ -115,8 +110,8 @@ class SessionImpl final : public SftpSession {
     int writes_waiting = 0;
     bool stream_ended = false;
     grpc::Status status;
-    std::shared_ptr<IncomingStream<v1::ReadChunk>> stream;
-    Clock::time_point last_progress;
+    std::shared_ptr<backend::IncomingStream<v1::ReadChunk>> stream;
+    backend::Clock::time_point last_progress;
   };
 
   // ---- input, dispatch, flow control (session_impl.cc) ----
@@ -154,13 +149,9 @@ class SessionImpl final : public SftpSession {
   void LogTransfer(const Handle& handle, absl::string_view result) const;
 
   // ---- backend calls ----
-  // Starts a unary call with the session and the call deadline filled in;
-  // `done` runs on the loop unless the session ended first.
-  template <typename Req, typename Resp>
-  void Call(UnaryMethod<Req, Resp> method, Req request, UnaryDone<Resp> done);
   // A call whose only answer is a status.
   template <typename Req, typename Resp>
-  void CallForStatus(Op op, UnaryMethod<Req, Resp> method, Req request);
+  void CallForStatus(Op op, ClientMethod<Req, Resp> method, Req request);
 
   // ---- request helpers ----
   // Decodes a path and normalizes it; on failure answers `op`.
@@ -247,11 +238,13 @@ class SessionImpl final : public SftpSession {
   void CopyWritten(uint64_t job_id, const grpc::Status& status);
   void CopyStreamEnded(uint64_t job_id, const grpc::Status& status);
   void MaybeFinishCopy(uint64_t job_id);
-  void CheckCopyTimeouts(Clock::time_point now);
+  void CheckCopyTimeouts(backend::Clock::time_point now);
 
   SftpMetrics& metrics_;
   SftpSessionOptions options_;
-  std::shared_ptr<BackendContext> backend_;
+  // Brings gRPC completions and timers to the loop; shared with backend_.
+  std::shared_ptr<backend::LoopPoster> poster_;
+  std::shared_ptr<backend::BackendClient> backend_;
   PacketFramer framer_;
   HandleTable handles_;
   // Lets OPEN skip the parent check in a directory seen a moment ago.
@@ -267,9 +260,6 @@ class SessionImpl final : public SftpSession {
   bool input_paused_ = false;
   size_t in_flight_ = 0;
 
-  // Unary calls in flight, to cancel at shutdown.
-  absl::flat_hash_map<uint64_t, std::shared_ptr<grpc::ClientContext>> calls_;
-  uint64_t next_call_id_ = 1;
   absl::flat_hash_map<uint64_t, std::unique_ptr<CopyJob>> copies_;
   uint64_t next_copy_id_ = 1;
 
@@ -280,44 +270,10 @@ class SessionImpl final : public SftpSession {
 // ---- template definitions ----
 
 template <typename Req, typename Resp>
-void SessionImpl::Call(UnaryMethod<Req, Resp> method, Req request,
-                       UnaryDone<Resp> done) {
-  struct State {
-    grpc::ClientContext context;
-    Req request;
-    Resp response;
-    UnaryDone<Resp> done;
-  };
-  auto state = std::make_shared<State>();
-  state->request = std::move(request);
-  *state->request.mutable_session() = backend_->session;
-  state->context.set_deadline(std::chrono::system_clock::now() +
-                              backend_->call_timeout);
-  state->done = std::move(done);
-  const uint64_t call_id = next_call_id_++;
-  calls_.emplace(call_id,
-                 std::shared_ptr<grpc::ClientContext>(state, &state->context));
-  (backend_->async()->*method)(
-      &state->context, &state->request, &state->response,
-      [poster = backend_->poster, weak = WeakSelf(), state, call_id,
-       start = Clock::now()](grpc::Status status) {
-        BackendCallHistogram<Req>()->Observe(
-            std::chrono::duration<double>(Clock::now() - start).count());
-        poster->Post([weak, state, call_id, status = std::move(status)] {
-          auto self = weak.lock();
-          if (self == nullptr) return;
-          self->calls_.erase(call_id);
-          if (self->shut_down_) return;
-          state->done(status, state->response);
-        });
-      });
-}
-
-template <typename Req, typename Resp>
-void SessionImpl::CallForStatus(Op op, UnaryMethod<Req, Resp> method,
+void SessionImpl::CallForStatus(Op op, ClientMethod<Req, Resp> method,
                                 Req request) {
-  Call<Req, Resp>(
-      method, std::move(request),
+  (backend_.get()->*method)(
+      std::move(request),
       [this, op = std::move(op)](const grpc::Status& status, Resp&) {
         SendResult(op, status);
       });

@@ -51,11 +51,4 @@ void SftpMetrics::CountOperation(int slot, const char* op, uint32_t status) {
   counter->Increment();
 }
 
-Histogram* SftpMetrics::BackendCall(absl::string_view method) {
-  return registry_->GetHistogram(
-      "sftpgate_backend_call_seconds",
-      "Backend calls from start to end (streams: their whole life)",
-      {{"method", std::string(method)}});
-}
-
 }  // namespace sftpgate::server::sftp

@@ -5,10 +5,6 @@
 //                                          READ, posix-rename@openssh.com,
 //                                          ...; status: ok, eof,
 //                                          no_such_file, ..., other
-//   sftpgate_backend_call_seconds{method}  histogram: unary calls from
-//                                          start to completion; streams
-//                                          (Read, Write, ListDir) over
-//                                          their whole life
 //   sftpgate_requests_in_flight            requests being served
 //   sftpgate_bytes_total{direction}        file payload: read (sent to
 //                                          clients in DATA) and write
@@ -16,8 +12,8 @@
 //
 // Every pointer is looked up once and cached (the registry takes a lock;
 // updates are relaxed atomics), so recording is cheap on the loop thread:
-// operation counters are cached per (op slot, status), histograms per
-// gRPC method.
+// operation counters are cached per (op slot, status). The backend call
+// histogram is server/backend/backend_metrics.h's.
 //
 // Thread safety: thread-safe.
 
@@ -30,7 +26,6 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
-#include "absl/strings/strip.h"
 #include "server/common/metrics.h"
 
 namespace sftpgate::server::sftp {
@@ -52,10 +47,6 @@ class SftpMetrics {
   // with the same `op` name; `status` is an SFTP status code.
   void CountOperation(int slot, const char* op, uint32_t status);
 
-  // The backend call histogram of gRPC method `method` ("Stat", "Read").
-  // Looks up the registry: callers cache the pointer.
-  Histogram* BackendCall(absl::string_view method);
-
   Gauge* requests_in_flight() const { return requests_in_flight_; }
   Counter* bytes_read() const { return bytes_read_; }
   Counter* bytes_written() const { return bytes_written_; }
@@ -71,18 +62,6 @@ class SftpMetrics {
   // the same pointer (the registry returns one object per series).
   std::atomic<Counter*> operations_[kMaxOpSlots][kStatusSlots] = {};
 };
-
-// The histogram of the backend method whose request message is `Req`
-// ("StatRequest" -> "Stat"), looked up once per request type.
-template <typename Req>
-Histogram* BackendCallHistogram() {
-  static Histogram* const histogram = [] {
-    absl::string_view name = Req::descriptor()->name();
-    absl::ConsumeSuffix(&name, "Request");
-    return SftpMetrics::Get().BackendCall(name);
-  }();
-  return histogram;
-}
 
 }  // namespace sftpgate::server::sftp
 

@@ -21,9 +21,9 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
-#include "server/backend/transfer_budget.h"
+#include "server/backend/backend_client.h"
 #include "server/common/executor.h"
-#include "sftpgate/v1/backend.grpc.pb.h"
+#include "sftpgate/v1/backend.pb.h"
 
 namespace sftpgate::server {
 
@@ -68,13 +68,14 @@ struct SftpLimits {
 struct SftpSessionOptions {
   // The authenticated session, sent on every backend request.
   v1::Session session;
-  // Stub for the backend serving this session (shared by many sessions).
-  std::shared_ptr<v1::Backend::StubInterface> backend;
+  // Makes the session's client of the backend serving it (e.g.
+  // backend::GrpcBackendClientFactory over a shared stub).
+  backend::BackendClientFactory backend;
   Executor* executor = nullptr;  // the owning loop; not owned
   PacketSink* sink = nullptr;    // not owned; outlives the session
   SftpLimits limits;
   // The budget all sessions' transfers share (null: no process-wide cap).
-  std::shared_ptr<sftp::TransferBudget> total_transfer_budget;
+  std::shared_ptr<backend::TransferBudget> total_transfer_budget;
   // Called (on the loop thread) when the session can take input again
   // after OnChannelData consumed less than it was offered.
   std::function<void()> resume_input;

@@ -15,7 +15,7 @@ constexpr uint32_t kAppend = v1::WriteHeader::FLAG_APPEND;
 
 }  // namespace
 
-Upload::Upload(std::shared_ptr<const BackendContext> backend, Options options)
+Upload::Upload(std::shared_ptr<backend::BackendClient> backend, Options options)
     : backend_(std::move(backend)), options_(std::move(options)) {
   // Creating or truncating must reach the backend even with no WRITE.
   dirty_ = (options_.flags & (kCreate | kTruncate)) != 0;
@@ -119,9 +119,9 @@ void Upload::EnsureStream(uint64_t first_offset) {
   header.set_flags(options_.flags);
   header.set_offset(first_offset);
   *header.mutable_attributes() = options_.attributes;
-  last_progress_ = Clock::now();
-  stream_ = WriteStream::Start(
-      *backend_, std::move(header),
+  last_progress_ = backend::Clock::now();
+  stream_ = backend_->Write(
+      std::move(header),
       {[this] { OnProgress(); },
        [this](const grpc::Status& status, uint64_t) { OnFinish(status); }});
 }
@@ -131,7 +131,7 @@ bool Upload::HasRoom() const {
   // Over the session's budget an upload may still hold one message, so
   // that it never waits for another transfer.
   return queued <= options_.queue_limit &&
-         (queued == 0 || !backend_->budget->exhausted());
+         (queued == 0 || !backend_->budget().exhausted());
 }
 
 void Upload::Accept(Done done) {
@@ -139,7 +139,7 @@ void Upload::Accept(Done done) {
     done(grpc::Status::OK);
     return;
   }
-  if (blocked_.empty()) last_progress_ = Clock::now();
+  if (blocked_.empty()) last_progress_ = backend::Clock::now();
   blocked_.push_back(std::move(done));
   WatchProgress();
   // gRPC may have taken messages before the stream saw that we watch.
@@ -147,7 +147,7 @@ void Upload::Accept(Done done) {
 }
 
 void Upload::OnProgress() {
-  last_progress_ = Clock::now();
+  last_progress_ = backend::Clock::now();
   ReleaseBlocked();
   WatchProgress();
 }
@@ -189,7 +189,7 @@ void Upload::Commit(Done done) {
   }
   EnsureStream(next_offset_);
   commit_done_ = std::move(done);
-  last_progress_ = Clock::now();
+  last_progress_ = backend::Clock::now();
   WatchProgress();
   stream_->Close();
 }
@@ -247,9 +247,9 @@ void Upload::Fail(const grpc::Status& status) {
   for (Done& d : waiting) d(failed_);
 }
 
-void Upload::CheckTimeout(Clock::time_point now) {
+void Upload::CheckTimeout(backend::Clock::time_point now) {
   if (!busy() || stream_ == nullptr) return;
-  if (now - last_progress_ < backend_->call_timeout) return;
+  if (now - last_progress_ < backend_->call_timeout()) return;
   Fail(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
                     "backend write timed out"));
 }

@@ -36,8 +36,7 @@
 
 #include "absl/functional/any_invocable.h"
 #include "absl/strings/string_view.h"
-#include "server/backend/backend_context.h"
-#include "server/backend/write_stream.h"
+#include "server/backend/backend_client.h"
 
 namespace sftpgate::server::sftp {
 
@@ -57,7 +56,7 @@ class Upload {
   };
   using Done = absl::AnyInvocable<void(const grpc::Status&)>;
 
-  Upload(std::shared_ptr<const BackendContext> backend, Options options);
+  Upload(std::shared_ptr<backend::BackendClient> backend, Options options);
   ~Upload();
 
   // Writes `data` at `offset`. `done` runs exactly once (possibly inside
@@ -70,7 +69,7 @@ class Upload {
 
   // Fails what waits on the backend (and the upload) once it has made no
   // progress for longer than the call timeout.
-  void CheckTimeout(Clock::time_point now);
+  void CheckTimeout(backend::Clock::time_point now);
 
   // Bytes accepted from the client.
   uint64_t bytes_written() const { return bytes_written_; }
@@ -103,10 +102,10 @@ class Upload {
   void OnFinish(const grpc::Status& status);
   void ReplayHeld();
 
-  std::shared_ptr<const BackendContext> backend_;
+  std::shared_ptr<backend::BackendClient> backend_;
   Options options_;
 
-  std::shared_ptr<WriteStream> stream_;
+  std::shared_ptr<backend::WriteStream> stream_;
   grpc::Status failed_;  // sticky error; OK while healthy
   // Sequential mode: where the next chunk must start.
   bool have_next_ = false;
@@ -123,7 +122,7 @@ class Upload {
   // commit.
   bool dirty_ = false;
   uint64_t bytes_written_ = 0;
-  Clock::time_point last_progress_;
+  backend::Clock::time_point last_progress_;
 };
 
 }  // namespace sftpgate::server::sftp

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "server/backend/grpc_backend_client.h"
 #include "server/common/log.h"
 #include "server/ssh/host_key.h"
 #include "server/ssh/ssh_metrics.h"
@@ -267,7 +268,7 @@ SftpSessionOptions Connection::NewSftpSessionOptions() const {
   options.session.set_tenant(identity_.tenant);
   options.session.mutable_attributes()->insert(identity_.attributes.begin(),
                                                identity_.attributes.end());
-  options.backend = backend_;
+  options.backend = backend::GrpcBackendClientFactory(backend_);
   options.executor = loop_;
   options.limits = context_->sftp_limits;
   options.total_transfer_budget = context_->transfer_budget;

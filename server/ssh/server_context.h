@@ -46,7 +46,7 @@ struct ServerContext {
   BackendRouter* backends = nullptr;        // not owned
   SftpLimits sftp_limits;
   // Shared by every session's transfers (setting transfer_buffer_total_mb).
-  std::shared_ptr<sftp::TransferBudget> transfer_budget;
+  std::shared_ptr<backend::TransferBudget> transfer_budget;
   ConnectionLimits limits;
   // Connections accepted and not yet torn down (the acceptor increments,
   // the owning loop decrements).

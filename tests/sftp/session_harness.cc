@@ -1,6 +1,7 @@
 #include "tests/sftp/session_harness.h"
 
 #include "gtest/gtest.h"
+#include "server/backend/grpc_backend_client.h"
 #include "server/sftp/attributes_codec.h"
 #include "server/sftp/packet_reader.h"
 #include "server/sftp/packet_writer.h"
@@ -228,10 +229,17 @@ std::string PacketBuilder::Build() const {
 SessionHarness::SessionHarness(
     std::shared_ptr<v1::Backend::StubInterface> stub, v1::Session session,
     server::SftpLimits limits,
-    std::shared_ptr<server::sftp::TransferBudget> total_budget) {
+    std::shared_ptr<server::backend::TransferBudget> total_budget)
+    : SessionHarness(server::backend::GrpcBackendClientFactory(std::move(stub)),
+                     std::move(session), limits, std::move(total_budget)) {}
+
+SessionHarness::SessionHarness(
+    server::backend::BackendClientFactory backend, v1::Session session,
+    server::SftpLimits limits,
+    std::shared_ptr<server::backend::TransferBudget> total_budget) {
   server::SftpSessionOptions options;
   options.session = std::move(session);
-  options.backend = std::move(stub);
+  options.backend = std::move(backend);
   options.executor = &executor_;
   options.sink = &sink_;
   options.limits = limits;

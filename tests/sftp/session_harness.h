@@ -23,7 +23,7 @@
 #include "absl/functional/any_invocable.h"
 #include "server/common/executor.h"
 #include "server/sftp/sftp_session.h"
-#include "sftpgate/v1/backend.pb.h"
+#include "sftpgate/v1/backend.grpc.pb.h"
 
 namespace sftpgate::testing {
 
@@ -109,11 +109,18 @@ class PacketBuilder {
 
 class SessionHarness {
  public:
+  // A session calling the backend behind `stub` over gRPC.
   // `total_budget` (may be null): the process-wide transfer budget.
   SessionHarness(
       std::shared_ptr<v1::Backend::StubInterface> stub, v1::Session session,
       server::SftpLimits limits,
-      std::shared_ptr<server::sftp::TransferBudget> total_budget = nullptr);
+      std::shared_ptr<server::backend::TransferBudget> total_budget = nullptr);
+  // A session calling whatever client `backend` makes (e.g. an in-process
+  // fake).
+  SessionHarness(
+      server::backend::BackendClientFactory backend, v1::Session session,
+      server::SftpLimits limits,
+      std::shared_ptr<server::backend::TransferBudget> total_budget = nullptr);
   ~SessionHarness();
 
   // Feeds bytes as channel data, keeping what the session did not take

@@ -74,7 +74,7 @@ class SessionTest : public ::testing::Test {
   std::unique_ptr<SessionHarness> Connect(
       bool read_only = false, server::SftpLimits limits = DefaultLimits(),
       std::string target = "",
-      std::shared_ptr<server::sftp::TransferBudget> total_budget = nullptr) {
+      std::shared_ptr<server::backend::TransferBudget> total_budget = nullptr) {
     server::BackendChannelOptions channel;
     channel.target = target.empty() ? server_->target() : target;
     v1::Session session;
@@ -587,7 +587,7 @@ TEST_F(SessionTest, SessionsShareTheProcessWideTransferBudget) {
   backend_.PutFile("/big", data);
   constexpr size_t kTotal = 256 * 1024;
   constexpr uint32_t kRead = 64 * 1024;
-  auto total = std::make_shared<server::sftp::TransferBudget>(kTotal);
+  auto total = std::make_shared<server::backend::TransferBudget>(kTotal);
   // Each session alone may hold 16 MiB; together they may hold kTotal.
   auto a = Connect(false, DefaultLimits(), "", total);
   auto b = Connect(false, DefaultLimits(), "", total);

@@ -1,7 +1,5 @@
-// IncomingStream<Resp>: the loop-side end of one server-streaming backend
-// call (Read, ListDir), with flow control: at most one message is
-// requested at a time and the next only when the owner asks, so a slow
-// client never makes the front end buffer a whole file or listing.
+// GrpcIncomingStream<Resp>: IncomingStream (backend_client.h) over one
+// server-streaming gRPC call (Read, ListDir).
 //
 // How lifetimes work: a ReadReactor (gRPC callback reactor) runs the call
 // and deletes itself in OnDone. It holds a gRPC "hold" from StartCall until
@@ -12,8 +10,8 @@
 //
 // Thread safety: every method runs on the loop thread.
 
-#ifndef SFTPGATE_SERVER_BACKEND_INCOMING_STREAM_H_
-#define SFTPGATE_SERVER_BACKEND_INCOMING_STREAM_H_
+#ifndef SFTPGATE_SERVER_BACKEND_GRPC_INCOMING_STREAM_H_
+#define SFTPGATE_SERVER_BACKEND_GRPC_INCOMING_STREAM_H_
 
 #include <memory>
 #include <utility>
@@ -21,67 +19,53 @@
 #include "absl/functional/any_invocable.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/support/client_callback.h"
-#include "server/backend/backend_context.h"
-#include "server/sftp/sftp_metrics.h"
+#include "server/backend/backend_client.h"
+#include "server/backend/backend_metrics.h"
+#include "sftpgate/v1/backend.grpc.pb.h"
 
-namespace sftpgate::server::sftp {
+namespace sftpgate::server::backend {
 
-// Whether a stream that ended with `status` broke on the backend's side
-// (its replica died or shut down: UNAVAILABLE, or CANCELLED, which the
-// owner never sees for its own Cancel()) rather than answering. A Read
-// or ListDir that broke so may be started again: it changes nothing.
-inline bool BrokeOnBackendSide(const grpc::Status& status) {
-  return status.error_code() == grpc::StatusCode::UNAVAILABLE ||
-         status.error_code() == grpc::StatusCode::CANCELLED;
-}
+using BackendAsync = v1::Backend::StubInterface::async_interface;
 
 template <typename Resp>
-class IncomingStream
-    : public std::enable_shared_from_this<IncomingStream<Resp>> {
+class GrpcIncomingStream final
+    : public IncomingStream<Resp>,
+      public std::enable_shared_from_this<GrpcIncomingStream<Resp>> {
  public:
-  struct Handler {
-    // A message arrived (after RequestNext()).
-    absl::AnyInvocable<void(Resp)> on_message;
-    // The call ended: OK after the last message, or the error. Not called
-    // after Cancel().
-    absl::AnyInvocable<void(const grpc::Status&)> on_finish;
-  };
+  using Handler = typename IncomingStream<Resp>::Handler;
 
   template <typename Req>
   using Method = void (BackendAsync::*)(grpc::ClientContext*, const Req*,
                                         grpc::ClientReadReactor<Resp>*);
 
-  // Starts `method` with `request` (its session is filled in here) and
-  // requests the first message.
+  // Starts `method` on `async` with `request` and requests the first
+  // message. The caller has stamped the request's session.
   template <typename Req>
-  static std::shared_ptr<IncomingStream> Start(const BackendContext& backend,
-                                               Method<Req> method, Req request,
-                                               Handler handler);
+  static std::shared_ptr<GrpcIncomingStream> Start(
+      BackendAsync* async, std::shared_ptr<LoopPoster> poster,
+      Method<Req> method, Req request, Handler handler);
 
-  ~IncomingStream() { Cancel(); }
+  ~GrpcIncomingStream() override { Cancel(); }
 
-  // Requests the next message unless one is already requested or the
-  // stream has ended.
-  void RequestNext() {
+  void RequestNext() override {
     if (reactor_ != nullptr && !reading_) {
       reading_ = true;
       reactor_->Next();
     }
   }
 
-  // Cancels the call; no handler runs afterwards. Idempotent.
-  void Cancel() {
+  void Cancel() override {
     cancelled_ = true;
     if (!finished_) context_->TryCancel();
     ReleaseReactor();
   }
 
-  bool finished() const { return finished_; }
+  bool finished() const override { return finished_; }
 
  private:
   class Reactor;
 
-  IncomingStream(std::shared_ptr<LoopPoster> poster, Handler handler)
+  GrpcIncomingStream(std::shared_ptr<LoopPoster> poster, Handler handler)
       : poster_(std::move(poster)),
         handler_(std::move(handler)),
         context_(std::make_shared<grpc::ClientContext>()) {}
@@ -115,12 +99,12 @@ class IncomingStream
 };
 
 template <typename Resp>
-class IncomingStream<Resp>::Reactor final
+class GrpcIncomingStream<Resp>::Reactor final
     : public grpc::ClientReadReactor<Resp> {
  public:
   Reactor(std::shared_ptr<grpc::ClientContext> context,
           std::shared_ptr<LoopPoster> poster,
-          std::weak_ptr<IncomingStream> stream,
+          std::weak_ptr<GrpcIncomingStream> stream,
           std::unique_ptr<google::protobuf::Message> request,
           Histogram* duration)
       : context_(std::move(context)),
@@ -160,7 +144,7 @@ class IncomingStream<Resp>::Reactor final
  private:
   std::shared_ptr<grpc::ClientContext> context_;  // shared with the stream
   std::shared_ptr<LoopPoster> poster_;
-  std::weak_ptr<IncomingStream> stream_;
+  std::weak_ptr<GrpcIncomingStream> stream_;
   std::unique_ptr<google::protobuf::Message> request_;
   Histogram* const duration_;
   const Clock::time_point start_ = Clock::now();
@@ -169,24 +153,23 @@ class IncomingStream<Resp>::Reactor final
 
 template <typename Resp>
 template <typename Req>
-std::shared_ptr<IncomingStream<Resp>> IncomingStream<Resp>::Start(
-    const BackendContext& backend, Method<Req> method, Req request,
-    Handler handler) {
-  std::shared_ptr<IncomingStream> stream(
-      new IncomingStream(backend.poster, std::move(handler)));
-  *request.mutable_session() = backend.session;
+std::shared_ptr<GrpcIncomingStream<Resp>> GrpcIncomingStream<Resp>::Start(
+    BackendAsync* async, std::shared_ptr<LoopPoster> poster, Method<Req> method,
+    Req request, Handler handler) {
+  std::shared_ptr<GrpcIncomingStream> stream(
+      new GrpcIncomingStream(poster, std::move(handler)));
   auto owned = std::make_unique<Req>(std::move(request));
   const Req* req = owned.get();
-  auto* reactor = new Reactor(stream->context_, backend.poster, stream,
+  auto* reactor = new Reactor(stream->context_, std::move(poster), stream,
                               std::move(owned), BackendCallHistogram<Req>());
   stream->reactor_ = reactor;
-  (backend.async()->*method)(stream->context_.get(), req, reactor);
+  (async->*method)(stream->context_.get(), req, reactor);
   reactor->AddHold();
   stream->RequestNext();
   reactor->StartCall();
   return stream;
 }
 
-}  // namespace sftpgate::server::sftp
+}  // namespace sftpgate::server::backend
 
-#endif  // SFTPGATE_SERVER_BACKEND_INCOMING_STREAM_H_
+#endif  // SFTPGATE_SERVER_BACKEND_GRPC_INCOMING_STREAM_H_

@@ -1,4 +1,4 @@
-#include "server/backend/write_stream.h"
+#include "server/backend/grpc_write_stream.h"
 
 #include <deque>
 #include <utility>
@@ -6,13 +6,13 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "grpcpp/support/client_callback.h"
-#include "server/sftp/sftp_metrics.h"
+#include "server/backend/backend_metrics.h"
 
-namespace sftpgate::server::sftp {
+namespace sftpgate::server::backend {
 
 // What the loop side and the reactor share. Whichever side finds the call
 // idle (no write in progress) starts the next write.
-struct WriteStream::Pipe {
+struct GrpcWriteStream::Pipe {
   absl::Mutex mu;
   std::deque<v1::WriteRequest> queue ABSL_GUARDED_BY(mu);
   bool writing ABSL_GUARDED_BY(mu) = false;
@@ -47,12 +47,12 @@ struct WriteStream::Pipe {
   }
 };
 
-class WriteStream::Reactor final
+class GrpcWriteStream::Reactor final
     : public grpc::ClientWriteReactor<v1::WriteRequest> {
  public:
   Reactor(std::shared_ptr<grpc::ClientContext> context,
-          std::shared_ptr<LoopPoster> poster, std::weak_ptr<WriteStream> stream,
-          std::shared_ptr<Pipe> pipe)
+          std::shared_ptr<LoopPoster> poster,
+          std::weak_ptr<GrpcWriteStream> stream, std::shared_ptr<Pipe> pipe)
       : context_(std::move(context)),
         poster_(std::move(poster)),
         stream_(std::move(stream)),
@@ -142,7 +142,7 @@ class WriteStream::Reactor final
 
   std::shared_ptr<grpc::ClientContext> context_;
   std::shared_ptr<LoopPoster> poster_;
-  std::weak_ptr<WriteStream> stream_;
+  std::weak_ptr<GrpcWriteStream> stream_;
   std::shared_ptr<Pipe> pipe_;
   v1::WriteResponse response_;
   v1::WriteRequest current_;  // replaced only under pipe_->mu
@@ -150,9 +150,9 @@ class WriteStream::Reactor final
   const Clock::time_point start_ = Clock::now();
 };
 
-WriteStream::WriteStream(std::shared_ptr<LoopPoster> poster,
-                         std::shared_ptr<TransferBudget> budget,
-                         Handler handler)
+GrpcWriteStream::GrpcWriteStream(std::shared_ptr<LoopPoster> poster,
+                                 std::shared_ptr<TransferBudget> budget,
+                                 Handler handler)
     : poster_(std::move(poster)),
       handler_(std::move(handler)),
       context_(std::make_shared<grpc::ClientContext>()),
@@ -160,21 +160,22 @@ WriteStream::WriteStream(std::shared_ptr<LoopPoster> poster,
   pipe_->budget = std::move(budget);
 }
 
-WriteStream::~WriteStream() { Cancel(); }
+GrpcWriteStream::~GrpcWriteStream() { Cancel(); }
 
-std::shared_ptr<WriteStream> WriteStream::Start(const BackendContext& backend,
-                                                v1::WriteHeader header,
-                                                Handler handler) {
-  std::shared_ptr<WriteStream> stream(
-      new WriteStream(backend.poster, backend.budget, std::move(handler)));
+std::shared_ptr<GrpcWriteStream> GrpcWriteStream::Start(
+    v1::Backend::StubInterface::async_interface* async,
+    std::shared_ptr<LoopPoster> poster, std::shared_ptr<TransferBudget> budget,
+    const v1::Session& session, v1::WriteHeader header, Handler handler) {
+  std::shared_ptr<GrpcWriteStream> stream(
+      new GrpcWriteStream(poster, std::move(budget), std::move(handler)));
   // The call's headers go out with the first message, in one write.
   stream->context_->set_initial_metadata_corked(true);
   auto* reactor =
-      new Reactor(stream->context_, backend.poster, stream, stream->pipe_);
+      new Reactor(stream->context_, std::move(poster), stream, stream->pipe_);
   stream->reactor_ = reactor;
-  backend.async()->Write(stream->context_.get(), reactor->response(), reactor);
+  async->Write(stream->context_.get(), reactor->response(), reactor);
   v1::WriteRequest first;
-  *first.mutable_session() = backend.session;
+  *first.mutable_session() = session;
   *first.mutable_header() = std::move(header);
   {
     absl::MutexLock lock(&stream->pipe_->mu);
@@ -186,7 +187,7 @@ std::shared_ptr<WriteStream> WriteStream::Start(const BackendContext& backend,
   return stream;
 }
 
-void WriteStream::Write(v1::WriteRequest message) {
+void GrpcWriteStream::Write(v1::WriteRequest message) {
   if (closing_ || broken_ || cancelled_ || reactor_ == nullptr) return;
   {
     absl::MutexLock lock(&pipe_->mu);
@@ -197,7 +198,7 @@ void WriteStream::Write(v1::WriteRequest message) {
   reactor_->Kick();
 }
 
-void WriteStream::Close() {
+void GrpcWriteStream::Close() {
   if (closing_) return;
   closing_ = true;
   {
@@ -212,7 +213,7 @@ void WriteStream::Close() {
   }
 }
 
-void WriteStream::Cancel() {
+void GrpcWriteStream::Cancel() {
   if (cancelled_) return;
   cancelled_ = true;
   {
@@ -224,13 +225,15 @@ void WriteStream::Cancel() {
   ReleaseReactor();
 }
 
-void WriteStream::set_want_progress(bool want) {
+void GrpcWriteStream::set_want_progress(bool want) {
   pipe_->want_progress.store(want);
 }
 
-size_t WriteStream::queued_bytes() const { return pipe_->queued_bytes.load(); }
+size_t GrpcWriteStream::queued_bytes() const {
+  return pipe_->queued_bytes.load();
+}
 
-void WriteStream::OnProgress(bool ok) {
+void GrpcWriteStream::OnProgress(bool ok) {
   if (!ok && !broken_) {
     broken_ = true;
     ReleaseReactor();
@@ -238,8 +241,8 @@ void WriteStream::OnProgress(bool ok) {
   if (!cancelled_ && handler_.on_progress) handler_.on_progress();
 }
 
-void WriteStream::OnFinished(const grpc::Status& status,
-                             uint64_t committed_size) {
+void GrpcWriteStream::OnFinished(const grpc::Status& status,
+                                 uint64_t committed_size) {
   finished_ = true;
   {
     absl::MutexLock lock(&pipe_->mu);
@@ -249,11 +252,11 @@ void WriteStream::OnFinished(const grpc::Status& status,
   if (!cancelled_) handler_.on_finish(status, committed_size);
 }
 
-void WriteStream::ReleaseReactor() {
+void GrpcWriteStream::ReleaseReactor() {
   if (reactor_ != nullptr) {
     reactor_->RemoveHold();
     reactor_ = nullptr;
   }
 }
 
-}  // namespace sftpgate::server::sftp
+}  // namespace sftpgate::server::backend

@@ -1,0 +1,34 @@
+// The backend call histogram, sftpgate_backend_call_seconds{method}:
+// unary calls from start to completion; streams (Read, Write, ListDir)
+// over their whole life. Registered in Metrics::Global().
+//
+// Thread safety: thread-safe.
+
+#ifndef SFTPGATE_SERVER_BACKEND_BACKEND_METRICS_H_
+#define SFTPGATE_SERVER_BACKEND_BACKEND_METRICS_H_
+
+#include "absl/strings/match.h"
+#include "absl/strings/string_view.h"
+#include "server/common/metrics.h"
+
+namespace sftpgate::server::backend {
+
+// The histogram of gRPC method `method` ("Stat", "Read"). Looks up the
+// registry: callers cache the pointer.
+Histogram* BackendCallHistogramFor(absl::string_view method);
+
+// The histogram of the method whose request message is `Req`
+// ("StatRequest" -> "Stat"), looked up once per request type.
+template <typename Req>
+Histogram* BackendCallHistogram() {
+  static Histogram* const histogram = [] {
+    absl::string_view name = Req::descriptor()->name();
+    if (absl::EndsWith(name, "Request")) name.remove_suffix(7);
+    return BackendCallHistogramFor(name);
+  }();
+  return histogram;
+}
+
+}  // namespace sftpgate::server::backend
+
+#endif  // SFTPGATE_SERVER_BACKEND_BACKEND_METRICS_H_

@@ -1,0 +1,390 @@
+// SftpSession driven through an in-process BackendClient (no gRPC): the
+// SFTP layer depends on the interface only, so a fake can script what the
+// backend answers, including outcomes a real backend rarely produces on
+// demand (a commit that fails after every chunk was accepted).
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "server/backend/backend_client.h"
+#include "server/sftp/sftp_constants.h"
+#include "tests/sftp/session_harness.h"
+
+namespace sftpgate::testing {
+namespace {
+
+using server::backend::BackendClient;
+using server::backend::BackendClientOptions;
+using server::backend::IncomingStream;
+using server::backend::WriteStream;
+using namespace server::sftp;  // NOLINT: SFTP constants
+
+// What the fake serves and what it saw. Touched on the loop thread by the
+// fake and on the test thread between requests (the harness waits for
+// each reply, which the loop sends after the fake's work), so a mutex is
+// enough.
+struct FakeState {
+  std::mutex mu;
+  std::map<std::string, std::string> files;  // path -> contents; "/" a dir
+  std::vector<std::string> calls;            // "Stat /a", "Write /b", ...
+  grpc::Status remove_status;                // what Remove answers
+  grpc::Status commit_status;                // what a Write's commit answers
+  bool shut_down = false;
+
+  void Record(std::string call) {
+    std::lock_guard<std::mutex> lock(mu);
+    calls.push_back(std::move(call));
+  }
+};
+
+// Serves a Read from FakeState's contents, one chunk per RequestNext().
+class FakeReadStream : public IncomingStream<v1::ReadChunk>,
+                       public std::enable_shared_from_this<FakeReadStream> {
+ public:
+  FakeReadStream(std::shared_ptr<server::backend::LoopPoster> poster,
+                 std::string contents, v1::ReadRequest request, Handler handler)
+      : poster_(std::move(poster)),
+        contents_(std::move(contents)),
+        request_(std::move(request)),
+        handler_(std::move(handler)),
+        offset_(request_.offset()) {}
+
+  void RequestNext() override {
+    if (requested_ || finished_ || cancelled_) return;
+    requested_ = true;
+    // Answer on the loop later, never inside the caller.
+    poster_->Post([weak = weak_from_this()] {
+      if (auto self = weak.lock()) self->Deliver();
+    });
+  }
+  void Cancel() override { cancelled_ = true; }
+  bool finished() const override { return finished_; }
+
+ private:
+  void Deliver() {
+    requested_ = false;
+    if (cancelled_) return;
+    const uint64_t end =
+        request_.length() == 0
+            ? contents_.size()
+            : std::min<uint64_t>(contents_.size(),
+                                 request_.offset() + request_.length());
+    if (offset_ >= end) {
+      finished_ = true;
+      handler_.on_finish(grpc::Status::OK);
+      return;
+    }
+    const uint64_t n = std::min<uint64_t>(
+        end - offset_,
+        request_.chunk_size() == 0 ? 4096 : request_.chunk_size());
+    v1::ReadChunk chunk;
+    chunk.set_offset(offset_);
+    chunk.set_data(contents_.substr(offset_, n));
+    offset_ += n;
+    handler_.on_message(std::move(chunk));
+  }
+
+  std::shared_ptr<server::backend::LoopPoster> poster_;
+  const std::string contents_;
+  const v1::ReadRequest request_;
+  Handler handler_;
+  uint64_t offset_;
+  bool requested_ = false;
+  bool cancelled_ = false;
+  bool finished_ = false;
+};
+
+// Takes a Write's chunks at once (nothing stays queued) and commits them
+// into FakeState on Close(), answering FakeState::commit_status.
+class FakeWriteStream : public WriteStream,
+                        public std::enable_shared_from_this<FakeWriteStream> {
+ public:
+  FakeWriteStream(std::shared_ptr<server::backend::LoopPoster> poster,
+                  std::shared_ptr<FakeState> state, v1::WriteHeader header,
+                  Handler handler)
+      : poster_(std::move(poster)),
+        state_(std::move(state)),
+        header_(std::move(header)),
+        handler_(std::move(handler)) {}
+
+  void Write(v1::WriteRequest message) override {
+    if (closed_ || cancelled_) return;
+    const v1::WriteChunk& chunk = message.chunk();
+    if (data_.size() < chunk.offset() + chunk.data().size()) {
+      data_.resize(chunk.offset() + chunk.data().size());
+    }
+    data_.replace(chunk.offset(), chunk.data().size(), chunk.data());
+  }
+  void Close() override {
+    if (closed_ || cancelled_) return;
+    closed_ = true;
+    poster_->Post([weak = weak_from_this()] {
+      if (auto self = weak.lock()) self->Commit();
+    });
+  }
+  void Cancel() override { cancelled_ = true; }
+  void set_want_progress(bool) override {}
+  size_t queued_bytes() const override { return 0; }
+  bool finished() const override { return finished_; }
+
+ private:
+  void Commit() {
+    if (cancelled_) return;
+    grpc::Status status;
+    {
+      std::lock_guard<std::mutex> lock(state_->mu);
+      status = state_->commit_status;
+      if (status.ok()) state_->files[header_.path()] = data_;
+    }
+    finished_ = true;
+    handler_.on_finish(status, data_.size());
+  }
+
+  std::shared_ptr<server::backend::LoopPoster> poster_;
+  std::shared_ptr<FakeState> state_;
+  const v1::WriteHeader header_;
+  Handler handler_;
+  std::string data_;
+  bool closed_ = false;
+  bool cancelled_ = false;
+  bool finished_ = false;
+};
+
+class FakeBackendClient
+    : public BackendClient,
+      public std::enable_shared_from_this<FakeBackendClient> {
+ public:
+  FakeBackendClient(std::shared_ptr<FakeState> state,
+                    BackendClientOptions options)
+      : state_(std::move(state)), options_(std::move(options)) {}
+
+  void Describe(v1::DescribeRequest, Done<v1::DescribeResponse> done) override {
+    Answer(grpc::Status::OK, v1::DescribeResponse(), std::move(done));
+  }
+  void Stat(v1::StatRequest request, Done<v1::StatResponse> done) override {
+    state_->Record("Stat " + request.path());
+    v1::StatResponse response;
+    grpc::Status status;
+    {
+      std::lock_guard<std::mutex> lock(state_->mu);
+      auto it = state_->files.find(request.path());
+      if (request.path() == "/") {
+        response.mutable_attributes()->set_mode(040755);
+      } else if (it != state_->files.end()) {
+        response.mutable_attributes()->set_mode(0100644);
+        response.mutable_attributes()->set_size(it->second.size());
+      } else {
+        status = grpc::Status(grpc::StatusCode::NOT_FOUND, "");
+      }
+    }
+    Answer(status, std::move(response), std::move(done));
+  }
+  void Remove(v1::RemoveRequest request,
+              Done<v1::RemoveResponse> done) override {
+    state_->Record("Remove " + request.path());
+    grpc::Status status;
+    {
+      std::lock_guard<std::mutex> lock(state_->mu);
+      status = state_->remove_status;
+    }
+    Answer(status, v1::RemoveResponse(), std::move(done));
+  }
+  void MakeDir(v1::MakeDirRequest, Done<v1::MakeDirResponse> done) override {
+    Unimplemented(std::move(done));
+  }
+  void RemoveDir(v1::RemoveDirRequest,
+                 Done<v1::RemoveDirResponse> done) override {
+    Unimplemented(std::move(done));
+  }
+  void Rename(v1::RenameRequest, Done<v1::RenameResponse> done) override {
+    Unimplemented(std::move(done));
+  }
+  void SetStat(v1::SetStatRequest, Done<v1::SetStatResponse> done) override {
+    Unimplemented(std::move(done));
+  }
+  void Symlink(v1::SymlinkRequest, Done<v1::SymlinkResponse> done) override {
+    Unimplemented(std::move(done));
+  }
+  void ReadLink(v1::ReadLinkRequest, Done<v1::ReadLinkResponse> done) override {
+    Unimplemented(std::move(done));
+  }
+  void Link(v1::LinkRequest, Done<v1::LinkResponse> done) override {
+    Unimplemented(std::move(done));
+  }
+  void RealPath(v1::RealPathRequest, Done<v1::RealPathResponse> done) override {
+    Unimplemented(std::move(done));
+  }
+  void StatFs(v1::StatFsRequest, Done<v1::StatFsResponse> done) override {
+    Unimplemented(std::move(done));
+  }
+
+  std::shared_ptr<IncomingStream<v1::ReadChunk>> Read(
+      v1::ReadRequest request,
+      IncomingStream<v1::ReadChunk>::Handler handler) override {
+    state_->Record("Read " + request.path());
+    std::string contents;
+    {
+      std::lock_guard<std::mutex> lock(state_->mu);
+      contents = state_->files[request.path()];
+    }
+    auto stream = std::make_shared<FakeReadStream>(
+        options_.poster, std::move(contents), std::move(request),
+        std::move(handler));
+    stream->RequestNext();
+    return stream;
+  }
+  std::shared_ptr<IncomingStream<v1::ListDirResponse>> ListDir(
+      v1::ListDirRequest,
+      IncomingStream<v1::ListDirResponse>::Handler) override {
+    ADD_FAILURE() << "ListDir is not used by these tests";
+    return nullptr;
+  }
+  std::shared_ptr<WriteStream> Write(v1::WriteHeader header,
+                                     WriteStream::Handler handler) override {
+    state_->Record("Write " + header.path());
+    return std::make_shared<FakeWriteStream>(
+        options_.poster, state_, std::move(header), std::move(handler));
+  }
+
+  void Shutdown() override {
+    shut_down_ = true;
+    std::lock_guard<std::mutex> lock(state_->mu);
+    state_->shut_down = true;
+  }
+  std::chrono::milliseconds call_timeout() const override {
+    return options_.call_timeout;
+  }
+  server::backend::TransferBudget& budget() const override {
+    return *options_.budget;
+  }
+
+ private:
+  // Answers on the loop, later (as the contract requires), unless shut
+  // down by then.
+  template <typename Resp>
+  void Answer(grpc::Status status, Resp response, Done<Resp> done) {
+    options_.poster->Post([weak = weak_from_this(), status = std::move(status),
+                           response = std::move(response),
+                           done = std::move(done)]() mutable {
+      auto self = weak.lock();
+      if (self != nullptr && !self->shut_down_) done(status, response);
+    });
+  }
+  template <typename Resp>
+  void Unimplemented(Done<Resp> done) {
+    Answer(grpc::Status(grpc::StatusCode::UNIMPLEMENTED, ""), Resp(),
+           std::move(done));
+  }
+
+  std::shared_ptr<FakeState> state_;
+  const BackendClientOptions options_;
+  bool shut_down_ = false;
+};
+
+class FakeClientSessionTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<SessionHarness> Connect() {
+    server::SftpLimits limits;
+    limits.call_timeout_ms = 5000;
+    auto harness = std::make_unique<SessionHarness>(
+        [state = state_](BackendClientOptions options) {
+          return std::make_shared<FakeBackendClient>(state, std::move(options));
+        },
+        v1::Session(), limits);
+    harness->Init();
+    return harness;
+  }
+
+  std::shared_ptr<FakeState> state_ = std::make_shared<FakeState>();
+};
+
+TEST_F(FakeClientSessionTest, UnaryAnswersAndErrorsReachTheClient) {
+  state_->files["/a.txt"] = "hello";
+  state_->remove_status =
+      grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "no way");
+  auto s = Connect();
+
+  Reply stat = s->PathOp(kFxpStat, "/dir/../a.txt");
+  ASSERT_EQ(stat.type, kFxpAttrs);
+  EXPECT_EQ(stat.attrs().size(), 5u);
+  Reply missing = s->PathOp(kFxpLstat, "/nope");
+  EXPECT_EQ(missing.status(), kFxNoSuchFile);
+  Reply removed = s->PathOp(kFxpRemove, "/a.txt");
+  EXPECT_EQ(removed.status(), kFxPermissionDenied);
+  EXPECT_EQ(removed.message(), "no way");
+  const uint32_t id = s->NextId();
+  Reply mkdir =
+      s->Call(PacketBuilder(kFxpMkdir).U32(id).Str("/d").Attrs({}), id);
+  EXPECT_EQ(mkdir.status(), kFxOpUnsupported);
+
+  std::lock_guard<std::mutex> lock(state_->mu);
+  // Paths reach the backend normalized.
+  EXPECT_EQ(state_->calls[0], "Stat /a.txt");
+  EXPECT_EQ(state_->calls[1], "Stat /nope");
+  EXPECT_EQ(state_->calls[2], "Remove /a.txt");
+}
+
+TEST_F(FakeClientSessionTest, UploadCommitsAndCloseReportsTheCommit) {
+  auto s = Connect();
+  const std::string data(10000, 'x');
+  Reply open = s->Open("/up.bin", kFxfWrite | kFxfCreat | kFxfTrunc);
+  ASSERT_EQ(open.type, kFxpHandle);
+  EXPECT_EQ(s->Write(open.handle(), 0, data.substr(0, 6000)).status(), kFxOk);
+  EXPECT_EQ(s->Write(open.handle(), 6000, data.substr(6000)).status(), kFxOk);
+  EXPECT_EQ(s->Close(open.handle()).status(), kFxOk);
+  {
+    std::lock_guard<std::mutex> lock(state_->mu);
+    EXPECT_EQ(state_->files["/up.bin"], data);
+  }
+
+  // A commit that fails after every WRITE was answered: CLOSE says so.
+  {
+    std::lock_guard<std::mutex> lock(state_->mu);
+    state_->commit_status =
+        grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "quota exceeded");
+  }
+  open = s->Open("/late.bin", kFxfWrite | kFxfCreat | kFxfTrunc);
+  ASSERT_EQ(open.type, kFxpHandle);
+  EXPECT_EQ(s->Write(open.handle(), 0, "abc").status(), kFxOk);
+  Reply close = s->Close(open.handle());
+  EXPECT_EQ(close.status(), kFxFailure);
+  EXPECT_EQ(close.message(), "quota exceeded");
+  std::lock_guard<std::mutex> lock(state_->mu);
+  EXPECT_EQ(state_->files.count("/late.bin"), 0u);
+}
+
+TEST_F(FakeClientSessionTest, DownloadReadsThroughTheStream) {
+  std::string contents;
+  for (int i = 0; i < 70000; ++i) contents.push_back(char('a' + i % 26));
+  state_->files["/f.bin"] = contents;
+  auto s = Connect();
+  Reply open = s->Open("/f.bin", kFxfRead);
+  ASSERT_EQ(open.type, kFxpHandle);
+  std::string got;
+  for (;;) {
+    Reply r = s->Read(open.handle(), got.size(), 32768);
+    if (r.type == kFxpStatus) {
+      EXPECT_EQ(r.status(), kFxEof);
+      break;
+    }
+    ASSERT_EQ(r.type, kFxpData);
+    got += r.data();
+  }
+  EXPECT_EQ(got, contents);
+  EXPECT_EQ(s->Close(open.handle()).status(), kFxOk);
+}
+
+TEST_F(FakeClientSessionTest, SessionShutdownShutsTheClientDown) {
+  auto s = Connect();
+  s.reset();
+  std::lock_guard<std::mutex> lock(state_->mu);
+  EXPECT_TRUE(state_->shut_down);
+}
+
+}  // namespace
+}  // namespace sftpgate::testing
