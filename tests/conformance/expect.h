@@ -47,6 +47,19 @@ absl::Status ExpectCodeIn(const Reply<T>& reply,
                           std::initializer_list<absl::StatusCode> allowed) {
   return ExpectCodeIn(reply.call(), reply.status(), allowed);
 }
+// As ExpectCode, and the error carries a message: SFTP clients show it
+// (the status code alone is "Failure" for most errors).
+template <typename T>
+absl::Status ExpectCodeWithMessage(const Reply<T>& reply,
+                                   absl::StatusCode code) {
+  absl::Status outcome = ExpectCode(reply, code);
+  if (outcome.ok() && reply.status().message().empty()) {
+    return Fail(absl::StrCat(reply.call(), ": ", DescribeStatus(reply.status()),
+                             " without a message; say why (clients show "
+                             "it to the user)"));
+  }
+  return outcome;
+}
 template <typename T>
 absl::Status ExpectOk(const Reply<T>& reply) {
   return ExpectCode(reply, absl::StatusCode::kOk);

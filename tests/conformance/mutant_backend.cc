@@ -34,7 +34,7 @@ constexpr absl::string_view kMutations[] = {
     "truncate_ignored",  "read_ignores_root",
     "reader_drops_byte", "symlink_unimplemented",
     "mkdir_exists_ok",   "stat_hangs",
-    "list_order_varies"};
+    "list_order_varies", "rmdir_without_message"};
 
 // Forwards to the real writer, except that an abort publishes the upload.
 class CommitOnAbortWriter : public FileWriter {
@@ -96,6 +96,15 @@ class MutantBackend : public memory::MemoryBackend {
     absl::Status real = MemoryBackend::MakeDir(session, path, attributes);
     if (Is("mkdir_exists_ok") && absl::IsAlreadyExists(real)) {
       return absl::OkStatus();
+    }
+    return real;
+  }
+
+  absl::Status RemoveDir(const Session& session,
+                         absl::string_view path) override {
+    absl::Status real = MemoryBackend::RemoveDir(session, path);
+    if (Is("rmdir_without_message") && !real.ok()) {
+      return absl::Status(real.code(), "");
     }
     return real;
   }

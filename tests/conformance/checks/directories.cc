@@ -1,5 +1,7 @@
 // directories.*: MakeDir needs an existing parent and a free name;
 // RemoveDir removes only empty directories and never the session root.
+// Refusing a non-empty directory carries a message saying so: it is what
+// SFTP clients show (errors.make_dir_on_existing asks the same of MakeDir).
 
 #include <string>
 
@@ -45,10 +47,10 @@ absl::Status RemoveDirNonEmpty(Fixture& f) {
   CONF_RETURN_IF_ERROR(f.WriteFile(c, f.Path("d/x"), "x"));
   CONF_RETURN_IF_ERROR(f.MakeDir(c, f.Path("e")));
   CONF_RETURN_IF_ERROR(f.MakeDir(c, f.Path("e/sub")));
-  CONF_RETURN_IF_ERROR(
-      ExpectCode(c.RemoveDir(f.Path("d")), StatusCode::kFailedPrecondition));
-  CONF_RETURN_IF_ERROR(
-      ExpectCode(c.RemoveDir(f.Path("e")), StatusCode::kFailedPrecondition));
+  CONF_RETURN_IF_ERROR(ExpectCodeWithMessage(c.RemoveDir(f.Path("d")),
+                                             StatusCode::kFailedPrecondition));
+  CONF_RETURN_IF_ERROR(ExpectCodeWithMessage(c.RemoveDir(f.Path("e")),
+                                             StatusCode::kFailedPrecondition));
   CONF_RETURN_IF_ERROR(f.ExpectContent(c, f.Path("d/x"), "x"));
   return f.ExpectType(c, f.Path("e/sub"), kTypeDir);
 }

@@ -140,10 +140,11 @@ absl::Status NulInName(Fixture& f) {
 absl::Status MakeDirOnExisting(Fixture& f) {
   CONF_RETURN_IF_ERROR(f.MakeDir(f.root(), f.Path("dir")));
   CONF_RETURN_IF_ERROR(f.WriteFile(f.root(), f.Path("file"), "data"));
-  CONF_RETURN_IF_ERROR(
-      ExpectCode(f.root().MakeDir(f.Path("dir")), StatusCode::kAlreadyExists));
-  CONF_RETURN_IF_ERROR(
-      ExpectCode(f.root().MakeDir(f.Path("file")), StatusCode::kAlreadyExists));
+  // With a message: SFTP clients show it (the code alone reads "Failure").
+  CONF_RETURN_IF_ERROR(ExpectCodeWithMessage(f.root().MakeDir(f.Path("dir")),
+                                             StatusCode::kAlreadyExists));
+  CONF_RETURN_IF_ERROR(ExpectCodeWithMessage(f.root().MakeDir(f.Path("file")),
+                                             StatusCode::kAlreadyExists));
   return f.ExpectContent(f.root(), f.Path("file"), "data");
 }
 
