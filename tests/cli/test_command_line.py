@@ -9,6 +9,7 @@ The programs are run from the build tree as users run them.
 
 import os
 import re
+import signal
 import subprocess
 import tempfile
 import time
@@ -159,6 +160,27 @@ class SpellingTest(unittest.TestCase):
                 proc.terminate()
                 self.assertEqual(proc.wait(timeout=TIMEOUT), 0)
                 proc.stderr.close()
+
+    def test_cpp_backend_ignores_sighup(self):
+        # A SIGHUP meant for the front end (e.g. sent to every sftpgate
+        # process) must not kill a backend; SIGTERM still stops it cleanly.
+        proc = subprocess.Popen(
+            [os.path.join(BIN_DIR, "sftpgate-memory-backend"), "--listen",
+             "127.0.0.1:0"], stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        try:
+            self.assertRegex(proc.stderr.readline(), r"^listening on ")
+            proc.send_signal(signal.SIGHUP)
+            self.assertIn("nothing to reload, ignored",
+                          proc.stderr.readline())
+            self.assertIsNone(proc.poll())
+            proc.terminate()
+            self.assertEqual(proc.wait(timeout=TIMEOUT), 0)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            proc.stderr.close()
 
     def test_conformance_both_spellings(self):
         for flag in ("--timeout-ms", "--timeout_ms"):

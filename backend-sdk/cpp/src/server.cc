@@ -136,11 +136,13 @@ absl::Status ServeBackend(const ServeOptions& options, Backend* backend,
                           const Capabilities& capabilities) {
   // Block SIGINT/SIGTERM before gRPC starts its threads (they inherit the
   // mask), then take them synchronously with sigwait(): no code runs in a
-  // signal handler.
+  // signal handler. SIGHUP (the front end's "reload") is taken too, so
+  // that one sent to every sftpgate process does not kill a backend.
   sigset_t stop_signals, previous;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &stop_signals, &previous);
 
   absl::StatusOr<std::unique_ptr<BackendServer>> server =
@@ -154,7 +156,12 @@ absl::Status ServeBackend(const ServeOptions& options, Backend* backend,
   std::fflush(stderr);
 
   int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
+  while (sigwait(&stop_signals, &signal_number) == 0 &&
+         signal_number == SIGHUP) {
+    std::fprintf(stderr, "signal %d (SIGHUP): nothing to reload, ignored\n",
+                 signal_number);
+    std::fflush(stderr);
+  }
   std::fprintf(stderr, "signal %d: shutting down\n", signal_number);
   (*server)->Drain(options.shutdown_grace_ms);
   server->reset();
