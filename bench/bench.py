@@ -39,7 +39,7 @@ def parse_args():
                         "build/bin, which bench/run builds)")
     p.add_argument("--only", default="",
                    help="comma-separated row keys to run (bulk,parallel,"
-                        "small,listing,idle)")
+                        "small,listing,idle,s3)")
     return p.parse_args()
 
 
@@ -139,6 +139,11 @@ def main():
         table = render(rows, results, started, idle_count if idle else 0)
         if rows:
             table += "\n\n" + render_cpu(rows, cpu, started)
+        if want("s3"):
+            for server in started:
+                server.stop()
+            import s3  # pylint: disable=import-outside-toplevel
+            table += "\n\n" + s3.run(args.rounds, bulk_size, bin_dir, local)
         print()
         print(table)
         if not args.no_docs and not args.quick:

@@ -150,6 +150,9 @@ int main(int argc, char** argv) {
                store.endpoint.c_str(), replica_id.c_str(),
                store.credentials.source.c_str(), *aborted);
 
+  // A writer waits on each part upload: keep the transport's window small
+  // so that an upload's memory stays one part (see ServeOptions).
+  serve.http2_bdp_probe = false;
   sftpgate::s3::BackendOptions options;
   options.prefix = prefix;
   options.part_size = uint64_t{part_mb} << 20;

@@ -112,6 +112,9 @@ absl::StatusOr<std::unique_ptr<BackendServer>> StartBackendServer(
   // Without SO_REUSEPORT a busy port is an error instead of two servers
   // silently sharing it.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  if (!options.http2_bdp_probe) {
+    builder.AddChannelArgument(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+  }
   builder.SetMaxReceiveMessageSize(max_message);
   builder.SetMaxSendMessageSize(max_message);
   if (options.threads > 0) {

@@ -38,6 +38,12 @@ struct ServeOptions {
   // On SIGINT/SIGTERM, ServeBackend lets calls in flight finish for up to
   // this long before cancelling them (see BackendServer::Drain).
   int shutdown_grace_ms = 2000;
+  // gRPC's BDP probing grows a stream's HTTP/2 flow-control window with
+  // the link's bandwidth. A backend whose FileWriter blocks on slow storage
+  // (an S3 part upload) should turn it off: otherwise tens of MiB of an
+  // upload pile up in the transport while the writer waits (measured with
+  // the S3 backend: peak RSS 119 MiB on, 36 MiB off, for a 256 MiB file).
+  bool http2_bdp_probe = true;
 };
 
 // Which optional operations a backend serves; reported by Describe.
