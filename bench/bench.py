@@ -78,7 +78,9 @@ def main():
 
     started = []
     try:
-        started += start_servers(work, key, shm, bin_dir, "")
+        # (The S3 row runs servers of its own.)
+        if not only or only - {"s3"}:
+            started += start_servers(work, key, shm, bin_dir, "")
         rows = []  # (key, label, unit, higher_is_better, fn)
         if want("bulk"):
             bulk = workloads.Bulk(local, bulk_size)
@@ -136,14 +138,17 @@ def main():
                 finally:
                     for server in fresh:
                         server.stop()
-        table = render(rows, results, started, idle_count if idle else 0)
+        table = ""
+        if rows or idle:
+            table = render(rows, results, started, idle_count if idle else 0)
         if rows:
             table += "\n\n" + render_cpu(rows, cpu, started)
         if want("s3"):
             for server in started:
                 server.stop()
             import s3  # pylint: disable=import-outside-toplevel
-            table += "\n\n" + s3.run(args.rounds, bulk_size, bin_dir, local)
+            table = "\n\n".join(filter(None, [
+                table, s3.run(args.rounds, bulk_size, bin_dir, local)]))
         print()
         print(table)
         if not args.no_docs and not args.quick:

@@ -13,6 +13,11 @@
                              object, and once restarted no pending upload of
                              its own; a second replica's live upload on the
                              same bucket survives that restart
+    run_s3_test.py scaleout  two front ends over three replicas: 20 sessions
+                             of mixed traffic while a replica is SIGKILLed
+                             and restarted and a front end drains; gets and
+                             listings never fail, every acknowledged upload
+                             is in the bucket, none is half-visible
 
 Each part starts its own Swift (swift_store.py) once and stops everything
 it started at the end, whether it passed, failed or was interrupted. No
@@ -174,23 +179,24 @@ def part_backend(stack):
 class Sftpgate:
     """bin/sftpgate with one user, alice (key login), rooted at /alice."""
 
-    def __init__(self, stack, backend_address):
+    def __init__(self, stack, backend_address, name="sftpgate", extra=()):
         gate = h.binary("sftpgate")
         self.tmp = stack.tmp
-        self.key = os.path.join(stack.tmp, "alice_key")
+        self.key = os.path.join(stack.tmp, name + "_alice_key")
         proc = h.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", self.key])
         if proc.returncode != 0:
             raise RuntimeError("ssh-keygen failed: %s" % proc.stderr)
         with open(self.key + ".pub") as f:
             public_key = f.read().strip()
-        users = os.path.join(stack.tmp, "users.toml")
+        users = os.path.join(stack.tmp, name + "_users.toml")
         with open(users, "w") as f:
             f.write('[[user]]\nname = "alice"\nauthorized_keys = ["%s"]\nroot = "/alice"\n'
                     % public_key)
         self.port = h.free_port()
-        self.proc = stack.spawn("sftpgate", [
+        self.proc = stack.spawn(name, [
             gate, "--listen", "%s:%d" % (h.HOST, self.port), "--backend", backend_address,
-            "--host-key", os.path.join(stack.tmp, "host_key"), "--users", users])
+            "--host-key", os.path.join(stack.tmp, name + "_host_key"), "--users", users]
+            + list(extra))
         self.proc.wait_port(self.port)
         self.home = os.path.join(stack.tmp, "clienthome")
         os.makedirs(self.home, exist_ok=True)
@@ -511,7 +517,145 @@ def part_crash(stack):
     return not c.failures
 
 
-PARTS = {"backend": part_backend, "clients": part_clients, "crash": part_crash}
+# ------------------------------------------------------------------ scale-out
+
+
+class Worker(threading.Thread):
+    """One paramiko session of mixed traffic in its own directory: uploads
+    (acknowledged = putfo returned, which includes its size check), reads
+    of acknowledged files, listings. Records every outcome."""
+
+    def __init__(self, index, gate, stop):
+        super().__init__(daemon=True)
+        self.index, self.gate, self.stop = index, gate, stop
+        self.acked = {}  # name -> sha256 of what was acknowledged
+        self.failed_puts = {}  # name -> sha256 of what was attempted
+        self.errors = {"get": [], "list": [], "put": []}
+        self.counts = {"get": 0, "list": 0, "put": 0}
+
+    def run(self):
+        import io
+        import random
+        rng = random.Random(self.index)
+        client = self.gate.paramiko()
+        try:
+            sftp = client.open_sftp()
+            sftp.get_channel().settimeout(120)
+            home = "w%d" % self.index
+            sftp.mkdir(home)
+            n = 0
+            while not self.stop.is_set():
+                n += 1
+                name = "f%d" % n
+                data = os.urandom(rng.randint(256 << 10, 3 << 20))
+                digest = hashlib.sha256(data).hexdigest()
+                self.counts["put"] += 1
+                try:
+                    sftp.putfo(io.BytesIO(data), "%s/%s" % (home, name))
+                    self.acked[name] = digest
+                except Exception as error:  # pylint: disable=broad-except
+                    self.failed_puts[name] = digest
+                    self.errors["put"].append(repr(error))
+                if self.acked:
+                    pick = rng.choice(sorted(self.acked))
+                    self.counts["get"] += 1
+                    try:
+                        got = io.BytesIO()
+                        sftp.getfo("%s/%s" % (home, pick), got)
+                        if hashlib.sha256(got.getvalue()).hexdigest() != self.acked[pick]:
+                            self.errors["get"].append("%s: wrong bytes" % pick)
+                    except Exception as error:  # pylint: disable=broad-except
+                        self.errors["get"].append("%s: %r" % (pick, error))
+                self.counts["list"] += 1
+                try:
+                    missing = set(self.acked) - set(sftp.listdir(home))
+                    if missing:
+                        self.errors["list"].append("missing %s" % sorted(missing))
+                except Exception as error:  # pylint: disable=broad-except
+                    self.errors["list"].append(repr(error))
+        except Exception as error:  # pylint: disable=broad-except
+            self.errors["list"].append("session: %r" % error)
+        finally:
+            client.close()
+
+
+def part_scaleout(stack):
+    store = swift_store.start(stack)
+    store.create_bucket(BUCKET)
+    s3 = store.boto3()
+    c = Checker()
+    # The front ends' target lists the replicas' ports, so a replica comes
+    # back on the same one: probed, like Swift's (a taken port fails).
+    ports = [h.free_port() for _ in range(3)]
+
+    def replica(i, tag=""):
+        proc = stack.spawn("replica-%d%s" % (i, tag), backend_args(
+            store, "--listen", "%s:%d" % (h.HOST, ports[i]), "--replica_id",
+            "replica-%d" % i), env=store.env())
+        proc.wait_listening()
+        return proc
+
+    replicas = [replica(i) for i in range(3)]
+    target = "ipv4:" + ",".join("%s:%d" % (h.HOST, p) for p in ports)
+    fronts = [Sftpgate(stack, target, "sftpgate-%d" % i,
+                       ["--shutdown-grace-seconds", "120"]) for i in range(2)]
+    stop = threading.Event()
+    workers = [Worker(i, fronts[i % 2], stop) for i in range(20)]
+    for w in workers:
+        w.start()
+    time.sleep(8)  # traffic under way (the schedule, not an outcome)
+    h.log("SIGKILL replica-1")
+    os.killpg(replicas[1].popen.pid, signal.SIGKILL)
+    time.sleep(4)
+    restarted = replica(1, "-again")
+    h.log("replica-1 back: %s" % restarted.log_text().splitlines()[0])
+    h.log("draining sftpgate-0 (SIGTERM, sessions keep going)")
+    fronts[0].proc.popen.send_signal(signal.SIGTERM)
+    time.sleep(10)
+    stop.set()
+    for w in workers:
+        w.join(300)
+    c.check(all(not w.is_alive() for w in workers), "every session finished")
+    counts = {k: sum(w.counts[k] for w in workers) for k in ("put", "get", "list")}
+    errors = {k: sum(len(w.errors[k]) for w in workers) for k in ("put", "get", "list")}
+    h.log("operations %s, errors %s" % (counts, errors))
+    for w in workers:
+        for kind in ("get", "list"):
+            for e in w.errors[kind][:3]:
+                h.log("  worker %d %s: %s" % (w.index, kind, e))
+    c.check(errors["get"] == 0 and counts["get"] > 0, "downloads never fail")
+    c.check(errors["list"] == 0 and counts["list"] > 0, "listings never fail")
+    try:
+        fronts[0].proc.popen.wait(60)
+    except Exception:  # pylint: disable=broad-except
+        pass
+    c.check(fronts[0].proc.popen.returncode == 0,
+            "the drained front end exits cleanly once its sessions end (%s)"
+            % fronts[0].proc.popen.returncode)
+    wrong = []
+    for w in workers:
+        for name, digest in w.acked.items():
+            body = s3.get_object(Bucket=BUCKET, Key="alice/w%d/%s" % (w.index, name))
+            if hashlib.sha256(body["Body"].read()).hexdigest() != digest:
+                wrong.append((w.index, name))
+        for name, digest in w.failed_puts.items():
+            try:
+                body = s3.get_object(Bucket=BUCKET, Key="alice/w%d/%s" % (w.index, name))
+            except s3.exceptions.NoSuchKey:
+                continue
+            if hashlib.sha256(body["Body"].read()).hexdigest() != digest:
+                wrong.append((w.index, name, "partial"))
+    acked = sum(len(w.acked) for w in workers)
+    c.check(not wrong and acked > 0, "all %d acknowledged uploads are in the bucket with "
+            "their bytes; no failed upload is half-visible (%s)" % (acked, wrong[:5]))
+    c.check(wait_for(lambda: store.pending_uploads(BUCKET) == [],
+                     "no pending multipart upload", timeout=30),
+            "no multipart upload is left pending")
+    return not c.failures
+
+
+PARTS = {"backend": part_backend, "clients": part_clients, "crash": part_crash,
+         "scaleout": part_scaleout}
 
 
 def main():
