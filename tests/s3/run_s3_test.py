@@ -13,7 +13,7 @@
                              object, and once restarted no pending upload of
                              its own; a second replica's live upload on the
                              same bucket survives that restart
-    run_s3_test.py scaleout  two front ends over three replicas: 20 sessions
+    run_s3_test.py scaleout  HAProxy, two front ends, three replicas: 20 sessions
                              of mixed traffic while a replica is SIGKILLed
                              and restarted and a front end drains; gets and
                              listings never fail, every acknowledged upload
@@ -182,20 +182,23 @@ class Sftpgate:
     def __init__(self, stack, backend_address, name="sftpgate", extra=()):
         gate = h.binary("sftpgate")
         self.tmp = stack.tmp
-        self.key = os.path.join(stack.tmp, name + "_alice_key")
-        proc = h.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", self.key])
-        if proc.returncode != 0:
-            raise RuntimeError("ssh-keygen failed: %s" % proc.stderr)
-        with open(self.key + ".pub") as f:
-            public_key = f.read().strip()
-        users = os.path.join(stack.tmp, name + "_users.toml")
-        with open(users, "w") as f:
-            f.write('[[user]]\nname = "alice"\nauthorized_keys = ["%s"]\nroot = "/alice"\n'
-                    % public_key)
+        # Front ends of one service share the user's key, users file and
+        # host key (created by the first).
+        self.key = os.path.join(stack.tmp, "alice_key")
+        users = os.path.join(stack.tmp, "users.toml")
+        if not os.path.exists(users):
+            proc = h.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", self.key])
+            if proc.returncode != 0:
+                raise RuntimeError("ssh-keygen failed: %s" % proc.stderr)
+            with open(self.key + ".pub") as f:
+                public_key = f.read().strip()
+            with open(users, "w") as f:
+                f.write('[[user]]\nname = "alice"\nauthorized_keys = ["%s"]\n'
+                        'root = "/alice"\n' % public_key)
         self.port = h.free_port()
         self.proc = stack.spawn(name, [
             gate, "--listen", "%s:%d" % (h.HOST, self.port), "--backend", backend_address,
-            "--host-key", os.path.join(stack.tmp, name + "_host_key"), "--users", users]
+            "--host-key", os.path.join(stack.tmp, "host_key"), "--users", users]
             + list(extra))
         self.proc.wait_port(self.port)
         self.home = os.path.join(stack.tmp, "clienthome")
@@ -579,6 +582,53 @@ class Worker(threading.Thread):
             client.close()
 
 
+class Balancer:
+    """HAProxy in front of the front ends, configured from the shipped
+    example (tests/replicas' balancer_config); clients reach the service
+    through it like through a Sftpgate."""
+
+    def __init__(self, port, stats_socket, key):
+        self.port, self.stats_socket, self.key = port, stats_socket, key
+
+    paramiko = Sftpgate.paramiko
+
+    def command(self, command):
+        import socket
+        with socket.socket(socket.AF_UNIX) as s:
+            s.connect(self.stats_socket)
+            s.sendall(command.encode() + b"\n")
+            return b"".join(iter(lambda: s.recv(65536), b"")).decode()
+
+    def states(self):
+        rows = self.command("show stat").splitlines()
+        header = rows[0].lstrip("# ").split(",")
+        return {f["svname"]: f["status"] for f in (dict(zip(header, r.split(",")))
+                                                     for r in rows[1:])
+                if f.get("pxname") == "sftpgate" and f.get("svname", "").startswith("gate")}
+
+
+def start_haproxy(stack, ports):
+    haproxy = shutil.which("haproxy")
+    if haproxy is None:
+        raise SystemExit("FAIL: haproxy is not installed (scripts/setup installs it)")
+    sys.path.insert(0, os.path.join(HERE, "..", "replicas"))
+    from test_frontends import EXAMPLE, balancer_config  # pylint: disable=import-outside-toplevel
+    with open(EXAMPLE) as f:
+        example = f.read()
+    stats_socket = os.path.join(stack.tmp, "haproxy.sock")
+    port = h.free_port()
+    config = os.path.join(stack.tmp, "haproxy.cfg")
+    with open(config, "w") as f:
+        f.write(balancer_config(example, port, ports, stats_socket))
+    proc = stack.spawn("haproxy", [haproxy, "-db", "-f", config])
+    proc.wait_port(port)
+    balancer = Balancer(port, stats_socket, os.path.join(stack.tmp, "alice_key"))
+    wait_for(lambda: os.path.exists(stats_socket) and
+             set(balancer.states().values()) == {"UP"} and
+             len(balancer.states()) == len(ports), "haproxy to see the front ends up")
+    return balancer
+
+
 def part_scaleout(stack):
     store = swift_store.start(stack)
     store.create_bucket(BUCKET)
@@ -599,8 +649,9 @@ def part_scaleout(stack):
     target = "ipv4:" + ",".join("%s:%d" % (h.HOST, p) for p in ports)
     fronts = [Sftpgate(stack, target, "sftpgate-%d" % i,
                        ["--shutdown-grace-seconds", "120"]) for i in range(2)]
+    balancer = start_haproxy(stack, [f.port for f in fronts])
     stop = threading.Event()
-    workers = [Worker(i, fronts[i % 2], stop) for i in range(20)]
+    workers = [Worker(i, balancer, stop) for i in range(20)]
     for w in workers:
         w.start()
     time.sleep(8)  # traffic under way (the schedule, not an outcome)
@@ -609,7 +660,8 @@ def part_scaleout(stack):
     time.sleep(4)
     restarted = replica(1, "-again")
     h.log("replica-1 back: %s" % restarted.log_text().splitlines()[0])
-    h.log("draining sftpgate-0 (SIGTERM, sessions keep going)")
+    h.log("draining sftpgate-0: HAProxy state drain, then SIGTERM (sessions keep going)")
+    balancer.command("set server sftpgate/gate1 state drain")
     fronts[0].proc.popen.send_signal(signal.SIGTERM)
     time.sleep(10)
     stop.set()
