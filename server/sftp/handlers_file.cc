@@ -61,7 +61,7 @@ void SessionImpl::Open(Op op, PacketReader& in) {
   std::string parent;
   if (OpensForWriting(pflags) && (pflags & kFxfCreat)) {
     parent = std::string(SplitPath(path).parent);
-    if (known_dirs_.Contains(parent, backend::Clock::now())) {
+    if (known_dirs_.Contains(parent, KnownDirsNow())) {
       parent.clear();
       // Creating or truncating in a directory seen just now (`put`, `put
       // -r`): only a directory in the file's place could make open(2)
@@ -93,7 +93,7 @@ void SessionImpl::Open(Op op, PacketReader& in) {
       r.status = status;
       r.attrs = std::move(*response.mutable_attributes());
       if (parent && status.ok() && IsDirectory(r.attrs)) {
-        known_dirs_.Add(SplitPath(check->path).parent, backend::Clock::now());
+        known_dirs_.Add(SplitPath(check->path).parent, KnownDirsNow());
       }
       if (--check->waiting == 0) OpenChecked(std::move(*check));
     });

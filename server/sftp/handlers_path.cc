@@ -27,7 +27,7 @@ void SessionImpl::StatPath(Op op, std::string path, bool follow) {
                                             v1::StatResponse& response) {
                    if (!status.ok()) return SendResult(op, status);
                    if (IsDirectory(response.attributes())) {
-                     known_dirs_.Add(op.path, backend::Clock::now());
+                     known_dirs_.Add(op.path, KnownDirsNow());
                    }
                    SendAttrs(op, response.attributes());
                  });
@@ -68,7 +68,7 @@ void SessionImpl::Mkdir(Op op, PacketReader& in) {
                     [this, op = std::move(op)](const grpc::Status& status,
                                                v1::MakeDirResponse&) {
                       if (status.ok())
-                        known_dirs_.Add(op.path, backend::Clock::now());
+                        known_dirs_.Add(op.path, KnownDirsNow());
                       SendResult(op, status);
                     });
 }

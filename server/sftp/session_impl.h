@@ -249,6 +249,10 @@ class SessionImpl final : public SftpSession {
   HandleTable handles_;
   // Lets OPEN skip the parent check in a directory seen a moment ago.
   KnownDirectories known_dirs_{std::chrono::seconds(1), 64};
+  // Now, for known_dirs_: options_.clock when injected, else Clock::now().
+  backend::Clock::time_point KnownDirsNow() const {
+    return options_.clock ? options_.clock() : backend::Clock::now();
+  }
   v1::DescribeResponse caps_;
   absl::flat_hash_map<uint32_t, std::string> user_names_;
   absl::flat_hash_map<uint32_t, std::string> group_names_;

@@ -14,6 +14,7 @@
 #ifndef SFTPGATE_SERVER_SFTP_SFTP_SESSION_H_
 #define SFTPGATE_SERVER_SFTP_SFTP_SESSION_H_
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -79,6 +80,10 @@ struct SftpSessionOptions {
   // Called (on the loop thread) when the session can take input again
   // after OnChannelData consumed less than it was offered.
   std::function<void()> resume_input;
+  // The clock the known-directories window reads (null: steady_clock).
+  // Tests inject one so that what the window decides does not depend on
+  // how fast the machine runs.
+  std::function<std::chrono::steady_clock::time_point()> clock;
 };
 
 class SftpSession : public std::enable_shared_from_this<SftpSession> {

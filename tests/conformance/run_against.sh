@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# Starts a backend on a free 127.0.0.1 port, waits until it listens, runs
-# the conformance suite against it, stops it, and exits with the suite's
+# Starts a backend on 127.0.0.1 port 0, reads the address it got from its
+# output ("listening on ADDRESS", as the SDKs print once bound), runs the
+# conformance suite against it, stops it, and exits with the suite's
 # status. Any backend, in any language, can be proved this way.
 #
 # Usage:
 #   run_against.sh SUITE [SUITE_ARGS...] -- BACKEND_COMMAND [ARGS...]
 #
 # In BACKEND_COMMAND these placeholders are replaced:
-#   {port}    the chosen free port
-#   {addr}    127.0.0.1:{port}
+#   {port}    0 (the backend binds a port of the kernel's choosing)
+#   {addr}    127.0.0.1:0
 #   {tmpdir}  a fresh empty directory, removed afterwards (e.g. a root for
 #             a filesystem backend)
 # SUITE_ARGS go to sftpgate-conformance (e.g. --filter '^write\.'); the
@@ -23,7 +24,8 @@
 #       /usr/bin/python3 my_backend.py --port {port}
 #
 # Environment:
-#   STARTUP_TIMEOUT  seconds to wait for the backend to listen (default 30)
+#   STARTUP_TIMEOUT  seconds to wait for the backend's "listening on"
+#                    line (default 30)
 #   BACKEND_LOG      file for the backend's stdout/stderr (default: a temp
 #                    file, printed when the suite fails)
 set -uo pipefail
@@ -66,25 +68,14 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-  /usr/bin/python3 -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])'
-}
-
-listening() {
-  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
-# Starts the backend on a fresh port; returns 1 if it exits before it
-# listens (e.g. someone took the port in between) or never listens.
+# Starts the backend on port 0 and reads the address it got from its
+# "listening on ADDRESS" line (what the SDKs print once bound): no port is
+# picked beforehand, so none can be taken by another process meanwhile.
 start_backend() {
-  port=$(free_port) || return 1
   local cmd=()
   for arg in "$@"; do
-    arg=${arg//\{port\}/$port}
-    arg=${arg//\{addr\}/127.0.0.1:$port}
+    arg=${arg//\{port\}/0}
+    arg=${arg//\{addr\}/127.0.0.1:0}
     arg=${arg//\{tmpdir\}/$tmpdir}
     cmd+=("$arg")
   done
@@ -93,33 +84,27 @@ start_backend() {
   backend_pid=$!
   local deadline=$((SECONDS + startup_timeout))
   while ((SECONDS < deadline)); do
+    target=$(sed -n 's/^.*listening on \([^ ]*\).*$/\1/p' "$log" | head -n 1)
+    [[ -n $target ]] && return 0
     if ! kill -0 "$backend_pid" 2>/dev/null; then
       wait "$backend_pid" 2>/dev/null
-      backend_pid=""
+      echo "run_against: the backend exited before listening" >&2
       return 1
     fi
-    listening "$port" && return 0
     sleep 0.1
   done
-  echo "run_against: backend did not listen on port $port within ${startup_timeout}s" >&2
+  echo "run_against: the backend did not print 'listening on ADDRESS'" \
+    "within ${startup_timeout}s" >&2
   return 1
 }
 
-started=0
-for _ in 1 2 3; do
-  if start_backend "$@"; then
-    started=1
-    break
-  fi
-  [[ -n $backend_pid ]] && break  # still running but not listening
-done
-if [[ $started -ne 1 ]]; then
+if ! start_backend "$@"; then
   echo "run_against: the backend did not start; its output:" >&2
   cat "$log" >&2
   exit 1
 fi
 
-"$suite" --target "127.0.0.1:$port" "${suite_args[@]}"
+"$suite" --target "$target" "${suite_args[@]}"
 status=$?
 if ! kill -0 "$backend_pid" 2>/dev/null; then
   echo "run_against: the backend exited during the run" >&2

@@ -1,6 +1,7 @@
 """Shared fixture for the end-to-end tests: real servers, real clients.
 
-A `Gate` is one running SFTP service on a free 127.0.0.1 port, in one of
+A `Gate` is one running SFTP service on 127.0.0.1 (port 0: the port it got
+is read from its log), in one of
 three flavours (the "backend"):
 
   memory    build/bin/sftpgate in front of sftpgate-memory-backend
@@ -23,7 +24,8 @@ Environment:
   SFTPGATE_BIN_DIR        directory holding sftpgate and the backends
                           (default: build/bin next to this checkout)
   SFTPGATE_E2E_REFERENCE  "openssh" to run against the OpenSSH reference
-  SFTPGATE_E2E_BACKENDS   comma list restricting the backends to run
+  SFTPGATE_E2E_BACKENDS   comma list of the backends to run (default
+                          memory,localfs; also e.g. node-memory)
   SFTPGATE_E2E_KEEP       "1" keeps the temp dirs for inspection
   SFTPGATE_E2E_GATE_ARGS  extra sftpgate flags (debugging), e.g.
                           "--event_loop_threads=1"
@@ -45,8 +47,8 @@ import time
 import unittest
 
 HOST = "127.0.0.1"
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
 BIN_DIR = os.environ.get("SFTPGATE_BIN_DIR", os.path.join(REPO, "build", "bin"))
 REFERENCE = os.environ.get("SFTPGATE_E2E_REFERENCE", "")
 KEEP = os.environ.get("SFTPGATE_E2E_KEEP") == "1"
@@ -90,6 +92,12 @@ SEED_FILES = {
 }
 
 
+def has_statfs(backend):
+    """Whether `backend` claims StatFs (the Node sample does not; see
+    docs/conformance.md)."""
+    return backend != "node-memory"
+
+
 def backends():
     """The backends to run the tests against."""
     if REFERENCE:
@@ -99,32 +107,52 @@ def backends():
     names = ["memory", "localfs"]
     only = os.environ.get("SFTPGATE_E2E_BACKENDS")
     if only:
-        names = [n for n in names if n in only.split(",")]
+        # Also the samples in other languages, by their launcher's name
+        # (bin/sftpgate-NAME-backend), e.g. "node-memory".
+        names = only.split(",")
     return names
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
+# What a backend (C++/Python SDK, Node, authenticator) prints once bound:
+# "listening on ADDRESS", the real port when it was asked for port 0.
+BACKEND_LISTENING = r"listening on (\S+)"
+# What sftpgate logs once bound (text or JSON log); group 1 is the port.
+GATE_LISTENING = (r'(?: listening address=\S+ port=|"event":"listening",'
+                  r'"address":"[^"]*","port":")(\d+)')
 
 
-def wait_for_port(port, proc, name, timeout=START_TIMEOUT, detail=lambda: ""):
-    """Waits until something accepts on HOST:port; fails (with `detail()`
-    appended, e.g. a log tail) if `proc` exits first or time runs out."""
+def wait_for_log(log_path, pattern, proc, name, start=0,
+                 timeout=START_TIMEOUT, detail=lambda: ""):
+    """Waits until the log at `log_path` (read from offset `start`)
+    matches `pattern`; returns the match. Fails (with `detail()` appended,
+    e.g. a log tail) if `proc` exits first or time runs out.
+
+    Servers the tests start bind port 0 (or a unix socket) and say where
+    they listen: the port is learnt, never picked beforehand (a port picked
+    free can be taken by another test before the server binds it)."""
+    regex = re.compile(pattern)
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while True:
+        # Read the whole tail each time: a line may arrive in pieces.
+        if os.path.exists(log_path):
+            with open(log_path, "rb") as f:
+                f.seek(start)
+                match = regex.search(f.read().decode(errors="replace"))
+            if match:
+                return match
         if proc.poll() is not None:
             raise RuntimeError(
-                f"{name} exited with {proc.returncode} before listening "
-                f"on port {port}\n{detail()}")
-        try:
-            with socket.create_connection((HOST, port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"{name} did not listen on port {port} within "
-                       f"{timeout}s\n{detail()}")
+                f"{name} exited with {proc.returncode} before "
+                f"logging /{pattern}/\n{detail()}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{name} did not log /{pattern}/ within "
+                               f"{timeout}s\n{detail()}")
+        time.sleep(0.05)
+
+
+def port_of(address):
+    """The port of "host:port" or "[v6]:port"."""
+    return int(address.rsplit(":", 1)[1])
 
 
 def sha256(data_or_path):
@@ -205,8 +233,9 @@ class Gate:
     every process it started (whole process groups) and may be called twice.
     """
 
-    def __init__(self, backend):
+    def __init__(self, backend, host=HOST):
         self.backend = backend
+        self.host = host  # where every server listens: 127.0.0.1 or ::1
         self.tmp = tempfile.mkdtemp(prefix=f"sftpgate-e2e-{backend}-")
         os.chmod(self.tmp, 0o755)
         self.data = os.path.join(self.tmp, "data")  # store on disk, if any
@@ -254,18 +283,42 @@ class Gate:
         if not KEEP:
             shutil.rmtree(self.tmp, ignore_errors=True)
 
-    def _spawn(self, name, args):
+    def _spawn(self, name, args, pass_fds=()):
         log = os.path.join(self.tmp, f"{name}.log")
         with open(log, "ab") as out:
             proc = subprocess.Popen(args, stdin=subprocess.DEVNULL,
                                     stdout=out, stderr=subprocess.STDOUT,
                                     start_new_session=True,
+                                    pass_fds=pass_fds,
                                     preexec_fn=_die_with_parent)
         self.procs.append((name, proc, log))
         return proc
 
-    def _wait_port(self, port, proc, name):
-        wait_for_port(port, proc, name, detail=self.log_tail)
+    def _start_listening(self, name, args, pattern=BACKEND_LISTENING,
+                         spawn=None):
+        """Spawns `name` with `spawn` (default self._spawn, so subclasses'
+        hooks apply) and waits until its log, past what earlier runs of
+        `name` wrote, matches `pattern`; returns (proc, match)."""
+        log = os.path.join(self.tmp, f"{name}.log")
+        start = os.path.getsize(log) if os.path.exists(log) else 0
+        proc = (spawn or self._spawn)(name, args)
+        match = wait_for_log(log, pattern, proc, name, start=start,
+                             detail=self.log_tail)
+        return proc, match
+
+    def _start_backend(self, name, args):
+        """Starts backend `name` (argv `args`); returns the gRPC target
+        sftpgate reaches it at."""
+        _, listening = self._start_listening(name, args)
+        return listening.group(1)
+
+    def backend_listen(self, name):
+        """Where backend `name` listens: port 0 on the Gate's host (the
+        harness learns the port). Subclasses whose backends restart use a
+        unix socket, so that the address sftpgate knows stays the
+        backend's."""
+        del name
+        return f"{self.bracketed_host}:0"
 
     def _start_sftpgate(self):
         gate_bin = os.path.join(BIN_DIR, "sftpgate")
@@ -275,24 +328,22 @@ class Gate:
                 # a failure, not a skip: a missing binary must not pass
                 raise RuntimeError(f"{b} is not built (SFTPGATE_BIN_DIR="
                                    f"{BIN_DIR})")
-        backend_port = free_port()
-        args = [backend_bin, "--listen", f"{HOST}:{backend_port}"]
+        name = f"{self.backend}-backend"
+        args = [backend_bin, "--listen", self.backend_listen(name)]
         if self.backend == "localfs":
             os.makedirs(self.data)
             args[1:1] = ["--root", self.data]
-        proc = self._spawn(f"{self.backend}-backend", args)
-        self._wait_port(backend_port, proc, f"{self.backend}-backend")
+        self.backend_target = self._start_backend(name, args)
 
         users_file = os.path.join(self.tmp, "users.toml")
         with open(users_file, "w") as f:
             f.write(self._users_toml(gate_bin))
-        self.port = free_port()
-        proc = self._spawn("sftpgate", [
-            gate_bin, "--listen", f"{HOST}:{self.port}",
-            "--backend", f"{HOST}:{backend_port}",
+        _, listening = self._start_listening("sftpgate", [
+            gate_bin, "--listen", f"{self.bracketed_host}:0",
+            "--backend", self.backend_target,
             "--host-key", os.path.join(self.tmp, "host_key"),
-            "--users", users_file] + shlex.split(GATE_ARGS))
-        self._wait_port(self.port, proc, "sftpgate")
+            "--users", users_file] + shlex.split(GATE_ARGS), GATE_LISTENING)
+        self.port = int(listening.group(1))
 
     def _users_toml(self, gate_bin):
         def q(s):  # TOML basic string
@@ -342,11 +393,9 @@ class Gate:
             with open(os.path.join(ref, name), "w") as f:
                 f.write("\n".join(lines) + "\n")
         os.chmod(os.path.join(ref, "shadow"), 0o600)
-        self.port = free_port()
         config = os.path.join(ref, "sshd_config")
         with open(config, "w") as f:
             f.write("\n".join([
-                f"ListenAddress {HOST}", f"Port {self.port}",
                 f"HostKey {host_key}", "PidFile none", "UsePAM no",
                 "PasswordAuthentication yes",
                 "KbdInteractiveAuthentication no", "PubkeyAuthentication yes",
@@ -357,12 +406,13 @@ class Gate:
         script = (f"mount --bind {ref}/passwd /etc/passwd && "
                   f"mount --bind {ref}/shadow /etc/shadow && "
                   f"mount --bind {self.data} {REF_MOUNT} && "
-                  f"exec /usr/sbin/sshd -D -e -f {config}")
+                  f"exec /usr/bin/python3 {HERE}/inetd.py {HOST} "
+                  f"/usr/sbin/sshd -i -e -f {config}")
         os.makedirs("/run/sshd", exist_ok=True)
-        proc = self._spawn("sshd", ["unshare", "--mount",
-                                    "--propagation", "private",
-                                    "/bin/sh", "-c", script])
-        self._wait_port(self.port, proc, "sshd")
+        _, listening = self._start_listening(
+            "sshd", ["unshare", "--mount", "--propagation", "private",
+                     "/bin/sh", "-c", script])
+        self.port = port_of(listening.group(1))
 
     def _seed(self):
         """Puts SEED_DIRS and SEED_FILES into the store: on disk when the
@@ -388,6 +438,16 @@ class Gate:
         return {log: os.path.getsize(log) for _, _, log in self.procs
                 if os.path.exists(log)}
 
+    def wait_for_gate_log(self, pattern, since=None, timeout=60.0):
+        """Waits until sftpgate's log, past the `since` offsets (from
+        log_offsets()), matches `pattern`; returns the match."""
+        for name, proc, log in reversed(self.procs):
+            if name == "sftpgate":
+                return wait_for_log(log, pattern, proc, name,
+                                    start=(since or {}).get(log, 0),
+                                    timeout=timeout, detail=self.log_tail)
+        raise KeyError("sftpgate is not running")
+
     def log_tail(self, since=None, max_lines=200):
         """The server logs (from `since` offsets, if given), last lines."""
         parts = []
@@ -404,6 +464,12 @@ class Gate:
         return "\n".join(parts)
 
     # ----- how clients reach it -----
+
+    @property
+    def bracketed_host(self):
+        """The host as addresses and OpenSSH destinations write it
+        ("[::1]" for IPv6)."""
+        return f"[{self.host}]" if ":" in self.host else self.host
 
     def user(self, name):
         return self.users[name]
@@ -443,7 +509,7 @@ class Gate:
         `user`. A failing command ends the batch with a non-zero exit."""
         user = self.users[user] if isinstance(user, str) else user
         args, env = self.openssh_client("sftp", user, auth, password)
-        args += ["-b", "-", f"{user.name}@{HOST}"]
+        args += ["-b", "-", f"{user.name}@{self.bracketed_host}"]
         return run(args, input="\n".join(commands) + "\n", env=env, cwd=cwd,
                    check=check)
 
@@ -455,7 +521,8 @@ class Gate:
         if recursive:
             args.append("-r")
         for p in paths:
-            args.append(f"{user.name}@{HOST}{p}" if p.startswith(":") else p)
+            args.append(f"{user.name}@{self.bracketed_host}{p}"
+                        if p.startswith(":") else p)
         return run(args, env=env, check=check, cwd=cwd)
 
     def paramiko(self, user, auth="password", password=None):
@@ -465,7 +532,7 @@ class Gate:
         user = self.users[user] if isinstance(user, str) else user
         client = paramiko.SSHClient()
         client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
-        kwargs = dict(hostname=HOST, port=self.port, username=user.name,
+        kwargs = dict(hostname=self.host, port=self.port, username=user.name,
                       allow_agent=False, look_for_keys=False, timeout=60,
                       banner_timeout=60, auth_timeout=60)
         if auth == "password":
@@ -511,12 +578,13 @@ class GateTestCase(unittest.TestCase):
     `parametrize`), a temp dir per test, server logs printed on failure."""
 
     BACKEND = None
+    GATE_HOST = HOST  # where the servers listen and clients connect
     maxDiff = None
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.gate = Gate(cls.BACKEND)
+        cls.gate = Gate(cls.BACKEND, host=cls.GATE_HOST)
         cls.addClassCleanup(cls.gate.cleanup)
         try:
             cls.gate.start()

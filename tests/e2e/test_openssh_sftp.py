@@ -156,7 +156,59 @@ class OpenSshSftpTest(harness.GateTestCase):
         for name in ("sym.back", "sym2.back", "hard.back"):
             self.assertSameFile(self.local_path(name), b"target data\n")
 
+    def test_cp_copies_on_the_server_with_copy_data(self):
+        """OpenSSH 9.x `cp` is the copy-data extension: the bytes never
+        leave the server."""
+        d = self.name("dir")
+        src = self.local_file("c.bin", harness.BIG)
+        offsets = self.gate.log_offsets()
+        self.outputs([f"mkdir {d}", f"put {src} {d}/c.bin",
+                      f"cp {d}/c.bin {d}/copy.bin",
+                      f"get {d}/copy.bin copy.back"])
+        self.assertSameFile(self.local_path("copy.back"), src)
+        if self.gate.backend != "openssh":
+            self.gate.wait_for_gate_log(
+                r"sftp_op .*user=alice op=copy-data .*status=ok", offsets)
+
+    def test_put_with_fsync(self):
+        """`put -f` sends fsync@openssh.com on the open handle before
+        CLOSE; the upload is then complete and intact."""
+        d = self.name("dir")
+        src = self.local_file("s.bin", harness.BIG[:400000])
+        offsets = self.gate.log_offsets()
+        proc = self.batch([f"mkdir {d}", f"put -f {src} {d}/s.bin",
+                           f"get {d}/s.bin s.back"])
+        self.assertNotIn("fsync", proc.stderr)  # e.g. "not supported"
+        self.assertSameFile(self.local_path("s.back"), src)
+        if self.gate.backend != "openssh":
+            self.gate.wait_for_gate_log(
+                r"sftp_op .*user=alice op=fsync@openssh\.com .*status=ok",
+                offsets)
+
+    def test_chmod_h_uses_lsetstat(self):
+        """`chmod -h` is lsetstat@openssh.com: on a file it sets the mode
+        as chmod does; through a symlink it does not reach the target."""
+        d = self.name("dir")
+        f = self.local_file("m.txt", b"mode\n", mode=0o644)
+        offsets = self.gate.log_offsets()
+        out = self.outputs([f"mkdir {d}", f"put {f} {d}/m.txt",
+                            f"symlink m.txt {d}/link",
+                            f"chmod -h 600 {d}/m.txt", f"ls -l {d}"])
+        got = harness.parse_ls_long(out[4])
+        self.assertEqual(got["m.txt"][0], "-rw-------", out[4])
+        self.assertEqual(got["link"][0][0], "l", out[4])
+        if self.gate.backend != "openssh":
+            self.gate.wait_for_gate_log(
+                r"sftp_op .*user=alice op=lsetstat@openssh\.com .*status=ok",
+                offsets)
+
     def test_df(self):
+        if not harness.has_statfs(self.gate.backend):
+            # Not offered (statvfs@openssh.com is not in VERSION): sftp
+            # says so, nothing else breaks.
+            proc = self.batch(["df"], check=False)
+            self.assertFails(proc, "does not support statvfs")
+            return
         out = self.outputs(["df", "df -i", "df -h"])
         numbers = r"\n\s*\d+\s+\d+\s+\d+\s+\d+\s+\d+%"
         self.assertRegex(out[0], r"Size\s+Used\s+Avail\s+\(root\)\s+%Capacity"

@@ -3,7 +3,6 @@
 import errno
 import io
 import stat
-import time
 import unittest
 
 import paramiko
@@ -174,8 +173,11 @@ class ParamikoTest(harness.GateTestCase):
         for name in ("new.bin", "old.txt"):
             files.append(sftp.open(f"{self.dir}/{name}", "wb"))
             files[-1].write(harness.BIG[:1 << 20])  # acknowledged
+        offsets = self.gate.log_offsets()
         session.client.close()  # disconnect with both files open
-        time.sleep(2)  # let the gate notice and cancel the uploads
+        # The gate logs session_end once the session, its handles and
+        # their upload streams are gone.
+        self.gate.wait_for_gate_log(r"session_end .*user=alice", offsets)
         self.assertErrno(errno.ENOENT, self.sftp.stat, f"{self.dir}/new.bin")
         self.assertEqual(self.read(f"{self.dir}/old.txt"), b"old content")
 
@@ -231,8 +233,11 @@ class ParamikoTest(harness.GateTestCase):
         same connection works."""
         session = self.gate.paramiko("alice")
         session.sftp.close()
-        time.sleep(1)
         transport = session.client.get_transport()
+        # A global request's reply comes after the server has handled the
+        # channel close sent before it (SSH keeps message order): no
+        # guessing how long that takes.
+        transport.global_request("keepalive@openssh.com", wait=True)
         try:
             self.assertTrue(transport.is_active(),
                             "the server closed the connection when the "

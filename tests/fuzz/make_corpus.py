@@ -128,6 +128,111 @@ SFTP_PACKET = {
     "half_packet": b"\x0c" + INIT_V3 + u32(100) + b"\x11" + u32(7),
 }
 
+# Every request type and extension the session serves, with typical
+# fields (handles "1" and "2" are what the session's first OPENs return).
+ALL_ATT = attrs(size=10, ids=(1000, 1000), perms=0o100600,
+                times=(1700000000, 1700000001), ext=[("a@b", "c")])
+REQUESTS = {
+    "open": (OPEN, s("/f"), u32(WRITE_FLAGS), attrs(perms=0o644)),
+    "close": (CLOSE, s("1")),
+    "read": (READ, s("1"), u64(0), u32(32768)),
+    "write": (WRITE, s("1"), u64(0), s(b"data" * 16)),
+    "lstat": (LSTAT, s("/l")),
+    "fstat": (FSTAT, s("1")),
+    "setstat": (SETSTAT, s("/f"), ALL_ATT),
+    "fsetstat": (FSETSTAT, s("1"), attrs(size=0)),
+    "opendir": (OPENDIR, s("/")),
+    "readdir": (READDIR, s("1")),
+    "remove": (REMOVE, s("/f")),
+    "mkdir": (MKDIR, s("/d"), attrs(perms=0o755)),
+    "rmdir": (RMDIR, s("/d")),
+    "realpath": (REALPATH, s("a/../b")),
+    "stat": (STAT, s("/f")),
+    "rename": (RENAME, s("/f"), s("/g")),
+    "readlink": (READLINK, s("/l")),
+    "symlink": (SYMLINK, s("../t"), s("/l")),
+}
+EXTENSIONS = {
+    "posix-rename@openssh.com": (s("/a"), s("/b")),
+    "statvfs@openssh.com": (s("/"),),
+    "fstatvfs@openssh.com": (s("1"),),
+    "hardlink@openssh.com": (s("/a"), s("/c")),
+    "fsync@openssh.com": (s("1"),),
+    "lsetstat@openssh.com": (s("/l"), attrs(perms=0o700)),
+    "limits@openssh.com": (),
+    "expand-path@openssh.com": (s("~/x"),),
+    "copy-data": (s("1"), u64(0), u64(0), s("2"), u64(0)),
+    "home-directory": (s("alice"),),
+}
+
+
+def request_variants():
+    """{name: packet bytes}: each request and extension valid, and near
+    valid: its last field cut short, a string length past the packet's
+    end, extra bytes after the fields, and the packet length one short."""
+    bodies = {}
+    for name, (ptype, *fields) in REQUESTS.items():
+        bodies[name] = (ptype, u32(7), list(fields))
+    for name, fields in EXTENSIONS.items():
+        bodies["ext-" + name.split("@")[0]] = (
+            EXTENDED, u32(7), [s(name)] + list(fields))
+    out = {}
+    for name, (ptype, rid, fields) in bodies.items():
+        whole = b"".join(fields)
+        out["valid-" + name] = packet(ptype, rid + whole)
+        if whole:
+            out["cut-" + name] = packet(ptype, rid + whole[:-1])
+            out["trailing-" + name] = packet(ptype, rid + whole + b"\x00" * 3)
+            # The first string field (name or path) claims more bytes
+            # than the packet holds.
+            out["overlong-" + name] = packet(
+                ptype, rid + u32(0x7fffffff) + whole[4:])
+            short = packet(ptype, rid + whole)
+            out["short-" + name] = u32(len(short) - 5) + short[4:]
+    return out
+
+
+# Sequences a session actually serves (sftp_session target): open, use and
+# close handles, so the handlers behind OPEN/OPENDIR run too.
+SESSION = {
+    "upload": INIT_V3
+    + req(OPEN, 1, s("/up.txt"), u32(WRITE_FLAGS), attrs(perms=0o644))
+    + req(WRITE, 2, s("1"), u64(0), s(b"hello world\n" * 8))
+    + req(WRITE, 3, s("1"), u64(96), s(b"tail"))
+    + ext(4, "fsync@openssh.com", s("1"))
+    + req(FSTAT, 5, s("1")) + req(CLOSE, 6, s("1")),
+    "download": INIT_V3
+    + req(OPEN, 1, s("/file"), u32(1), attrs())
+    + req(READ, 2, s("1"), u64(0), u32(32768))
+    + req(READ, 3, s("1"), u64(1 << 40), u32(0x80000000))
+    + req(CLOSE, 4, s("1")),
+    "listing": INIT_V3 + req(OPENDIR, 1, s("/"))
+    + req(READDIR, 2, s("1")) + req(READDIR, 3, s("1"))
+    + req(CLOSE, 4, s("1")),
+    "copy": INIT_V3 + req(OPEN, 1, s("/file"), u32(1), attrs())
+    + req(OPEN, 2, s("/copy"), u32(WRITE_FLAGS), attrs())
+    + ext(3, "copy-data", s("1"), u64(0), u64(0), s("2"), u64(0))
+    + req(CLOSE, 4, s("1")) + req(CLOSE, 5, s("2")),
+    "tree": INIT_V3 + req(MKDIR, 1, s("/d"), attrs(perms=0o755))
+    + req(SYMLINK, 2, s("d"), s("/l")) + req(READLINK, 3, s("/l"))
+    + ext(4, "lsetstat@openssh.com", s("/l"), attrs(times=(1, 2)))
+    + ext(5, "posix-rename@openssh.com", s("/d"), s("/e"))
+    + req(RMDIR, 6, s("/e")) + req(REMOVE, 7, s("/l")),
+    "unopened_handles": INIT_V3 + req(READ, 1, s("9"), u64(0), u32(10))
+    + req(CLOSE, 2, s("")) + req(WRITE, 3, s("x" * 300), u64(0), s("y")),
+    "no_init": req(STAT, 1, s("/")),
+    "double_init": INIT_V3 + INIT_V3 + req(STAT, 1, s("/")),
+}
+
+
+def session_seeds():
+    """The sftp_session corpus: each request alone after INIT, and the
+    sequences above."""
+    out = {name: INIT_V3 + data for name, data in request_variants().items()}
+    out.update(SESSION)
+    return out
+
+
 # --- sftpgate.v1.Attributes (protobuf wire format) -------------------------
 
 
@@ -241,7 +346,17 @@ def write(target, seeds):
 
 
 def main():
-    write("sftp_packet", SFTP_PACKET)
+    # Control byte 0: the session's packet limit, whole reads (see
+    # sftp_packet_fuzzer.cc).
+    write("sftp_packet", {**SFTP_PACKET, **{
+        name: b"\x00" + INIT_V3 + data
+        for name, data in request_variants().items()}})
+    # Control byte 0: a writable session with the default limits; 3:
+    # read-only with tight limits (see sftp_session_fuzzer.cc).
+    write("sftp_session", {
+        **{name: b"\x00" + data for name, data in session_seeds().items()},
+        **{"tight-" + name: b"\x03" + data
+           for name, data in SESSION.items()}})
     write("sftp_attrs", SFTP_ATTRS)
     write("users_file", USERS_FILE)
     write("paths", PATHS)

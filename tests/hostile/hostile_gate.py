@@ -1,6 +1,6 @@
 """Fixture of the hostile tests, built on the e2e harness (tests/e2e).
 
-`HostileGate` is the e2e `Gate` (sftpgate + a backend on free ports, users
+`HostileGate` is the e2e `Gate` (sftpgate on port 0 + a backend on a unix socket, users
 alice/bob/reader/admin) with three additions: extra sftpgate flags, the
 instrumented Python backend (instrumented_backend.py) as a backend, and
 killing/restarting the backend on the same address while sftpgate runs.
@@ -74,10 +74,10 @@ class HostileGate(harness.Gate):
     def backend_proc(self):
         return self.proc(self.backend_args[0])
 
-    @property
-    def backend_address(self):
-        args = self.backend_args[1]
-        return args[args.index("--listen") + 1]
+    def backend_listen(self, name):
+        # A unix socket: the restarted backend binds the same address (a
+        # TCP port, once free, could be taken by another test meanwhile).
+        return "unix:" + os.path.join(self.tmp, name + ".sock")
 
     def kill_backend(self):
         """SIGKILLs the backend (its whole process group) and waits."""
@@ -89,9 +89,7 @@ class HostileGate(harness.Gate):
         """Starts the backend again with the same arguments (same address)
         and waits until it listens."""
         name, args = self.backend_args
-        proc = super()._spawn(name, args)
-        port = int(self.backend_address.rsplit(":", 1)[1])
-        self._wait_port(port, proc, name)
+        self._start_listening(name, args, spawn=super()._spawn)
 
     def events_lines(self):
         """Lines the instrumented backend wrote (open_write/commit/abort)."""

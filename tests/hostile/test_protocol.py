@@ -404,9 +404,19 @@ class ProtocolTest(unittest.TestCase):
 
         sender = threading.Thread(target=send, daemon=True)
         sender.start()
-        time.sleep(3)
+        # sftpgate stops reading: it grants no more SSH window, and the
+        # sender blocks with the window at 0 (the flood is far larger than
+        # any window). Had it read everything, the sender would have ended.
+        deadline = time.monotonic() + 120
+        while sender.is_alive() and s.channel.out_window_size > 0:
+            self.assertLess(time.monotonic(), deadline,
+                            "the SSH window never closed")
+            time.sleep(0.05)
         self.assertTrue(sender.is_alive(), f"sender ended: {sent}")
+        # Others are still served meanwhile, and the window stays shut.
         self.assertTrue(self.worker.wait_progress(3), self.worker.errors)
+        self.assertTrue(sender.is_alive(), f"sender ended: {sent}")
+        self.assertEqual(s.channel.out_window_size, 0)
         self.assertStillServes(self.raw())
         grown = self.rss_mib() - rss_before
         print(f"\n[hostile] never-reading client: sftpgate RSS "

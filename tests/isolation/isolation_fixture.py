@@ -84,11 +84,10 @@ class DelegatedGate(harness.Gate):
         users = os.path.join(self.tmp, "auth-users.toml")
         with open(users, "w") as f:
             f.write(self._authenticator_toml())
-        port = harness.free_port()
-        self.auth_target = f"{harness.HOST}:{port}"
-        proc = self._spawn("authenticator", [
-            AUTHENTICATOR_BIN, "--listen", self.auth_target, "--users", users])
-        self._wait_port(port, proc, "authenticator")
+        _, listening = self._start_listening("authenticator", [
+            AUTHENTICATOR_BIN, "--listen", f"{harness.HOST}:0",
+            "--users", users])
+        self.auth_target = listening.group(1)
         super()._start_sftpgate()
 
     def _spawn(self, name, args):

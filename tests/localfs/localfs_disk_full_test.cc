@@ -13,13 +13,16 @@
 #include "gtest/gtest.h"
 #include "localfs_test_env.h"
 #include "tests/sdk/testing/backend_process.h"
+#include "tests/sdk/testing/environment_skip.h"
 #include "tests/sdk/testing/local_server.h"
 
 namespace sftpgate::localfs::testing {
 namespace {
 
 TEST(LocalFsDiskFullTest, UploadsFailCleanlyWhenTheDiskIsFull) {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root to mount a tmpfs";
+  if (::geteuid() != 0) {
+    SFTPGATE_ENVIRONMENT_SKIP("needs root to mount a tmpfs");
+  }
   TempDir dir;
   // unshare execs sh, which execs the backend: one pid throughout. The
   // appended --listen flag reaches the backend through "$@".
@@ -29,7 +32,10 @@ TEST(LocalFsDiskFullTest, UploadsFailCleanlyWhenTheDiskIsFull) {
        absl::StrCat("mount -t tmpfs -o size=1m tmpfs ", dir.path(), " && exec ",
                     LOCALFS_BACKEND_PATH, " --root ", dir.path(), " \"$@\""),
        "sh"});
-  if (!backend.ok()) GTEST_SKIP() << "cannot mount here: " << backend.status();
+  if (!backend.ok()) {
+    SFTPGATE_ENVIRONMENT_SKIP("cannot mount here: " +
+                              backend.status().ToString());
+  }
   const std::string view =
       absl::StrCat("/proc/", (*backend)->pid(), "/root", dir.path());
   TestClient client(sftpgate::testing::MakeChannel((*backend)->target()),

@@ -115,17 +115,28 @@ class LimitsTest(OpsTestCase):
 
     def test_ban_expires(self):
         self.start_gate(self.start_memory_backend(),
-                        ["--auth-max-failures=3", "--auth-ban-seconds=2",
+                        ["--auth-max-failures=3", "--auth-ban-seconds=4",
                          "--auth-ban-delay-ms=10"])
         transport = self.transport()
+        # Before the ban starts: the earliest it may end is 4 s after this.
+        started = time.monotonic()
         for attempt in range(3):
             with self.assertRaises(paramiko.AuthenticationException):
                 transport.auth_password("alice", "wrong-%d" % attempt)
         self.assertTrue(self.gate.wait_for_log(r"auth_ban address=127\.0\.0\.1"))
         with self.assertRaises((paramiko.SSHException, EOFError, OSError)):
             self.login("alice")
-        time.sleep(2.5)
-        self.login("alice")
+
+        def logs_in():
+            try:
+                self.login("alice")
+                return True
+            except (paramiko.SSHException, EOFError, OSError):
+                return False
+        # Refused logins do not extend the ban: polling ends it on time.
+        self.assertTrue(wait_until(logs_in, timeout=30, interval=0.2),
+                        self.gate.log())
+        self.assertGreaterEqual(time.monotonic() - started, 4.0)
 
     def test_max_handles_setting(self):
         self.start_gate(self.start_memory_backend(), ["--max-handles=2"])

@@ -2,7 +2,7 @@
 
 initdb into a fresh directory under the test's temp dir, then the
 postmaster as a direct child of the test (so it dies with it, even on
-SIGKILL) on a free 127.0.0.1 port, its socket in the same temp dir. As root
+SIGKILL) on a unix socket only (no TCP port), in the same temp dir. As root
 everything runs as the `postgres` user (initdb refuses root); otherwise as
 the current user. Stopped with a fast shutdown when the Stack unwinds.
 """
@@ -64,13 +64,14 @@ def start(stack):
                  timeout=300)
     if proc.returncode != 0:
         raise RuntimeError("initdb failed:\n%s%s" % (proc.stdout, proc.stderr))
-    port = h.free_port()
+    # A unix socket only (in `home`), no TCP port that another test could
+    # take first; the "port" just names the socket file.
     server = stack.spawn("postgres", prefix + [
-        os.path.join(bin_dir, "postgres"), "-D", data, "-p", str(port), "-k", home,
-        "-c", "listen_addresses=%s" % h.HOST, "-c", "fsync=off",
+        os.path.join(bin_dir, "postgres"), "-D", data, "-p", "5432", "-k", home,
+        "-c", "listen_addresses=", "-c", "fsync=off",
         "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
         "-c", "max_connections=200"], stop_signal=signal.SIGINT)  # SIGINT: fast shutdown.
-    base = "host=%s port=%d user=postgres" % (h.HOST, port)
+    base = "host=%s port=5432 user=postgres" % home
     _wait_ready(server, base + " dbname=postgres")
     conn = psycopg2.connect(base + " dbname=postgres")
     try:
@@ -79,7 +80,7 @@ def start(stack):
             cur.execute("CREATE DATABASE %s ENCODING 'UTF8' TEMPLATE template0" % DB_NAME)
     finally:
         conn.close()
-    h.log("postgres ready on port %d" % port)
+    h.log("postgres ready on %s" % home)
     return "%s dbname=%s" % (base, DB_NAME)
 
 

@@ -298,12 +298,11 @@ def part_sftp(stack):
     with open(users, "w") as f:
         f.write('[[user]]\nname = "alice"\npassword_hash = "%s"\n'
                 'authorized_keys = ["%s"]\nroot = "/alice"\n' % (hashed, public_key))
-    port = h.free_port()
-    front = stack.spawn("sftpgate", [gate, "--listen", "%s:%d" % (h.HOST, port),
+    front = stack.spawn("sftpgate", [gate, "--listen", "%s:0" % h.HOST,
                                      "--backend", backend_address,
                                      "--host-key", os.path.join(stack.tmp, "host_key"),
                                      "--users", users])
-    front.wait_port(port)
+    port = int(front.wait_log(h.GATE_LISTENING).group(1))
 
     big = os.path.join(stack.tmp, "big.bin")
     with open(big, "wb") as f:

@@ -18,7 +18,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -31,16 +30,13 @@ KEEP = os.environ.get("SFTPGATE_TEST_KEEP") == "1"
 START_TIMEOUT = 60.0
 
 _LISTENING = re.compile(rb"listening on (\S+)")
+# sftpgate's "listening" event (text or JSON log); group 1 is the port.
+GATE_LISTENING = re.compile(rb'(?: listening address=\S+ port=|"event":'
+                            rb'"listening","address":"[^"]*","port":")(\d+)')
 
 
 def log(message):
     print("[%s] %s" % (time.strftime("%H:%M:%S"), message), flush=True)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
 
 
 def binary(name):
@@ -82,31 +78,25 @@ class Process:
 
     def wait_listening(self, timeout=START_TIMEOUT):
         """Waits for "listening on ADDR" in the log; returns ADDR."""
+        return self.wait_log(_LISTENING, timeout).group(1).decode()
+
+    def wait_log(self, regex, timeout=START_TIMEOUT):
+        """Waits until the log matches `regex` (bytes); returns the match.
+        Servers bind port 0 and say where they listen: the port is learnt
+        from the log, never picked beforehand."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with open(self.log_path, "rb") as f:
-                found = _LISTENING.search(f.read())
+                found = regex.search(f.read())
             if found:
-                return found.group(1).decode()
+                return found
             if self.popen.poll() is not None:
-                raise RuntimeError("%s exited with %s before listening:\n%s"
-                                   % (self.name, self.popen.returncode, self.log_text()))
+                raise RuntimeError("%s exited with %s before logging %r:\n%s"
+                                   % (self.name, self.popen.returncode,
+                                      regex.pattern, self.log_text()))
             time.sleep(0.05)
-        raise RuntimeError("%s did not listen within %.0fs:\n%s"
-                           % (self.name, timeout, self.log_text()))
-
-    def wait_port(self, port, timeout=START_TIMEOUT):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.popen.poll() is not None:
-                raise RuntimeError("%s exited with %s:\n%s"
-                                   % (self.name, self.popen.returncode, self.log_text()))
-            try:
-                with socket.create_connection((HOST, port), timeout=0.5):
-                    return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("%s did not listen on %d:\n%s" % (self.name, port, self.log_text()))
+        raise RuntimeError("%s did not log %r within %.0fs:\n%s"
+                           % (self.name, regex.pattern, timeout, self.log_text()))
 
     def stop(self, timeout=15.0):
         """Stops the process group gently, then by force. Returns the exit

@@ -2,10 +2,10 @@
 
 `ReplicaGate` is the e2e `Gate` with the localfs backend, except that the
 one backend becomes `count` sftpgate-localfs-backend replicas serving the
-SAME directory, each on its own free port, and sftpgate is started with
-`--backend ipv4:127.0.0.1:p1,127.0.0.1:p2,...` so its channel balances over
-them. A replica can be SIGKILLed and restarted on its port while the rest
-run, and `read_bytes()` tells how much file data a replica has read from
+SAME directory, each on its own unix socket, and sftpgate is started with
+`--backend unix:/path/replica-0.sock,/path/replica-1.sock,...` so its
+channel balances over them. A replica can be SIGKILLed and restarted on its
+socket while the rest run, and `read_bytes()` tells how much file data a replica has read from
 disk (the localfs backend reads file contents with pread(2), which
 /proc/PID/io counts in rchar; gRPC's socket I/O uses recvmsg/sendmsg, which
 it does not), so a test can see which replicas serve downloads.
@@ -34,45 +34,35 @@ class ReplicaGate(harness.Gate):
         super().__init__(BACKEND)
         self.count = count
         self.gate_flags = list(gate_flags)
-        self.replica_args = []  # argv of replica i (same port on restart)
+        self.replica_args = []  # argv of replica i (same socket on restart)
 
-    # The harness starts one backend, then sftpgate pointing at it. Hooking
-    # its spawns keeps its users, keys, seeding and logs: the first backend
-    # spawn becomes replica 0 and brings up the others beside it, and
-    # sftpgate gets the list of all of them as its target.
+    # The harness starts one backend, then sftpgate pointing at it: here
+    # that one backend becomes `count` replicas, each on its own unix
+    # socket (a restarted replica binds the same address, which no other
+    # test can take meanwhile), and sftpgate's target names them all.
+    def _start_backend(self, name, args):
+        for i in range(self.count):
+            argv = list(args)
+            argv[argv.index("--listen") + 1] = "unix:" + os.path.join(
+                self.tmp, self.replica_name(i) + ".sock")
+            self.replica_args.append(argv)
+            super()._start_backend(self.replica_name(i), argv)
+        return self.backend_target()
+
     def _spawn(self, name, args):
-        if name == f"{BACKEND}-backend" and not self.replica_args:
-            first = self._spawn_replica(args)
-            for _ in range(1, self.count):
-                port = harness.free_port()
-                argv = list(args)
-                argv[argv.index("--listen") + 1] = f"{HOST}:{port}"
-                self._wait_port(port, self._spawn_replica(argv),
-                                self.replica_name(len(self.replica_args) - 1))
-            return first
         if name == "sftpgate":
-            args = list(args)
-            args[args.index("--backend") + 1] = self.backend_target()
-            args += self.gate_flags
+            args = list(args) + self.gate_flags
         return super()._spawn(name, args)
-
-    def _spawn_replica(self, argv):
-        self.replica_args.append(argv)
-        return super()._spawn(self.replica_name(len(self.replica_args) - 1),
-                              argv)
 
     @staticmethod
     def replica_name(i):
         return f"replica-{i}"
 
-    def replica_port(self, i):
-        argv = self.replica_args[i]
-        return int(argv[argv.index("--listen") + 1].rsplit(":", 1)[1])
-
     def backend_target(self):
-        """The gRPC target naming every replica (ipv4: address list)."""
-        return "ipv4:" + ",".join(f"{HOST}:{self.replica_port(i)}"
-                                  for i in range(len(self.replica_args)))
+        """The gRPC target naming every replica (unix: address list)."""
+        paths = [argv[argv.index("--listen") + 1][len("unix:"):]
+                 for argv in self.replica_args]
+        return "unix:" + ",".join(paths)
 
     # ----- processes -----
 
@@ -98,10 +88,10 @@ class ReplicaGate(harness.Gate):
         proc.wait(timeout=30)
 
     def restart_replica(self, i):
-        """Starts replica i again with its old command line (same port) and
-        waits until it listens."""
-        proc = super()._spawn(self.replica_name(i), self.replica_args[i])
-        self._wait_port(self.replica_port(i), proc, self.replica_name(i))
+        """Starts replica i again with its old command line (same socket)
+        and waits until it listens."""
+        proc, _ = self._start_listening(self.replica_name(i),
+                                        self.replica_args[i])
         return proc
 
     def open_paths(self, i):

@@ -1,7 +1,7 @@
 """Backend replicas: one replica stopped and restarted under load.
 
 Three sftpgate-localfs-backend replicas serve one shared directory; sftpgate
-balances over them (`--backend ipv4:a,b,c`: round_robin, client-side health
+balances over them (`--backend unix:a,b,c`: round_robin, client-side health
 checking, retries of the read-only calls on UNAVAILABLE). Twenty client
 sessions (paramiko) loop over put/rename/stat/listdir/get/realpath/
 readlink/remove (session_worker.py) while the test:
@@ -13,7 +13,7 @@ readlink/remove (session_worker.py) while the test:
   B. stops one replica (SIGKILL: a crash; SIGTERM: a clean stop, as in a
      rolling restart), finishes the paused transfers, and lets the
      sessions run on the other two;
-  C. restarts it on the same port and waits until it serves downloads
+  C. restarts it on the same socket and waits until it serves downloads
      again, then measures that it takes a fair share of them.
 
 Asserted: operations that change nothing (stat, listdir, realpath,
@@ -58,9 +58,11 @@ PHASE_DEADLINE_SECONDS = 90.0
 # the front end's channel has seen the replica's connection close.
 SETTLE_SECONDS = 2.0
 # After the restarted replica is seen serving, the window over which its
-# share of downloads is measured, and the least share relative to the
-# busiest other replica (round robin gives each about the same).
-SHARE_WINDOW_SECONDS = 4.0
+# share of downloads is measured (file data read by all replicas together:
+# an amount of work, not a time, so a slow machine measures the same), and
+# the least share relative to the busiest other replica (round robin gives
+# each about the same).
+SHARE_WINDOW_BYTES = 32 * MIN_READ
 MIN_SHARE = 0.2
 # A client request unanswered this long counts as a hang (the front end's
 # own backend call deadline, 30 s by default, must have fired before).
@@ -196,7 +198,10 @@ class ReplicaFailoverTest(unittest.TestCase):
                 "the restarted replica to serve downloads",
                 lambda: self.gate.read_bytes(VICTIM) >= MIN_READ)
             window_start = self.read_all()
-            time.sleep(SHARE_WINDOW_SECONDS)
+            self.wait_for(
+                "the replicas to serve the share window's downloads",
+                lambda: sum(self.read_all().values())
+                - sum(window_start.values()) >= SHARE_WINDOW_BYTES)
             window_end = self.read_all()
             self.wait_for("every session to complete a get after the restart",
                           self.every_session_did("get", restarted_at))
@@ -364,8 +369,8 @@ class ReplicaFailoverTest(unittest.TestCase):
                 f"{op.start - killed_at:+.3f}s from the kill, took "
                 f"{op.end - op.start:.3f}s: {op.outcome}: {op.detail}")
         lines.append(f"[replicas] file bytes read per replica in the "
-                     f"{SHARE_WINDOW_SECONDS}s after the restarted one came "
-                     f"back: {share}")
+                     f"share window ({SHARE_WINDOW_BYTES} bytes in all) "
+                     f"after the restarted one came back: {share}")
         return "\n".join(lines)
 
 

@@ -31,27 +31,25 @@ USER = "alice"
 
 class TwoFrontEndsGate(harness.Gate):
     """The e2e Gate (localfs backend, one sftpgate), plus a second sftpgate
-    with the same arguments (same host key file, users, backend) on its
-    own port."""
+    with the same arguments (same host key file, users, backend) on a
+    port of its own (both bind port 0)."""
 
     def __init__(self):
         super().__init__(replica_gate.BACKEND)
         self.gate_args = None
         self.ports = []
 
-    def _spawn(self, name, args):
+    def _spawn(self, name, args, pass_fds=()):
         if name == "sftpgate":
             args = args + ["--shutdown-grace-seconds", str(GRACE_SECONDS)]
             self.gate_args = args
-        return super()._spawn(name, args)
+        return super()._spawn(name, args, pass_fds)
 
     def start(self):
         super().start()
-        self.ports = [self.port, harness.free_port()]
-        args = list(self.gate_args)
-        args[args.index("--listen") + 1] = f"{HOST}:{self.ports[1]}"
-        self._wait_port(self.ports[1], self._spawn("sftpgate-2", args),
-                        "sftpgate-2")
+        _, listening = self._start_listening("sftpgate-2", self.gate_args,
+                                             harness.GATE_LISTENING)
+        self.ports = [self.port, int(listening.group(1))]
 
     def front_end(self, i):
         name = "sftpgate" if i == 0 else "sftpgate-2"
@@ -67,15 +65,16 @@ class TwoFrontEndsGate(harness.Gate):
                        if " auth " in line and "result=ok" in line)
 
 
-def balancer_config(example, lb_port, servers, stats_socket):
-    """The example with our addresses, a stats socket and a fast check."""
+def balancer_config(example, bind, servers, stats_socket):
+    """The example with our addresses (`bind`: HAProxy's listen address),
+    a stats socket and a fast check."""
     out = []
     for line in example.splitlines():
         stripped = line.strip()
         if stripped.startswith(("log /dev/log", "stats socket")):
             continue  # no syslog here; our own admin socket below
         if stripped.startswith("bind :22"):
-            line = f"    bind {HOST}:{lb_port}"
+            line = f"    bind {bind}"
         elif stripped.startswith("server gate"):
             if servers:
                 out += [f"    server gate{i + 1} {HOST}:{port} check"
@@ -138,13 +137,18 @@ class FrontEndsBehindHaproxyTest(unittest.TestCase):
         self.assertEqual(checked.returncode, 0,
                          f"the shipped example is invalid:\n{checked.stderr}")
         self.stats_socket = os.path.join(self.gate.tmp, "haproxy.sock")
-        lb_port = harness.free_port()
+        # HAProxy listens on a socket bound here to port 0 and inherited
+        # ("fd@N"): the port is known without picking one beforehand.
+        listener = socket.socket()
+        self.addCleanup(listener.close)
+        listener.bind((HOST, 0))
+        lb_port = listener.getsockname()[1]
         config = os.path.join(self.gate.tmp, "haproxy.cfg")
         with open(config, "w") as f:
-            f.write(balancer_config(example, lb_port, self.gate.ports,
-                                    self.stats_socket))
-        proc = self.gate._spawn("haproxy", [self.haproxy, "-db", "-f", config])
-        self.gate._wait_port(lb_port, proc, "haproxy")
+            f.write(balancer_config(example, f"fd@{listener.fileno()}",
+                                    self.gate.ports, self.stats_socket))
+        self.gate._spawn("haproxy", [self.haproxy, "-db", "-f", config],
+                         pass_fds=(listener.fileno(),))
         self.wait("haproxy to see both front ends up",
                   lambda: os.path.exists(self.stats_socket) and
                   self.server_states() == {"gate1": "UP", "gate2": "UP"})

@@ -3,7 +3,7 @@
 
 #include <future>
 
-#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "tests/sdk/recording_backend.h"
 #include "tests/sdk/testing/served_backend.h"
@@ -19,7 +19,9 @@ TEST(DrainTest, CallInFlightFinishesWithinGrace) {
   ASSERT_TRUE(served.ok()) << served.status();
   auto stat = std::async(std::launch::async,
                          [&] { return (*served)->client().Stat("/f", true); });
-  absl::SleepFor(absl::Milliseconds(100));  // the Stat is in the backend
+  // Drain once the Stat is in the backend (it then sleeps stat_delay).
+  ASSERT_TRUE(backend.Await(
+      [](const RecordingBackend::Record& r) { return !r.calls.empty(); }));
   (*served)->server().Drain(5000);
   EXPECT_TRUE(stat.get().ok());
 }
@@ -30,7 +32,10 @@ TEST(DrainTest, UploadStillRunningAfterGraceAborts) {
   ASSERT_TRUE(served.ok()) << served.status();
   auto stream = (*served)->client().OpenWrite(MakeWriteHeader("/f"));
   ASSERT_TRUE(stream->Send(0, "partial"));
-  absl::SleepFor(absl::Milliseconds(100));
+  // Drain once the chunk has reached the backend's writer.
+  ASSERT_TRUE(backend.Await([](const RecordingBackend::Record& r) {
+    return !r.uploads.empty() && !r.uploads[0].writes.empty();
+  }));
   (*served)->server().Drain(200);
   EXPECT_FALSE(stream->Finish().ok());
   RecordingBackend::Upload upload = backend.record().uploads.at(0);

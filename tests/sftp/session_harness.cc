@@ -248,6 +248,10 @@ SessionHarness::SessionHarness(
     ++resumes_;
     Offer();
   };
+  options.clock = [this] {
+    return clock_start_ +
+           std::chrono::steady_clock::duration(clock_offset_.load());
+  };
   executor_.RunSync(
       [&] { session_ = server::SftpSession::Create(std::move(options)); });
 }

@@ -153,6 +153,12 @@ class SessionHarness {
   void OutputDrained();
   CapturingSink& sink() { return sink_; }
   TestExecutor& executor() { return executor_; }
+  // The session's clock (its known-directories window) stands still
+  // unless a test moves it: time-window tests do not depend on how fast
+  // the machine runs. Thread-safe.
+  void AdvanceClock(std::chrono::steady_clock::duration by) {
+    clock_offset_ += by.count();
+  }
 
  private:
   void Offer();  // on the loop
@@ -163,6 +169,9 @@ class SessionHarness {
   std::string pending_;  // loop thread only
   std::atomic<int> resumes_{0};
   uint32_t next_id_ = 1;
+  const std::chrono::steady_clock::time_point clock_start_ =
+      std::chrono::steady_clock::now();
+  std::atomic<std::chrono::steady_clock::rep> clock_offset_{0};
 };
 
 }  // namespace sftpgate::testing

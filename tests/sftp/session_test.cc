@@ -1057,6 +1057,13 @@ TEST_F(SessionTest, OpenSkipsTheParentCheckInADirectorySeenJustNow) {
   const std::string h1 = s->Open("/up/a", kFxfWrite | kFxfCreat).handle();
   EXPECT_EQ(backend_.unary_calls.load() - before, 1) << "only the file's Stat";
   EXPECT_EQ(s->Close(h1).status(), kFxOk);
+  // Once the window (1 s) has passed, OPEN checks as in a directory it
+  // never saw: the file and its parent.
+  s->AdvanceClock(std::chrono::milliseconds(1001));
+  before = backend_.unary_calls.load();
+  const std::string h_late = s->Open("/up/late", create).handle();
+  EXPECT_EQ(backend_.unary_calls.load() - before, 2) << "file and parent";
+  EXPECT_EQ(s->Close(h_late).status(), kFxOk);
   // A directory in the file's place fails the upload at CLOSE.
   backend_.PutDir("/up/sub");
   const std::string hd = s->Open("/up/sub", create).handle();
@@ -1064,6 +1071,7 @@ TEST_F(SessionTest, OpenSkipsTheParentCheckInADirectorySeenJustNow) {
   // After this session removes anything it asks again, and a parent that
   // is gone is reported by OPEN.
   EXPECT_EQ(s->PathOp(kFxpRemove, "/up/a").status(), kFxOk);
+  EXPECT_EQ(s->PathOp(kFxpRemove, "/up/late").status(), kFxOk);
   EXPECT_EQ(s->PathOp(kFxpRmdir, "/up/sub").status(), kFxOk);
   EXPECT_EQ(s->PathOp(kFxpRmdir, "/up").status(), kFxOk);
   EXPECT_EQ(s->Open("/up/b", create).status(), kFxNoSuchFile);

@@ -31,7 +31,8 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
     os.path.dirname(os.path.abspath(__file__)))), "tests", "e2e"))
-from harness import free_port, wait_for_port  # noqa: E402 (tests/e2e)
+from harness import (BACKEND_LISTENING, GATE_LISTENING,  # noqa: E402
+                     wait_for_log)  # (tests/e2e)
 
 BIN_DIR = os.environ.get("SFTPGATE_BIN_DIR", "")
 SIZE = 2 << 30
@@ -66,13 +67,14 @@ class BoundedMemoryTest(unittest.TestCase):
                 proc.wait()
         shutil.rmtree(self.work, ignore_errors=True)
 
-    def start(self, name, args, port):
+    def start(self, name, args, listening):
+        """Starts `name`; returns (proc, the match of `listening` in its
+        log: where it listens, port 0 resolved)."""
         log = open(os.path.join(self.work, f"{name}.log"), "w")
         self.logs[name] = log.name
         proc = subprocess.Popen(args, stderr=log)
         self.procs.append(proc)
-        wait_for_port(port, proc, os.path.basename(proc.args[0]))
-        return proc
+        return proc, wait_for_log(log.name, listening, proc, name)
 
     def dump_logs(self):
         for name, path in self.logs.items():
@@ -89,18 +91,17 @@ class BoundedMemoryTest(unittest.TestCase):
         with open(users, "w") as f:
             f.write(f'[[user]]\nname = "mem"\nauthorized_keys = ["{pubkey}"]\n')
 
-        backend_port = free_port()
-        self.start("backend", [
+        _, backend = self.start("backend", [
             os.path.join(BIN_DIR, "sftpgate-slow-sink-backend"),
-            "--listen", f"127.0.0.1:{backend_port}",
-            "--write_delay_us", str(WRITE_DELAY_US)], backend_port)
-        port = free_port()
-        gate = self.start("sftpgate", [
+            "--listen", "127.0.0.1:0",
+            "--write_delay_us", str(WRITE_DELAY_US)], BACKEND_LISTENING)
+        gate, listening = self.start("sftpgate", [
             os.path.join(BIN_DIR, "sftpgate"),
-            "--listen", f"127.0.0.1:{port}",
-            "--backend", f"127.0.0.1:{backend_port}",
+            "--listen", "127.0.0.1:0",
+            "--backend", backend.group(1),
             "--host-key", os.path.join(self.work, "host_key"),
-            "--users", users, "--log-level", "warning"], port)
+            "--users", users], GATE_LISTENING)
+        port = int(listening.group(1))
 
         source = os.path.join(self.work, "big.bin")
         with open(source, "wb") as f:
