@@ -23,8 +23,6 @@ import os
 import pwd
 import shutil
 import signal
-import socket
-import subprocess
 import time
 
 import backend_harness as h
