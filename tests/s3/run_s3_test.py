@@ -121,7 +121,7 @@ def part_backend(stack):
              "--bucket", BUCKET] + listen, store.env(), 2, r"--endpoint must be an http")
     refused("unreachable endpoint",
             [h.binary("sftpgate-s3-backend"), "--endpoint",
-             "http://%s:%d" % (h.HOST, h.free_port()), "--bucket", BUCKET] + listen,
+             "http://%s:1" % h.HOST, "--bucket", BUCKET] + listen,
             store.env(), 1, r"^error: cannot reach the S3 endpoint")
     refused("wrong secret", backend_args(store) + listen,
             {"AWS_ACCESS_KEY_ID": swift_store.ACCESS_KEY,
@@ -195,12 +195,12 @@ class Sftpgate:
             with open(users, "w") as f:
                 f.write('[[user]]\nname = "alice"\nauthorized_keys = ["%s"]\n'
                         'root = "/alice"\n' % public_key)
-        self.port = h.free_port()
+        self.unix_path = None  # (a Balancer listens on a unix socket)
         self.proc = stack.spawn(name, [
-            gate, "--listen", "%s:%d" % (h.HOST, self.port), "--backend", backend_address,
+            gate, "--listen", "%s:0" % h.HOST, "--backend", backend_address,
             "--host-key", os.path.join(stack.tmp, "host_key"), "--users", users]
             + list(extra))
-        self.proc.wait_port(self.port)
+        self.port = int(self.proc.wait_log(h.GATE_LISTENING).group(1))
         self.home = os.path.join(stack.tmp, "clienthome")
         os.makedirs(self.home, exist_ok=True)
 
@@ -254,9 +254,14 @@ class Sftpgate:
         import paramiko
         client = paramiko.SSHClient()
         client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
+        sock = None
+        if self.unix_path:
+            import socket
+            sock = socket.socket(socket.AF_UNIX)
+            sock.connect(self.unix_path)
         client.connect(hostname=h.HOST, port=self.port, username="alice",
                        key_filename=self.key, allow_agent=False, look_for_keys=False,
-                       timeout=60, banner_timeout=60, auth_timeout=60)
+                       timeout=60, banner_timeout=60, auth_timeout=60, sock=sock)
         return client
 
 
@@ -587,8 +592,9 @@ class Balancer:
     example (tests/replicas' balancer_config); clients reach the service
     through it like through a Sftpgate."""
 
-    def __init__(self, port, stats_socket, key):
-        self.port, self.stats_socket, self.key = port, stats_socket, key
+    def __init__(self, unix_path, stats_socket, key):
+        self.unix_path, self.stats_socket, self.key = unix_path, stats_socket, key
+        self.port = 0
 
     paramiko = Sftpgate.paramiko
 
@@ -616,14 +622,15 @@ def start_haproxy(stack, ports):
     with open(EXAMPLE) as f:
         example = f.read()
     stats_socket = os.path.join(stack.tmp, "haproxy.sock")
-    port = h.free_port()
+    # HAProxy listens on a unix socket: no port to pick.
+    listen = os.path.join(stack.tmp, "sftp.sock")
     config = os.path.join(stack.tmp, "haproxy.cfg")
     with open(config, "w") as f:
-        f.write(balancer_config(example, port, ports, stats_socket))
+        f.write(balancer_config(example, "unix@" + listen, ports, stats_socket))
     proc = stack.spawn("haproxy", [haproxy, "-db", "-f", config])
-    proc.wait_port(port)
-    balancer = Balancer(port, stats_socket, os.path.join(stack.tmp, "alice_key"))
-    wait_for(lambda: os.path.exists(stats_socket) and
+    balancer = Balancer(listen, stats_socket, os.path.join(stack.tmp, "alice_key"))
+    wait_for(lambda: proc.popen.poll() is None and os.path.exists(listen) and
+             os.path.exists(stats_socket) and
              set(balancer.states().values()) == {"UP"} and
              len(balancer.states()) == len(ports), "haproxy to see the front ends up")
     return balancer
@@ -634,19 +641,19 @@ def part_scaleout(stack):
     store.create_bucket(BUCKET)
     s3 = store.boto3()
     c = Checker()
-    # The front ends' target lists the replicas' ports, so a replica comes
-    # back on the same one: probed, like Swift's (a taken port fails).
-    ports = [h.free_port() for _ in range(3)]
+    # The front ends' target lists the replicas' addresses, so a replica
+    # comes back on the same one: unix sockets, which nobody else takes.
+    paths = [os.path.join(stack.tmp, "replica-%d.sock" % i) for i in range(3)]
 
     def replica(i, tag=""):
         proc = stack.spawn("replica-%d%s" % (i, tag), backend_args(
-            store, "--listen", "%s:%d" % (h.HOST, ports[i]), "--replica_id",
-            "replica-%d" % i), env=store.env())
+            store, "--listen", "unix:" + paths[i], "--replica_id", "replica-%d" % i),
+            env=store.env())
         proc.wait_listening()
         return proc
 
     replicas = [replica(i) for i in range(3)]
-    target = "ipv4:" + ",".join("%s:%d" % (h.HOST, p) for p in ports)
+    target = "unix:" + ",".join(paths)
     fronts = [Sftpgate(stack, target, "sftpgate-%d" % i,
                        ["--shutdown-grace-seconds", "120"]) for i in range(2)]
     balancer = start_haproxy(stack, [f.port for f in fronts])

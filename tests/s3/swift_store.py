@@ -23,6 +23,7 @@ import os
 import pwd
 import shutil
 import signal
+import socket
 import time
 
 import backend_harness as h
@@ -32,6 +33,32 @@ SECRET_KEY = "testing"
 REGION = "us-east-1"
 
 _SERVERS = ("object", "container", "account")
+
+
+def _probe_port():
+    """A port free right now (bound to port 0, then released): Swift's rings
+    need their servers' ports before the servers start, the one exception
+    to "servers bind port 0"."""
+    with socket.socket() as s:
+        s.bind((h.HOST, 0))
+        return s.getsockname()[1]
+
+
+def _wait_port(process, port, timeout=60.0):
+    """Waits until `port` accepts; fails with the log if `process` exits
+    first (e.g. its port was taken meanwhile)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.popen.poll() is not None:
+            raise RuntimeError("%s exited with %s before listening on %d:\n%s" % (
+                process.name, process.popen.returncode, port, process.log_text()))
+        try:
+            with socket.create_connection((h.HOST, port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("%s did not listen on %d:\n%s" % (process.name, port,
+                                                        process.log_text()))
 
 
 def _require(program):
@@ -114,7 +141,7 @@ def start(stack):
     devices = os.path.join(home, "srv")
     os.makedirs(os.path.join(devices, "d1"))
     os.makedirs(os.path.join(home, "cache"))
-    ports = {name: h.free_port() for name in _SERVERS + ("proxy", "memcached")}
+    ports = {name: _probe_port() for name in _SERVERS + ("proxy", "memcached")}
     if user:
         for root, dirs, _ in os.walk(home):
             shutil.chown(root, user, user)
@@ -208,7 +235,7 @@ use = egg:swift#dlo
     started.append(proxy)
     for process, port in zip(started, [ports["memcached"]] +
                              [ports[n] for n in _SERVERS] + [ports["proxy"]]):
-        process.wait_port(port, timeout=60)
+        _wait_port(process, port)
     endpoint = "http://%s:%d" % (h.HOST, ports["proxy"])
     store = SwiftStore(stack, endpoint, proxy, home)
     _wait_s3(store, started)
