@@ -18,6 +18,8 @@ namespace {
 constexpr size_t kMaxQueuedAuthChecks = 1024;
 // How often the backend health gauges are refreshed.
 constexpr absl::Duration kHealthPollInterval = absl::Seconds(2);
+// At shutdown, how long queued events (the last logouts) may take to go.
+constexpr absl::Duration kEventsFlushAtStop = absl::Seconds(2);
 
 }  // namespace
 
@@ -39,6 +41,17 @@ ConnectionLimits ConnectionLimitsFromSettings(const Settings& settings) {
   return limits;
 }
 
+EventPublisherOptions EventPublisherOptionsFromSettings(
+    const Settings& settings) {
+  EventPublisherOptions options;
+  options.target = settings.events.substr(std::string("grpc:").size());
+  options.queue_size = static_cast<size_t>(settings.events_queue_size);
+  options.max_backoff = std::max(
+      options.min_backoff, absl::Milliseconds(settings.events_retry_max_ms));
+  options.call_timeout = absl::Milliseconds(settings.events_timeout_ms);
+  return options;
+}
+
 absl::StatusOr<SshServerOptions> SshServerOptionsFromSettings(
     const Settings& settings) {
   SshServerOptions options;
@@ -52,6 +65,14 @@ absl::StatusOr<SshServerOptions> SshServerOptionsFromSettings(
           ? settings.event_loop_threads
           : std::max(1u, std::thread::hardware_concurrency());
   options.max_sessions = settings.max_sessions;
+  options.proxy.required = settings.proxy_protocol == "required";
+  absl::StatusOr<SourceNetworks> proxies =
+      SourceNetworks::Parse(settings.proxy_protocol_sources);
+  if (!proxies.ok()) return proxies.status();
+  options.proxy.sources = *std::move(proxies);
+  options.proxy.timeout =
+      absl::Milliseconds(settings.proxy_protocol_timeout_ms);
+  options.proxy.max_pending = static_cast<size_t>(settings.max_sessions);
   return options;
 }
 
@@ -59,8 +80,15 @@ FrontEnd::FrontEnd(Settings settings, UserDb users, ssh_key host_key)
     : settings_(std::move(settings)),
       initial_users_(std::move(users)),
       throttle_(AuthThrottleOptionsFromSettings(settings_)),
-      user_sessions_(settings_.max_sessions_per_user) {
+      user_sessions_(settings_.max_sessions_per_user),
+      rate_limits_(uint64_t{static_cast<uint32_t>(
+                       settings_.upload_total_kib_per_second)} *
+                       1024,
+                   uint64_t{static_cast<uint32_t>(
+                       settings_.download_total_kib_per_second)} *
+                       1024) {
   context_.throttle = &throttle_;
+  context_.rate_limits = &rate_limits_;
   context_.user_sessions = &user_sessions_;
   context_.sftp_limits = SftpLimitsFromSettings(settings_);
   context_.transfer_budget = std::make_shared<backend::TransferBudget>(
@@ -127,6 +155,12 @@ absl::Status FrontEnd::Start() {
   backends_ = std::make_unique<BackendRouter>(backend_options,
                                               settings_.tenant_backends);
   context_.backends = backends_.get();
+  if (!settings_.events.empty()) {
+    events_ = std::make_unique<EventPublisher>(
+        EventPublisherOptionsFromSettings(settings_));
+    events_->Start();
+    context_.events = events_.get();
+  }
 
   GetSshMetrics();  // registers the series: a scrape shows them at 0
   absl::Status status = server_->Start();
@@ -147,6 +181,7 @@ absl::Status FrontEnd::Start() {
             {"backend", settings_.backend},
             {"tenant_routes", absl::StrCat(settings_.tenant_backends.size())},
             {"auth", settings_.auth.empty() ? "local" : settings_.auth},
+            {"events", settings_.events.empty() ? "none" : settings_.events},
             {"users", absl::StrCat(user_count)}});
   return absl::OkStatus();
 }
@@ -201,6 +236,8 @@ void FrontEnd::Stop() {
   if (auth_pool_ != nullptr) auth_pool_->Shutdown();
   if (grpc_auth_ != nullptr) grpc_auth_->Shutdown();
   server_->Stop();
+  // After the connections: their logouts are queued by now.
+  if (events_ != nullptr) events_->Stop(kEventsFlushAtStop);
 }
 
 }  // namespace sftpgate::server

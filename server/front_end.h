@@ -24,6 +24,7 @@
 #include "server/common/worker_pool.h"
 #include "server/config/settings.h"
 #include "server/config/users.h"
+#include "server/events/event_publisher.h"
 #include "server/metrics_http/backend_health.h"
 #include "server/metrics_http/metrics_server.h"
 #include "server/ssh/backend_router.h"
@@ -76,8 +77,10 @@ class FrontEnd {
   std::unique_ptr<GrpcAuthenticator> grpc_auth_;  // with --auth only
   std::unique_ptr<ChainAuthenticator> auth_;
   std::unique_ptr<BackendRouter> backends_;
+  std::unique_ptr<EventPublisher> events_;  // with --events only
   AuthThrottle throttle_;
   SessionCounter user_sessions_;
+  UserRateLimits rate_limits_;
   ServerContext context_;
   std::unique_ptr<SshServer> server_;
   std::unique_ptr<MetricsServer> metrics_;  // with --metrics-listen only
@@ -88,6 +91,9 @@ class FrontEnd {
 // The settings of one part of the front end.
 AuthThrottleOptions AuthThrottleOptionsFromSettings(const Settings& settings);
 ConnectionLimits ConnectionLimitsFromSettings(const Settings& settings);
+// Requires settings.events (grpc:TARGET).
+EventPublisherOptions EventPublisherOptionsFromSettings(
+    const Settings& settings);
 // absl::InvalidArgumentError for a bad --listen.
 absl::StatusOr<SshServerOptions> SshServerOptionsFromSettings(
     const Settings& settings);

@@ -20,6 +20,10 @@ The users file (TOML, or JSON with the same structure as a list "user"):
     root = "/carol"          # optional, default "/"
     read_only = false        # optional
     backend = ""             # optional: gRPC target of this user's backend
+    quota_bytes = 0          # optional limits (0: none), as in sftpgate's
+    quota_files = 0          #   users file
+    upload_kib_per_second = 0
+    download_kib_per_second = 0
     [user.attributes]        # optional, copied into Session.attributes
     plan = "gold"
 
@@ -55,6 +59,9 @@ except ImportError as exc:  # pragma: no cover - environment problem
 LOG = logging.getLogger("authenticator")
 HASH_SCHEME = "pbkdf2_sha256"
 HASH_ITERATIONS = 600000
+# Per-user limits passed on to sftpgate (AuthenticateResponse fields).
+LIMIT_KEYS = ("quota_bytes", "quota_files", "upload_kib_per_second",
+              "download_kib_per_second")
 
 
 def hash_password(password, iterations=HASH_ITERATIONS, salt=None):
@@ -95,6 +102,9 @@ class User:
         self.backend = entry.get("backend", "")
         self.attributes = {str(k): str(v)
                            for k, v in entry.get("attributes", {}).items()}
+        self.limits = {key: int(entry.get(key, 0)) for key in LIMIT_KEYS}
+        if any(value < 0 for value in self.limits.values()):
+            raise ValueError("user %r: negative limit" % self.name)
         if not self.password_hash and not self.keys:
             raise ValueError("user %r has no credential" % self.name)
 
@@ -102,7 +112,7 @@ class User:
         return auth_pb2.AuthenticateResponse(
             accepted=True, root=self.root, read_only=self.read_only,
             tenant=self.tenant, attributes=self.attributes,
-            backend_target=self.backend)
+            backend_target=self.backend, **self.limits)
 
 
 def load_users(path):

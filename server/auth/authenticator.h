@@ -19,6 +19,7 @@
 #include <string>
 
 #include "absl/functional/any_invocable.h"
+#include "server/config/user_limits.h"
 
 struct ssh_key_struct;
 
@@ -62,6 +63,8 @@ struct Identity {
   // gRPC target of the backend serving this user; empty: the tenant's
   // route, else the default backend.
   std::string backend_target;
+  // Quotas and transfer rates (0: none).
+  UserLimits limits;
 };
 
 struct AuthVerdict {

@@ -60,6 +60,12 @@ AuthVerdict VerdictFromResponse(const v1::AuthenticateResponse& response) {
   verdict.identity.root = *std::move(root);
   verdict.identity.read_only = response.read_only();
   verdict.identity.tenant = response.tenant();
+  verdict.identity.limits.quota_bytes = response.quota_bytes();
+  verdict.identity.limits.quota_files = response.quota_files();
+  verdict.identity.limits.upload_bytes_per_second =
+      response.upload_kib_per_second() * 1024;
+  verdict.identity.limits.download_bytes_per_second =
+      response.download_kib_per_second() * 1024;
   verdict.identity.attributes.insert(response.attributes().begin(),
                                      response.attributes().end());
   verdict.identity.backend_target = response.backend_target();

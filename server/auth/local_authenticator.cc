@@ -36,6 +36,7 @@ Identity IdentityOf(const UserRecord& user) {
   identity.root = user.root;
   identity.read_only = user.read_only;
   identity.tenant = user.tenant;
+  identity.limits = user.limits;
   return identity;
 }
 

@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "server/config/source_networks.h"
 #include "server/config/toml_util.h"
 
 namespace sftpgate::server {
@@ -179,6 +180,27 @@ absl::Status ValidateSettings(const Settings& s) {
     return absl::InvalidArgumentError(
         absl::StrCat("auth must be grpc:TARGET (got \"", s.auth, "\")"));
   }
+  if (!s.events.empty() && (!absl::StartsWith(s.events, "grpc:") ||
+                            s.events.size() == std::string("grpc:").size())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("events must be grpc:TARGET (got \"", s.events, "\")"));
+  }
+  if (s.proxy_protocol != "off" && s.proxy_protocol != "required") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("proxy_protocol must be off or required (got \"",
+                     s.proxy_protocol, "\")"));
+  }
+  absl::StatusOr<SourceNetworks> proxies =
+      SourceNetworks::Parse(s.proxy_protocol_sources);
+  if (!proxies.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("proxy_protocol_sources: ", proxies.status().message()));
+  }
+  if (s.proxy_protocol == "required" && proxies->empty()) {
+    return absl::InvalidArgumentError(
+        "proxy_protocol = required needs proxy_protocol_sources (the "
+        "networks of the load balancers)");
+  }
   std::string host;
   uint16_t port = 0;
   absl::Status status = ParseListenAddress(s.listen, &host, &port);
@@ -210,7 +232,11 @@ absl::Status ValidateSettings(const Settings& s) {
         {"max_handles", s.max_handles},
         {"auth_timeout_ms", s.auth_timeout_ms},
         {"auth_failure_window_seconds", s.auth_failure_window_seconds},
-        {"auth_ban_seconds", s.auth_ban_seconds}}) {
+        {"auth_ban_seconds", s.auth_ban_seconds},
+        {"events_queue_size", s.events_queue_size},
+        {"events_retry_max_ms", s.events_retry_max_ms},
+        {"events_timeout_ms", s.events_timeout_ms},
+        {"proxy_protocol_timeout_ms", s.proxy_protocol_timeout_ms}}) {
     status = Positive(name, value);
     if (!status.ok()) return status;
   }
@@ -220,7 +246,9 @@ absl::Status ValidateSettings(const Settings& s) {
         {"max_sessions_per_user", s.max_sessions_per_user},
         {"idle_timeout_seconds", s.idle_timeout_seconds},
         {"auth_max_failures", s.auth_max_failures},
-        {"auth_ban_delay_ms", s.auth_ban_delay_ms}}) {
+        {"auth_ban_delay_ms", s.auth_ban_delay_ms},
+        {"upload_total_kib_per_second", s.upload_total_kib_per_second},
+        {"download_total_kib_per_second", s.download_total_kib_per_second}}) {
     if (value < 0) {
       return absl::InvalidArgumentError(
           absl::StrCat(name, " must not be negative (got ", value, ")"));

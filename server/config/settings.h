@@ -34,6 +34,18 @@ namespace sftpgate::server {
     "--users are decided by that file first")                                \
   X(int, auth_timeout_ms, 5000,                                              \
     "Deadline of each call to the --auth authenticator, in milliseconds")    \
+  X(std::string, events, "",                                                 \
+    "Event notifications: grpc:TARGET sends logins, logouts, committed "     \
+    "uploads, finished downloads, removals, renames and directory changes "  \
+    "to an sftpgate.v1.Events service, at least once; empty: none")          \
+  X(int, events_queue_size, 10000,                                           \
+    "Events held for delivery while the --events service is slow or down; "  \
+    "past it new events are dropped (counted and logged)")                   \
+  X(int, events_retry_max_ms, 2000,                                          \
+    "Longest wait between retries of a failed delivery (the wait doubles "   \
+    "from 100 ms up to this)")                                               \
+  X(int, events_timeout_ms, 5000,                                            \
+    "Deadline of each call to the --events service, in milliseconds")        \
   X(std::string, host_key, "",                                               \
     "SSH host private key file; generated (ed25519, mode 0600) if missing")  \
   X(std::string, users, "",                                                  \
@@ -48,6 +60,15 @@ namespace sftpgate::server {
   X(std::string, log_level, "info",                                          \
     "Least level logged: debug, info, "                                      \
     "warning or error")                                                      \
+  X(std::string, proxy_protocol, "off",                                      \
+    "PROXY protocol (v1 or v2) on the --listen address: off, or required "   \
+    "(every connection must come from proxy_protocol_sources and start "     \
+    "with a header naming the real client; anything else is dropped)")       \
+  X(std::string, proxy_protocol_sources, "",                                 \
+    "Comma-separated networks of the load balancers allowed to connect "     \
+    "when proxy_protocol is required, e.g. 10.0.0.0/8,2001:db8::/32")        \
+  X(int, proxy_protocol_timeout_ms, 3000,                                    \
+    "Time a connection has to send its whole PROXY header")                  \
   X(int, max_sessions, 1000, "Most SSH connections open at once")            \
   X(int, max_sessions_per_user, 100,                                         \
     "Most authenticated SSH connections one user may have open at once "     \
@@ -89,6 +110,11 @@ namespace sftpgate::server {
   X(int, transfer_buffer_mb, 16,                                             \
     "MiB of file data (read-ahead, write-behind) one SFTP channel may hold " \
     "in the front end; past it its transfers slow to the client's pace")     \
+  X(int, upload_total_kib_per_second, 0,                                     \
+    "Upload rate of all users together, KiB/s (0: unlimited); per-user "     \
+    "rates are set in the users file or by the authenticator")               \
+  X(int, download_total_kib_per_second, 0,                                   \
+    "Download rate of all users together, KiB/s (0: unlimited)")             \
   X(int, transfer_buffer_total_mb, 1024,                                     \
     "MiB of file data all channels together may hold; past it every "        \
     "transfer holds at most one message at a time")

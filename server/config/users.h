@@ -9,6 +9,10 @@
 //   read_only = false                   # optional
 //   tenant = "acme"                     # optional: selects the backend
 //                                       # route [tenants.acme] (settings)
+//   quota_bytes = 10737418240           # optional: bytes stored at most
+//   quota_files = 100000                # optional: files stored at most
+//   upload_kib_per_second = 4096        # optional: rate over all sessions
+//   download_kib_per_second = 4096      # optional
 //
 // Loading validates everything up front (unique names, at least one
 // credential, crypt(3) hashes only, parseable keys, no unknown keys) and
@@ -26,6 +30,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "server/config/user_limits.h"
 
 struct ssh_key_struct;
 
@@ -45,6 +50,7 @@ struct UserRecord {
   std::string root = "/";  // absolute, normalized
   bool read_only = false;
   std::string tenant;  // empty: none
+  UserLimits limits;   // quotas and rates (0: none)
 };
 
 class UserDb {

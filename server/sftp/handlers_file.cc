@@ -182,7 +182,10 @@ void SessionImpl::Close(Op op, PacketReader& in) {
 void SessionImpl::FinishClose(Op op, const std::string& id) {
   Handle* h = handles_.FindClosing(id);
   if (h->upload == nullptr) {
-    if (h->reader != nullptr) LogTransfer(*h, "ok");
+    if (h->reader != nullptr) {
+      LogTransfer(*h, "ok");
+      NotifyTransfer(*h);
+    }
     handles_.Release(id);
     return SendStatus(op, kFxOk);
   }
@@ -197,12 +200,14 @@ void SessionImpl::Committed(Op op, const std::string& id,
   // Runs inside the handle's Upload: release the handle afterwards.
   Handle* h = handles_.FindClosing(id);
   ReleaseLater(id);
-  if (!status.ok() || !h->deferred_attributes.has_value()) {
-    LogTransfer(*h, status.ok() ? "ok" : status.error_message());
+  if (!status.ok()) {
+    LogTransfer(*h, status.error_message());
     return SendResult(op, status);
   }
-  // FSETSTAT during the upload: apply it to the committed file.
   LogTransfer(*h, "ok");
+  NotifyTransfer(*h);
+  if (!h->deferred_attributes.has_value()) return SendResult(op, status);
+  // FSETSTAT during the upload: apply it to the committed file.
   v1::SetStatRequest request;
   request.set_path(h->path);
   *request.mutable_attributes() = std::move(*h->deferred_attributes);
@@ -227,6 +232,11 @@ void SessionImpl::Read(Op op, PacketReader& in) {
   if (length == 0) return SendStatus(op, kFxEof);
   length = std::min(length, options_.limits.max_read_length);
   ++h->pending;
+  AdmitRead(std::move(op), h, offset, length);
+}
+
+void SessionImpl::ServeRead(Op op, Handle* h, uint64_t offset,
+                            uint32_t length) {
   h->reader->Read(offset, length,
                   [this, h, op = std::move(op)](
                       const grpc::Status& status,
@@ -261,6 +271,7 @@ void SessionImpl::Write(Op op, PacketReader& in) {
       offset, data,
       [this, op = std::move(op), n = data.size()](const grpc::Status& status) {
         if (status.ok()) metrics_.bytes_written()->Increment(n);
+        ChargeUpload(n);
         SendResult(op, status);
       });
 }

@@ -50,6 +50,7 @@ void SessionImpl::Remove(Op op, PacketReader& in) {
   std::string path;
   if (!ReadPath(in, op, &path)) return;
   known_dirs_.Clear();  // it may have been a symlink to a directory
+  op.event = v1::EVENT_KIND_REMOVE;
   v1::RemoveRequest request;
   request.set_path(std::move(path));
   CallForStatus(std::move(op), &backend::BackendClient::Remove,
@@ -64,6 +65,7 @@ void SessionImpl::Mkdir(Op op, PacketReader& in) {
     return SendBadMessage(op);
   }
   request.set_path(std::move(path));
+  op.event = v1::EVENT_KIND_MKDIR;
   backend_->MakeDir(std::move(request),
                     [this, op = std::move(op)](const grpc::Status& status,
                                                v1::MakeDirResponse&) {
@@ -77,6 +79,7 @@ void SessionImpl::Rmdir(Op op, PacketReader& in) {
   std::string path;
   if (!ReadPath(in, op, &path)) return;
   known_dirs_.Clear();
+  op.event = v1::EVENT_KIND_RMDIR;
   v1::RemoveDirRequest request;
   request.set_path(std::move(path));
   CallForStatus(std::move(op), &backend::BackendClient::RemoveDir,
@@ -110,6 +113,9 @@ void SessionImpl::RenamePaths(Op op, PacketReader& in, bool overwrite) {
   std::string from, to;
   if (!ReadPath(in, op, &from) || !ReadPath(in, op, &to)) return;
   known_dirs_.Clear();  // the directories beneath `from` move
+  op.event = v1::EVENT_KIND_RENAME;
+  op.rename_from = from;
+  op.rename_to = to;
   v1::RenameRequest request;
   request.set_from(std::move(from));
   request.set_to(std::move(to));

@@ -183,6 +183,7 @@ size_t SessionImpl::OnChannelData(absl::string_view data) {
     if (shut_down_) return data.size();
   }
   ArmTick();
+  if (input_paused_) ArmRateTimer();
   return data.size() - rest.size();
 }
 
@@ -190,7 +191,8 @@ bool SessionImpl::AtInputLimit() const {
   // Until VERSION is out, requests wait: handlers depend on Describe.
   if (init_received_ && !version_sent_) return true;
   return in_flight_ >= options_.limits.max_in_flight ||
-         options_.sink->QueuedBytes() > options_.limits.max_queued_output;
+         options_.sink->QueuedBytes() > options_.limits.max_queued_output ||
+         UploadInDebt();
 }
 
 void SessionImpl::MaybeResumeInput() {
@@ -307,6 +309,8 @@ void SessionImpl::Teardown() {
   poster_->Detach();
   backend_->Shutdown();
   copies_.clear();  // before the handles they point to
+  deferred_reads_.clear();
+  rate_timer_.reset();
   // Dropping the handles cancels their streams: uploads abort.
   handles_.TakeAll();
   tick_.reset();
@@ -357,6 +361,7 @@ void SessionImpl::SendPacket(const Op& op, std::string packet, uint32_t status,
   metrics_.requests_in_flight()->Add(-1);
   metrics_.CountOperation(op.slot, op.name, status);
   LogOp(op, status, message);
+  if (status == kFxOk) NotifyOp(op);
   options_.sink->Send(std::move(packet));
   MaybeResumeInput();
 }
@@ -469,6 +474,30 @@ void SessionImpl::LogTransfer(const Handle& handle,
                                           : handle.bytes_read)},
             {"result", std::string(result)},
             {"ms", Millis(backend::Clock::now() - handle.opened)}});
+}
+
+void SessionImpl::NotifyOp(const Op& op) const {
+  if (options_.events == nullptr || op.event == v1::EVENT_KIND_UNSPECIFIED) {
+    return;
+  }
+  v1::Event event =
+      NewEvent(op.event, options_.session,
+               op.event == v1::EVENT_KIND_RENAME ? op.rename_from : op.path);
+  event.set_target_path(op.rename_to);
+  options_.events->Publish(std::move(event));
+}
+
+void SessionImpl::NotifyTransfer(const Handle& handle) const {
+  if (options_.events == nullptr) return;
+  const bool upload = handle.upload != nullptr;
+  v1::Event event =
+      NewEvent(upload ? v1::EVENT_KIND_UPLOAD : v1::EVENT_KIND_DOWNLOAD,
+               options_.session, handle.path);
+  event.set_size(upload ? handle.upload->committed_size() : handle.bytes_read);
+  event.set_duration_ms(std::chrono::duration_cast<std::chrono::milliseconds>(
+                            backend::Clock::now() - handle.opened)
+                            .count());
+  options_.events->Publish(std::move(event));
 }
 
 // ---- request helpers ----

@@ -10,6 +10,7 @@
 //   handlers_extended.cc the EXTENDED requests (except copy-data)
 //   copy_data.cc         copy-data (a backend Read stream feeding an
 //                        upload)
+//   bandwidth.cc         upload and download rate limits
 //
 // Every request is answered exactly once, by one of the Send* functions,
 // which also log it and account for it in InFlight().
@@ -21,6 +22,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -55,6 +57,12 @@ struct Op {
   std::string path;       // for the log
   bool modifying = false;
   backend::Clock::time_point start;
+  // Reported to SftpSessionOptions::events when the request succeeds
+  // (REMOVE, RENAME, MKDIR, RMDIR). A rename names its paths here (`path`
+  // above holds both, for the log).
+  v1::EventKind event = v1::EVENT_KIND_UNSPECIFIED;
+  std::string rename_from;
+  std::string rename_to;
 };
 
 class SessionImpl final : public SftpSession {
@@ -147,6 +155,10 @@ class SessionImpl final : public SftpSession {
                   absl::string_view message = {});
   void LogOp(const Op& op, uint32_t status, absl::string_view message) const;
   void LogTransfer(const Handle& handle, absl::string_view result) const;
+  // Reports a succeeded request with an Op::event, and a finished transfer
+  // (a committed upload or a closed download), to options_.events.
+  void NotifyOp(const Op& op) const;
+  void NotifyTransfer(const Handle& handle) const;
 
   // ---- backend calls ----
   // A call whose only answer is a status.
@@ -239,6 +251,29 @@ class SessionImpl final : public SftpSession {
   void CopyStreamEnded(uint64_t job_id, const grpc::Status& status);
   void MaybeFinishCopy(uint64_t job_id);
   void CheckCopyTimeouts(backend::Clock::time_point now);
+
+  // ---- bandwidth limits (bandwidth.cc) ----
+  // The user's upload bucket is in debt: take no more input for now.
+  bool UploadInDebt() const;
+  // Charges an accepted WRITE's payload to the upload bucket.
+  void ChargeUpload(size_t bytes);
+  // Serves a READ (its handle's `pending` already counted) now, or queues
+  // it behind the download bucket. Queued READs keep their order.
+  void AdmitRead(Op op, Handle* h, uint64_t offset, uint32_t length);
+  void ServeRead(Op op, Handle* h, uint64_t offset, uint32_t length);
+  void ServeDeferredReads();
+  // A timer for when a bucket is out of debt again (input paused by the
+  // upload limit, READs queued by the download limit).
+  void ArmRateTimer();
+  struct DeferredRead {
+    Op op;
+    Handle* handle;  // kept open by its `pending` count
+    uint64_t offset;
+    uint32_t length;
+  };
+  std::deque<DeferredRead> deferred_reads_;
+  std::unique_ptr<grpc::Alarm> rate_timer_;
+  bool rate_timer_armed_ = false;
 
   SftpMetrics& metrics_;
   SftpSessionOptions options_;

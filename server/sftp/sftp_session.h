@@ -24,6 +24,8 @@
 #include "absl/strings/string_view.h"
 #include "server/backend/backend_client.h"
 #include "server/common/executor.h"
+#include "server/events/event_sink.h"
+#include "server/sftp/rate_limiter.h"
 #include "sftpgate/v1/backend.pb.h"
 
 namespace sftpgate::server {
@@ -84,6 +86,13 @@ struct SftpSessionOptions {
   // Tests inject one so that what the window decides does not depend on
   // how fast the machine runs.
   std::function<std::chrono::steady_clock::time_point()> clock;
+  // Where committed uploads, finished downloads, removals, renames and
+  // directory changes are reported (null: nowhere); outlives the session.
+  EventSink* events = nullptr;
+  // Bandwidth limits of the session's user (null: unlimited): WRITE
+  // payloads and READ replies are paced by them through backpressure.
+  std::shared_ptr<sftp::RateLimiter> upload_rate;
+  std::shared_ptr<sftp::RateLimiter> download_rate;
 };
 
 class SftpSession : public std::enable_shared_from_this<SftpSession> {

@@ -123,7 +123,10 @@ void Upload::EnsureStream(uint64_t first_offset) {
   stream_ = backend_->Write(
       std::move(header),
       {[this] { OnProgress(); },
-       [this](const grpc::Status& status, uint64_t) { OnFinish(status); }});
+       [this](const grpc::Status& status, uint64_t committed_size) {
+         if (status.ok()) committed_size_ = committed_size;
+         OnFinish(status);
+       }});
 }
 
 bool Upload::HasRoom() const {

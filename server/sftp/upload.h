@@ -73,6 +73,9 @@ class Upload {
 
   // Bytes accepted from the client.
   uint64_t bytes_written() const { return bytes_written_; }
+  // The file's size after the last successful commit, as the backend
+  // reported it (0 before one).
+  uint64_t committed_size() const { return committed_size_; }
   // Something waits on the backend (a WRITE answer or a commit).
   bool busy() const { return !blocked_.empty() || commit_done_ != nullptr; }
 
@@ -122,6 +125,7 @@ class Upload {
   // commit.
   bool dirty_ = false;
   uint64_t bytes_written_ = 0;
+  uint64_t committed_size_ = 0;
   backend::Clock::time_point last_progress_;
 };
 

@@ -121,7 +121,15 @@ Connection::~Connection() {
   ssh_disconnect(session_);
   ssh_free(session_);
   if (holds_user_slot_) context_->user_sessions->Release(identity_);
-  if (authenticated_) GetSshMetrics().sessions_open->Add(-1);
+  if (authenticated_) {
+    GetSshMetrics().sessions_open->Add(-1);
+    if (context_->events != nullptr) {
+      v1::Event event = NewEvent(v1::EVENT_KIND_LOGOUT, SessionProto());
+      event.set_reason(end_reason_);
+      event.set_duration_ms(absl::ToInt64Milliseconds(absl::Now() - started_));
+      context_->events->Publish(std::move(event));
+    }
+  }
   GetSshMetrics().connections_open->Add(-1);
   context_->live_connections.fetch_sub(1);
   LogEvent(quiet_ ? LogLevel::kDebug : LogLevel::kInfo, "session_end",
@@ -257,17 +265,30 @@ void Connection::CheckIdle(absl::Time now) {
   }
 }
 
+v1::Session Connection::SessionProto() const {
+  v1::Session session;
+  session.set_session_id(id_);
+  session.set_user(identity_.user);
+  session.set_remote_address(remote_address_);
+  session.set_client_version(client_version_);
+  session.set_root(identity_.root);
+  session.set_read_only(identity_.read_only);
+  session.set_tenant(identity_.tenant);
+  session.mutable_attributes()->insert(identity_.attributes.begin(),
+                                       identity_.attributes.end());
+  return session;
+}
+
 SftpSessionOptions Connection::NewSftpSessionOptions() const {
   SftpSessionOptions options;
-  options.session.set_session_id(id_);
-  options.session.set_user(identity_.user);
-  options.session.set_remote_address(remote_address_);
-  options.session.set_client_version(client_version_);
-  options.session.set_root(identity_.root);
-  options.session.set_read_only(identity_.read_only);
-  options.session.set_tenant(identity_.tenant);
-  options.session.mutable_attributes()->insert(identity_.attributes.begin(),
-                                               identity_.attributes.end());
+  options.session = SessionProto();
+  options.events = context_->events;
+  if (context_->rate_limits != nullptr) {
+    UserRateLimits::Limiters rates =
+        context_->rate_limits->For(identity_.user, identity_.limits);
+    options.upload_rate = std::move(rates.upload);
+    options.download_rate = std::move(rates.download);
+  }
   options.backend = backend::GrpcBackendClientFactory(backend_);
   options.executor = loop_;
   options.limits = context_->sftp_limits;
@@ -492,6 +513,9 @@ void Connection::Succeed(ssh_message message, Identity identity) {
             {"backend", context_->backends->TargetFor(identity_)},
             {"client", client_version_}});
   ssh_message_auth_reply_success(message, 0);
+  if (context_->events != nullptr) {
+    context_->events->Publish(NewEvent(v1::EVENT_KIND_LOGIN, SessionProto()));
+  }
   // From now on libssh's callbacks handle requests as they arrive.
   ssh_callbacks_init(&server_callbacks_);
   server_callbacks_.userdata = this;

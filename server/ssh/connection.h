@@ -95,6 +95,8 @@ class Connection {
   // Options for a new SftpSession of this connection (sink and
   // resume_input left for the channel to fill).
   SftpSessionOptions NewSftpSessionOptions() const;
+  // The Session sent to the backend (and in events) once authenticated.
+  v1::Session SessionProto() const;
   // A channel moved SFTP bytes (idle timeout, metrics).
   void NoteTraffic(size_t bytes_in, size_t bytes_out);
 

@@ -12,8 +12,10 @@
 #include "server/auth/auth_throttle.h"
 #include "server/auth/authenticator.h"
 #include "server/auth/session_counter.h"
+#include "server/events/event_sink.h"
 #include "server/sftp/sftp_session.h"
 #include "server/ssh/backend_router.h"
+#include "server/ssh/user_rate_limits.h"
 
 namespace sftpgate::server {
 
@@ -44,6 +46,8 @@ struct ServerContext {
   AuthThrottle* throttle = nullptr;         // not owned; null: no throttling
   SessionCounter* user_sessions = nullptr;  // not owned; null: no limit
   BackendRouter* backends = nullptr;        // not owned
+  EventSink* events = nullptr;              // not owned; null: no events
+  UserRateLimits* rate_limits = nullptr;    // not owned; null: unlimited
   SftpLimits sftp_limits;
   // Shared by every session's transfers (setting transfer_buffer_total_mb).
   std::shared_ptr<backend::TransferBudget> transfer_budget;

@@ -42,12 +42,7 @@ constexpr char kUserKeyAlgorithms[] =
     "sk-ecdsa-sha2-nistp256@openssh.com,rsa-sha2-512,rsa-sha2-256";
 
 // "ip:port", or "[v6]:port".
-std::string PeerAddress(int fd) {
-  sockaddr_storage addr{};
-  socklen_t len = sizeof(addr);
-  if (getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    return "unknown";
-  }
+std::string AddressText(const sockaddr_storage& addr) {
   char host[INET6_ADDRSTRLEN] = "";
   if (addr.ss_family == AF_INET) {
     const auto* in = reinterpret_cast<const sockaddr_in*>(&addr);
@@ -171,6 +166,14 @@ absl::Status SshServer::Start() {
   if (stop_fd_ < 0) {
     return absl::InternalError(absl::StrCat("eventfd: ", strerror(errno)));
   }
+  if (options_.proxy.required) {
+    proxy_ = std::make_unique<ProxyHandshakes>(
+        options_.proxy, [this](int fd, std::string remote) {
+          AdoptSocket(fd, std::move(remote));
+        });
+    status = proxy_->Start();
+    if (!status.ok()) return status;
+  }
   for (int i = 0; i < options_.loop_threads; ++i) {
     loops_.push_back(std::make_unique<ConnectionLoop>(
         context_, absl::StrCat("sftpgate-loop", i)));
@@ -181,7 +184,8 @@ absl::Status SshServer::Start() {
   LogEvent(LogLevel::kInfo, "listening",
            {{"address", options_.host},
             {"port", absl::StrCat(bound_port_)},
-            {"loops", absl::StrCat(options_.loop_threads)}});
+            {"loops", absl::StrCat(options_.loop_threads)},
+            {"proxy_protocol", options_.proxy.required ? "required" : "off"}});
   return absl::OkStatus();
 }
 
@@ -211,6 +215,8 @@ void SshServer::StopAccepting() {
     (void)!write(stop_fd_, &one, sizeof(one));
   }
   if (acceptor_.joinable()) acceptor_.join();
+  // Connections still sending their PROXY header are not taken any more.
+  if (proxy_ != nullptr) proxy_->Stop();
   // Stop listening, so that new clients are refused at once (and a load
   // balancer moves on) rather than queued in the backlog until the process
   // exits. The bind keeps the descriptor and closes it when freed.
@@ -250,22 +256,45 @@ void SshServer::AcceptLoop() {
 }
 
 void SshServer::AcceptOne() {
+  sockaddr_storage peer{};
+  socklen_t length = sizeof(peer);
+  // Blocking (as libssh expects): the flag of the listening socket is not
+  // inherited by accept4.
+  const int fd =
+      accept4(ssh_bind_get_fd(bind_), reinterpret_cast<sockaddr*>(&peer),
+              &length, SOCK_CLOEXEC);
+  if (fd < 0) {
+    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+      LogEvent(LogLevel::kWarning, "accept_failed",
+               {{"error", strerror(errno)}});
+    }
+    return;
+  }
+  if (proxy_ != nullptr) return proxy_->Add(fd, peer, AddressText(peer));
+  AdoptSocket(fd, AddressText(peer));
+}
+
+void SshServer::AdoptSocket(int fd, std::string remote) {
   ssh_session session = ssh_new();
-  if (session == nullptr) return;
+  if (session == nullptr) {
+    close(fd);
+    return;
+  }
+  std::string id;
   int accepted;
   {
     absl::MutexLock lock(&bind_mu_);
-    accepted = ssh_bind_accept(bind_, session);
+    accepted = ssh_bind_accept_fd(bind_, session, fd);
+    id = absl::StrFormat("%08x-%d", id_prefix_, next_id_++);
   }
   if (accepted != SSH_OK) {
-    if (errno != EAGAIN && errno != EWOULDBLOCK) {
-      LogEvent(LogLevel::kWarning, "accept_failed",
-               {{"error", ssh_get_error(bind_)}});
-    }
+    LogEvent(LogLevel::kWarning, "accept_failed",
+             {{"remote", remote}, {"error", ssh_get_error(bind_)}});
+    // The session owns the socket once libssh attached it.
+    if (ssh_get_fd(session) != fd) close(fd);
     ssh_free(session);
     return;
   }
-  int fd = ssh_get_fd(session);
   // Without TCP_NODELAY uploads crawl (46-66 MiB/s instead of ~1 GiB/s on
   // loopback): SFTP's small acks wait on Nagle + delayed ACK.
   int one = 1;
@@ -276,7 +305,6 @@ void SshServer::AcceptOne() {
   // thread while a slow peer drains the rest.
   timeval send_timeout{1, 0};
   setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof(send_timeout));
-  std::string remote = PeerAddress(fd);
   if (context_->live_connections.fetch_add(1) >= options_.max_sessions) {
     context_->live_connections.fetch_sub(1);
     GetSshMetrics().rejected_max_sessions->Increment();
@@ -286,7 +314,6 @@ void SshServer::AcceptOne() {
     ssh_free(session);
     return;
   }
-  std::string id = absl::StrFormat("%08x-%d", id_prefix_, next_id_++);
   ConnectionLoop* target = loops_.front().get();
   for (auto& loop : loops_) {
     if (loop->load() < target->load()) target = loop.get();

@@ -1,5 +1,8 @@
 // SshServer: the SSH listener. One acceptor thread takes connections
-// (ssh_bind_accept) and hands each to the least-loaded of N ConnectionLoops.
+// (accept(), then ssh_bind_accept_fd) and hands each to the least-loaded of
+// N ConnectionLoops. Behind a load balancer that sends the PROXY protocol
+// (options.proxy), each socket first goes to ProxyHandshakes, which reads
+// the header; the client address it names is the connection's address.
 //
 // Algorithms are pinned to modern ones (no CBC, no SHA-1); see
 // ssh_server.cc. The system's libssh server config is not read.
@@ -22,6 +25,7 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "server/ssh/connection_loop.h"
+#include "server/ssh/proxy_handshakes.h"
 #include "server/ssh/server_context.h"
 
 namespace sftpgate::server {
@@ -31,6 +35,8 @@ struct SshServerOptions {
   uint16_t port = 2222;  // 0: any free port (see SshServer::port())
   int loop_threads = 1;
   int max_sessions = 1000;
+  // PROXY protocol header before the SSH banner (off by default).
+  ProxyProtocolOptions proxy;
 };
 
 class SshServer {
@@ -68,6 +74,10 @@ class SshServer {
   absl::Status ConfigureBind();
   void AcceptLoop();
   void AcceptOne();
+  // Makes a libssh session of accepted socket `fd` (owned from now on)
+  // whose client is `remote` and hands it to a loop. Acceptor or
+  // handshake thread.
+  void AdoptSocket(int fd, std::string remote);
 
   ServerContext* const context_;
   const SshServerOptions options_;
@@ -81,7 +91,8 @@ class SshServer {
   int stop_fd_ = -1;
   std::thread acceptor_;
   std::vector<std::unique_ptr<ConnectionLoop>> loops_;
-  uint64_t next_id_ = 1;    // acceptor thread only
+  std::unique_ptr<ProxyHandshakes> proxy_;  // with options_.proxy.required
+  uint64_t next_id_ ABSL_GUARDED_BY(bind_mu_) = 1;
   uint32_t id_prefix_ = 0;  // random per process
   bool stopped_ = false;
   bool listen_shut_down_ = false;

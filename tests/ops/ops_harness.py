@@ -214,9 +214,10 @@ class OpsTestCase(unittest.TestCase):
         return path
 
     def add_user(self, name, password=None, key=False, root="/",
-                 tenant=None, read_only=False):
+                 tenant=None, read_only=False, extra=None):
+        """`extra`: further users-file keys (integers), e.g. quotas."""
         user = {"password": password, "root": root, "tenant": tenant,
-                "read_only": read_only, "key": None}
+                "read_only": read_only, "key": None, "extra": extra or {}}
         if key:
             user["key"] = self.make_key(name)
         self.users[name] = user
@@ -238,6 +239,8 @@ class OpsTestCase(unittest.TestCase):
                 lines.append('tenant = "%s"' % user["tenant"])
             if user["read_only"]:
                 lines.append("read_only = true")
+            for key, value in user.get("extra", {}).items():
+                lines.append("%s = %d" % (key, value))
             lines.append("")
         return "\n".join(lines)
 
