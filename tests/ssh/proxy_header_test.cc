@@ -25,7 +25,7 @@ size_t FeedLikeSocket(ProxyHeader& header, const std::string& bytes) {
   size_t used = 0;
   while (header.state() == State::kNeedMore && used < bytes.size()) {
     size_t n = std::min(header.Wanted(), bytes.size() - used);
-    header.Feed(std::string_view(bytes).substr(used, n));
+    header.Feed(absl::string_view(bytes).substr(used, n));
     used += n;
   }
   return used;
