@@ -23,12 +23,6 @@ PASSWORD = "alice-Proxy-42"
 V2_SIGNATURE = b"\r\n\r\n\x00\r\nQUIT\n"
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
 def v2_header(command=1, family=0x11, source=("203.0.113.9", 40001),
               destination=("127.0.0.1", 22), extra=b"", length=None):
     """A PROXY v2 header (PROXY over TCP4 by default)."""
@@ -61,16 +55,24 @@ class ProxyProtocolTest(OpsTestCase):
     def start_haproxy(self):
         """HAProxy with two TCP frontends: v2 (with health checks that send
         a LOCAL header) and v1. Returns (v2 port, v1 port)."""
-        ports = (free_port(), free_port())
+        # HAProxy listens on sockets bound here to port 0 and inherited
+        # ("fd@N"): the ports are known without picking them beforehand.
+        listeners = []
+        for _ in range(2):
+            listener = socket.socket()
+            self.addCleanup(listener.close)
+            listener.bind((HOST, 0))
+            listeners.append(listener)
+        ports = tuple(l.getsockname()[1] for l in listeners)
         config = self.path("haproxy.cfg")
         with open(config, "w") as f:
             f.write("\n".join([
                 "global", "  maxconn 100",
                 "defaults", "  mode tcp", "  timeout connect 5s",
                 "  timeout client 60s", "  timeout server 60s",
-                "frontend v2", "  bind 127.0.0.1:%d" % ports[0],
+                "frontend v2", "  bind fd@%d" % listeners[0].fileno(),
                 "  default_backend gate_v2",
-                "frontend v1", "  bind 127.0.0.1:%d" % ports[1],
+                "frontend v1", "  bind fd@%d" % listeners[1].fileno(),
                 "  default_backend gate_v1",
                 "backend gate_v2",
                 "  server gate 127.0.0.1:%d send-proxy-v2 check "
@@ -78,7 +80,8 @@ class ProxyProtocolTest(OpsTestCase):
                 "backend gate_v1",
                 "  server gate 127.0.0.1:%d send-proxy" % self.port, ""]))
         process = Process(["haproxy", "-db", "-f", config],
-                          self.path("haproxy.log"))
+                          self.path("haproxy.log"),
+                          pass_fds=[l.fileno() for l in listeners])
         self.processes.append(process)
 
         def listening():
