@@ -51,7 +51,7 @@ class HostileGate(harness.Gate):
             if self.real_backend == INSTRUMENTED:
                 pythonpath = ":".join(
                     [os.environ.get("SFTPGATE_PYTHONPATH", ""),
-                     os.path.join(REPO, "backend-sdk", "python", "examples")])
+                     os.path.join(REPO, "sample-backends", "python-memory")])
                 args = ["env", f"PYTHONPATH={pythonpath}", "/usr/bin/python3",
                         os.path.join(HERE, "instrumented_backend.py"),
                         "--events", self.events] + args[1:]

@@ -11,7 +11,7 @@ hostile tests:
   chunk written.
 
 Run with the SDK and its generated stubs on PYTHONPATH, plus
-backend-sdk/python/examples (for memory_backend):
+sample-backends/python-memory (for memory_backend):
     instrumented_backend.py --listen 127.0.0.1:PORT --events FILE
 """
 

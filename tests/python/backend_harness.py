@@ -179,11 +179,11 @@ def run(args, timeout=600, input_text=None, env=None, cwd=None):
 
 def run_conformance(backend_args, extra_args=()):
     """Runs the conformance suite against a backend started by the
-    conformance helper's runner (tests/conformance/run_against.sh), which
+    conformance helper's runner (backend-sdk/conformance/run_against.sh), which
     picks the port: `backend_args` may use its {addr}/{port} placeholders.
     Prints the report. Returns (ok, {check name: PASS/FAIL/SKIP})."""
     suite = binary("sftpgate-conformance")
-    runner = os.path.join(REPO, "tests", "conformance", "run_against.sh")
+    runner = os.path.join(REPO, "backend-sdk", "conformance", "run_against.sh")
     log("conformance suite against: %s" % " ".join(backend_args))
     proc = run([runner, suite] + list(extra_args) + ["--"] + list(backend_args), timeout=1200)
     sys.stdout.write(proc.stdout)

@@ -7,7 +7,7 @@ each session confined beneath its Session.root (created on first use).
 Everything lives in one process and is lost when it exits.
 
     PYTHONPATH=backend-sdk/python:BUILD/python \
-        /usr/bin/python3 backend-sdk/python/examples/memory_backend.py \
+        /usr/bin/python3 sample-backends/python-memory/memory_backend.py \
         --listen 127.0.0.1:7000
 
 Thread safety: one lock guards the whole tree; readers copy slices under
