@@ -12,11 +12,24 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "errno_status.h"
+#include "upload_staging.h"
 
 namespace sftpgate::localfs {
 namespace {
 
 constexpr uint64_t kBeneath = RESOLVE_BENEATH;
+// Session roots are looked up without following any symlink: a link
+// inside the store (which a user with a wider root may have planted) must
+// not redirect another user's session into a third user's tree.
+constexpr uint64_t kSessionRootLookup = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS;
+
+absl::Status SessionRootError(int error, absl::string_view what) {
+  if (error == ELOOP) {
+    return absl::PermissionDeniedError(
+        absl::StrCat(what, " is or passes through a symlink"));
+  }
+  return StatusFromErrno(error, what);
+}
 
 absl::Status RootError(const std::string& dir, absl::string_view problem) {
   return absl::FailedPreconditionError(
@@ -65,9 +78,10 @@ absl::StatusOr<SessionTree> BackendRoot::OpenSession(
   absl::StatusOr<std::string> rel = ToRelative(session_root);
   if (!rel.ok()) return rel.status();
   const int flags = O_PATH | O_DIRECTORY;
-  int fd = OpenAt2(fd_.get(), rel->empty() ? "." : *rel, flags, kBeneath);
+  int fd =
+      OpenAt2(fd_.get(), rel->empty() ? "." : *rel, flags, kSessionRootLookup);
   if (fd >= 0) return SessionTree(UniqueFd(fd));
-  if (errno != ENOENT) return StatusFromErrno(errno, kWhat);
+  if (errno != ENOENT) return SessionRootError(errno, kWhat);
 
   // First use: create the missing directories one by one, each beneath the
   // backend root (a concurrent creator is fine: EEXIST is success).
@@ -77,17 +91,21 @@ absl::StatusOr<SessionTree> BackendRoot::OpenSession(
   for (absl::string_view part : absl::StrSplit(*rel, '/')) {
     const std::string name(part);
     absl::StrAppend(&prefix, prefix.empty() ? "" : "/", name);
-    fd = OpenAt2(fd_.get(), prefix, flags, kBeneath);
+    fd = OpenAt2(fd_.get(), prefix, flags, kSessionRootLookup);
     if (fd < 0 && errno == ENOENT) {
       if (::mkdirat(parent.get(), name.c_str(), 0755) != 0 && errno != EEXIST) {
         return StatusFromErrno(errno, kWhat);
       }
-      fd = OpenAt2(fd_.get(), prefix, flags, kBeneath);
+      fd = OpenAt2(fd_.get(), prefix, flags, kSessionRootLookup);
     }
-    if (fd < 0) return StatusFromErrno(errno, kWhat);
+    if (fd < 0) return SessionRootError(errno, kWhat);
     parent.reset(fd);
   }
   return SessionTree(std::move(parent));
+}
+
+size_t BackendRoot::SweepUploadLeftovers() const {
+  return SweepMarkedTemps(fd_.get());
 }
 
 }  // namespace sftpgate::localfs

@@ -26,9 +26,15 @@ class BackendRoot {
 
   // Opens the tree of a session whose root is `session_root` (absolute,
   // e.g. "/alice"; "/" is this whole directory). The session root is looked
-  // up with RESOLVE_BENEATH, so it cannot leave this directory, and is
-  // created (0755, with any missing parents) on first use.
+  // up with RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS, so it cannot leave this
+  // directory nor be redirected by a symlink anywhere on its way
+  // (PERMISSION_DENIED), and is created (0755, with any missing parents)
+  // on first use.
   absl::StatusOr<SessionTree> OpenSession(absl::string_view session_root) const;
+
+  // Removes the temporary files that uploads of a killed backend left
+  // anywhere beneath this directory (upload_staging.h); returns how many.
+  size_t SweepUploadLeftovers() const;
 
  private:
   explicit BackendRoot(UniqueFd fd) : fd_(std::move(fd)) {}

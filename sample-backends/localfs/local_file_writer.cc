@@ -3,33 +3,22 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
-#include <sys/random.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <limits>
 #include <utility>
 #include <vector>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "errno_status.h"
-#include "mode_bits.h"
 #include "sftpgate/attributes.h"
+#include "upload_staging.h"
 
 namespace sftpgate::localfs {
 namespace {
 
-constexpr int kMaxNameAttempts = 16;
 constexpr size_t kCopyChunk = 1 << 20;
-
-std::string RandomSuffix() {
-  char bytes[8] = {};
-  // getrandom of <= 256 bytes from the urandom pool does not fail once the
-  // pool is initialized; a short read only makes a collision more likely,
-  // which O_EXCL handles.
-  (void)::getrandom(bytes, sizeof(bytes), 0);
-  return absl::BytesToHexString(absl::string_view(bytes, sizeof(bytes)));
-}
 
 // Writes all of `data` at `offset` (or at the end, for an O_APPEND fd when
 // `offset` is negative).
@@ -86,35 +75,36 @@ LocalFileWriter::~LocalFileWriter() { Discard(); }
 
 absl::StatusOr<std::unique_ptr<LocalFileWriter>> LocalFileWriter::Start(
     Target target, const WriteHeader& header,
-    const std::optional<struct stat>& existing, std::string what) {
+    const std::optional<struct stat>& existing, mode_t new_file_mode,
+    mode_t settable_bits, std::string what) {
   std::string temp_name;
-  UniqueFd fd;
-  for (int attempt = 0; !fd.valid(); ++attempt) {
-    temp_name = absl::StrCat(kTempPrefix, RandomSuffix());
-    fd.reset(::openat(target.dir.get(), temp_name.c_str(),
-                      O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                      0600));
-    if (!fd.valid() && (errno != EEXIST || attempt == kMaxNameAttempts)) {
+  UniqueFd fd(
+      ::openat(target.dir.get(), ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
+  if (!fd.valid()) {
+    if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) {
       return StatusFromErrno(errno, what);
     }
+    // No O_TMPFILE on this filesystem: a marked, named file instead.
+    fd.reset(CreateMarkedTemp(target.dir.get(), &temp_name));
+    if (!fd.valid()) return StatusFromErrno(errno, what);
   }
-  // From here on the writer owns the temporary file and removes it on any
+  // From here on the writer owns the temporary file and drops it on any
   // failure.
   std::unique_ptr<LocalFileWriter> writer(
       new LocalFileWriter(std::move(target), std::move(temp_name),
                           std::move(fd), header.flags(), std::move(what)));
-  absl::Status filled = writer->Fill(header, existing);
+  absl::Status filled = writer->Fill(
+      existing, (existing.has_value() ? existing->st_mode : new_file_mode) &
+                    settable_bits);
   if (!filled.ok()) return filled;
   return writer;
 }
 
-absl::Status LocalFileWriter::Fill(const WriteHeader& header,
-                                   const std::optional<struct stat>& existing) {
-  mode_t mode = PermissionsOr(header.attributes(), kDefaultFilePermissions);
+absl::Status LocalFileWriter::Fill(const std::optional<struct stat>& existing,
+                                   mode_t mode) {
   if (existing.has_value()) {
     // Best effort: only a privileged backend may give the file away.
     (void)::fchown(fd_.get(), existing->st_uid, existing->st_gid);
-    mode = existing->st_mode;
     if (!(flags_ & WriteHeader::FLAG_TRUNCATE)) {
       UniqueFd src(::openat(target_.dir.get(), target_.name.c_str(),
                             O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
@@ -123,7 +113,7 @@ absl::Status LocalFileWriter::Fill(const WriteHeader& header,
       }
     }
   }
-  if (::fchmod(fd_.get(), mode & kSettableModeBits) != 0) {
+  if (::fchmod(fd_.get(), mode) != 0) {
     return StatusFromErrno(errno, what_);
   }
   if ((flags_ & WriteHeader::FLAG_APPEND) &&
@@ -134,7 +124,7 @@ absl::Status LocalFileWriter::Fill(const WriteHeader& header,
 }
 
 absl::Status LocalFileWriter::Write(uint64_t offset, absl::string_view data) {
-  if (temp_name_.empty()) {
+  if (!open_) {
     return absl::FailedPreconditionError(absl::StrCat(what_, ": closed"));
   }
   off_t at = -1;  // append
@@ -150,7 +140,7 @@ absl::Status LocalFileWriter::Write(uint64_t offset, absl::string_view data) {
 }
 
 absl::StatusOr<uint64_t> LocalFileWriter::Commit() {
-  if (temp_name_.empty()) {
+  if (!open_) {
     return absl::FailedPreconditionError(absl::StrCat(what_, ": closed"));
   }
   // Data first, then the name: after a crash the path holds the old file or
@@ -159,22 +149,27 @@ absl::StatusOr<uint64_t> LocalFileWriter::Commit() {
       (flags_ & WriteHeader::FLAG_EXCLUSIVE) ? RENAME_NOREPLACE : 0;
   struct stat st;
   if (::fdatasync(fd_.get()) != 0 || ::fstat(fd_.get(), &st) != 0 ||
+      (temp_name_.empty() &&
+       LinkMarkedTemp(fd_.get(), target_.dir.get(), &temp_name_) != 0) ||
       ::renameat2(target_.dir.get(), temp_name_.c_str(), target_.dir.get(),
                   target_.name.c_str(), rename_flags) != 0) {
     absl::Status status = StatusFromErrno(errno, what_);
     Discard();
     return status;
   }
+  // The file is the user's now: no longer a leftover of ours.
+  (void)::fremovexattr(fd_.get(), kUploadMarker);
   temp_name_.clear();
+  open_ = false;
   return static_cast<uint64_t>(st.st_size);
 }
 
 void LocalFileWriter::Abort() { Discard(); }
 
 void LocalFileWriter::Discard() {
-  if (temp_name_.empty()) return;
-  ::unlinkat(target_.dir.get(), temp_name_.c_str(), 0);
+  if (!temp_name_.empty()) ::unlinkat(target_.dir.get(), temp_name_.c_str(), 0);
   temp_name_.clear();
+  open_ = false;
 }
 
 }  // namespace sftpgate::localfs

@@ -1,6 +1,7 @@
-// LocalFileWriter: an upload into a hidden temporary file in the target's
-// directory, renamed over the target on Commit (so readers see the old file
-// or the new one, never a part) and unlinked on Abort.
+// LocalFileWriter: an upload into an anonymous temporary file in the
+// target's directory (upload_staging.h), named and renamed over the target
+// on Commit (so readers see the old file or the new one, never a part) and
+// dropped on Abort.
 //
 // Thread safety: used by one thread at a time, as FileWriter says.
 
@@ -21,19 +22,17 @@
 
 namespace sftpgate::localfs {
 
-// Names of in-progress uploads start with this; listings leave them out.
-inline constexpr absl::string_view kTempPrefix = ".sftpgate-tmp-";
-
 class LocalFileWriter : public FileWriter {
  public:
   // Starts an upload to `target` (a name that is not a symlink). `existing`
   // is the current file there, if any: its mode and owner carry over, and
   // without FLAG_TRUNCATE its contents are copied into the temporary file
-  // first. A new file gets the header's permission bits (default 0644).
-  // `what` prefixes error messages.
+  // first. A new file gets `new_file_mode`. `settable_bits` are the mode
+  // bits the backend applies at all. `what` prefixes error messages.
   static absl::StatusOr<std::unique_ptr<LocalFileWriter>> Start(
       Target target, const WriteHeader& header,
-      const std::optional<struct stat>& existing, std::string what);
+      const std::optional<struct stat>& existing, mode_t new_file_mode,
+      mode_t settable_bits, std::string what);
 
   ~LocalFileWriter() override;
 
@@ -47,13 +46,15 @@ class LocalFileWriter : public FileWriter {
   LocalFileWriter(Target target, std::string temp_name, UniqueFd fd,
                   uint32_t flags, std::string what);
 
-  absl::Status Fill(const WriteHeader& header,
-                    const std::optional<struct stat>& existing);
-  // Unlinks the temporary file if it is still there.
+  absl::Status Fill(const std::optional<struct stat>& existing, mode_t mode);
+  // Unlinks the named temporary file if there is one; ends the upload.
   void Discard();
 
   Target target_;
-  std::string temp_name_;  // empty once committed or discarded
+  // A named temporary file (only where O_TMPFILE is not supported); empty
+  // for an anonymous one.
+  std::string temp_name_;
+  bool open_ = true;  // false once committed or discarded
   UniqueFd fd_;
   uint32_t flags_;  // WriteHeader::Flag bits
   std::string what_;

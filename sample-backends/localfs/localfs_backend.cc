@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -21,6 +22,7 @@
 #include "session_tree.h"
 #include "sftpgate/attributes.h"
 #include "sftpgate/paths.h"
+#include "upload_staging.h"
 
 // Evaluates `expr` (an absl::StatusOr); returns its status if not OK, else
 // moves its value into `lhs`.
@@ -68,8 +70,18 @@ absl::Status NotRegular(absl::string_view what) {
 // symlink): size, then owner, then mode (chown clears set-ID bits), then
 // times (truncating touches mtime).
 absl::Status ApplyAttributes(const Target& target, const Attributes& attributes,
-                             absl::string_view what) {
+                             const ModePolicy& modes, absl::string_view what) {
   LOCALFS_ASSIGN_OR_RETURN(struct stat st, LStat(target, what));
+  if (attributes.has_mode()) {
+    absl::Status allowed = modes.Check(attributes.mode(), what);
+    if (!allowed.ok()) return allowed;
+  }
+  if (!modes.allow_chown &&
+      ((attributes.has_uid() && attributes.uid() != st.st_uid) ||
+       (attributes.has_gid() && attributes.gid() != st.st_gid))) {
+    return absl::PermissionDeniedError(
+        absl::StrCat(what, ": changing the owner or group is not allowed"));
+  }
   const bool is_link = S_ISLNK(st.st_mode);
   if (is_link && (attributes.has_size() || attributes.has_mode())) {
     return absl::UnimplementedError(
@@ -104,7 +116,7 @@ absl::Status ApplyAttributes(const Target& target, const Attributes& attributes,
   if (attributes.has_mode()) {
     // glibc does this through an O_PATH|O_NOFOLLOW descriptor and refuses
     // (EOPNOTSUPP) if the name became a symlink meanwhile.
-    if (::fchmodat(fd_dir, name, attributes.mode() & kSettableModeBits,
+    if (::fchmodat(fd_dir, name, attributes.mode() & modes.settable(),
                    AT_SYMLINK_NOFOLLOW) != 0) {
       return StatusFromErrno(errno, what);
     }
@@ -168,13 +180,16 @@ absl::Status LocalFsBackend::MakeDir(const Session& session,
                            Begin(session, "mkdir", path, Access::kModify));
   LOCALFS_ASSIGN_OR_RETURN(Target target, req.tree.Locate(req.rel, req.what));
   if (target.is_self()) return StatusFromErrno(EEXIST, req.what);
-  // Created private, then given its exact mode (mkdir's would be masked
-  // by the umask).
+  const mode_t requested =
+      PermissionsOr(attributes, kDefaultDirectoryPermissions);
+  absl::Status allowed = modes_.Check(requested, req.what);
+  if (!allowed.ok()) return allowed;
+  // Created private, then given its mode less our umask (the process's
+  // own umask is not ours to rely on).
   if (::mkdirat(target.dir.get(), target.name.c_str(), 0700) != 0) {
     return StatusFromErrno(errno, req.what);
   }
-  const mode_t mode = PermissionsOr(attributes, kDefaultDirectoryPermissions) &
-                      kSettableModeBits;
+  const mode_t mode = requested & ~modes_.umask & modes_.settable();
   if (::fchmodat(target.dir.get(), target.name.c_str(), mode,
                  AT_SYMLINK_NOFOLLOW) != 0) {
     return StatusFromErrno(errno, req.what);
@@ -188,10 +203,21 @@ absl::Status LocalFsBackend::RemoveDir(const Session& session,
                            Begin(session, "rmdir", path, Access::kModify));
   LOCALFS_ASSIGN_OR_RETURN(Target target, req.tree.Locate(req.rel, req.what));
   if (target.is_self()) return RootRefused(req.what);
-  if (::unlinkat(target.dir.get(), target.name.c_str(), AT_REMOVEDIR) != 0) {
-    return StatusFromErrno(errno, req.what);
+  if (::unlinkat(target.dir.get(), target.name.c_str(), AT_REMOVEDIR) == 0) {
+    return absl::OkStatus();
   }
-  return absl::OkStatus();
+  if (errno == ENOTEMPTY) {
+    // Leftovers of crashed uploads must not keep the directory alive.
+    UniqueFd dir(OpenAt2(target.dir.get(), target.name,
+                         O_PATH | O_DIRECTORY | O_NOFOLLOW,
+                         RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS));
+    if (dir.valid() && RemoveMarkedTemps(dir.get()) > 0 &&
+        ::unlinkat(target.dir.get(), target.name.c_str(), AT_REMOVEDIR) == 0) {
+      return absl::OkStatus();
+    }
+    errno = ENOTEMPTY;
+  }
+  return StatusFromErrno(errno, req.what);
 }
 
 absl::Status LocalFsBackend::Remove(const Session& session,
@@ -234,7 +260,7 @@ absl::Status LocalFsBackend::SetStat(const Session& session,
                            Begin(session, "setstat", path, Access::kModify));
   LOCALFS_ASSIGN_OR_RETURN(Target target,
                            req.tree.LocateFollow(req.rel, req.what));
-  return ApplyAttributes(target, attributes, req.what);
+  return ApplyAttributes(target, attributes, modes_, req.what);
 }
 
 absl::Status LocalFsBackend::SetStatNoFollow(const Session& session,
@@ -243,7 +269,7 @@ absl::Status LocalFsBackend::SetStatNoFollow(const Session& session,
   LOCALFS_ASSIGN_OR_RETURN(Request req,
                            Begin(session, "lsetstat", path, Access::kModify));
   LOCALFS_ASSIGN_OR_RETURN(Target target, req.tree.Locate(req.rel, req.what));
-  return ApplyAttributes(target, attributes, req.what);
+  return ApplyAttributes(target, attributes, modes_, req.what);
 }
 
 absl::Status LocalFsBackend::ListDir(const Session& session,
@@ -264,7 +290,7 @@ absl::Status LocalFsBackend::ListDir(const Session& session,
       return absl::OkStatus();
     }
     const absl::string_view name = ent->d_name;
-    if (name == "." || name == ".." || absl::StartsWith(name, kTempPrefix)) {
+    if (name == "." || name == ".." || IsMarkedTemp(::dirfd(dir.get()), name)) {
       continue;
     }
     struct stat st;
@@ -318,9 +344,16 @@ absl::StatusOr<std::unique_ptr<FileWriter>> LocalFsBackend::OpenWrite(
              !(header.flags() & WriteHeader::FLAG_CREATE)) {
     return st.status();
   }
+  const mode_t requested =
+      PermissionsOr(header.attributes(), kDefaultFilePermissions);
+  if (!existing.has_value()) {
+    absl::Status allowed = modes_.Check(requested, req.what);
+    if (!allowed.ok()) return allowed;
+  }
   LOCALFS_ASSIGN_OR_RETURN(
       std::unique_ptr<LocalFileWriter> writer,
       LocalFileWriter::Start(std::move(target), header, existing,
+                             requested & ~modes_.umask, modes_.settable(),
                              std::move(req.what)));
   return writer;
 }

@@ -1,18 +1,21 @@
 // LocalFsBackend: serves a directory on disk, each session confined beneath
 // backend root + Session.root (openat2 RESOLVE_BENEATH lookups; symlinks
 // followed beneath that root, absolute ones from it; see session_tree.h).
-// Uploads are written to a hidden temporary file and renamed into place on
-// commit (local_file_writer.h).
+// Uploads are written to an anonymous temporary file and renamed into place
+// on commit (local_file_writer.h, upload_staging.h).
 //
 // Semantics beyond backend.h:
 // - A final symlink is followed by Stat(follow), SetStat, ListDir,
 //   OpenRead, OpenWrite, RealPath and StatFs; never by Remove, Rename,
 //   Link, ReadLink or SetStatNoFollow.
-// - Set-user-ID and set-group-ID bits are never applied (mode_bits.h).
+// - Created files and directories get the requested mode less the umask;
+//   setuid/setgid/sticky bits and owner changes are refused unless
+//   enabled (ModePolicy, mode_bits.h).
 // - SetStatNoFollow cannot change a symlink's mode or size (Linux has no
 //   lchmod): UNIMPLEMENTED; its owner and times can be changed.
-// - Names starting with ".sftpgate-tmp-" (uploads in progress) are left
-//   out of listings.
+// - Marked temporary files (upload_staging.h: leftovers of a crash) are
+//   left out of listings and removed by RemoveDir; a user's own file with
+//   a name like theirs is listed.
 // - A Session.read_only session gets PERMISSION_DENIED for every change.
 //
 // Thread safety: all methods may be called concurrently; the only state is
@@ -26,13 +29,15 @@
 #include <string>
 
 #include "backend_root.h"
+#include "mode_bits.h"
 #include "sftpgate/backend.h"
 
 namespace sftpgate::localfs {
 
 class LocalFsBackend final : public Backend {
  public:
-  explicit LocalFsBackend(BackendRoot root) : root_(std::move(root)) {}
+  explicit LocalFsBackend(BackendRoot root, ModePolicy modes = {})
+      : root_(std::move(root)), modes_(modes) {}
 
   std::string Name() const override { return "localfs 1.0"; }
 
@@ -79,6 +84,7 @@ class LocalFsBackend final : public Backend {
                                 absl::string_view path, Access access) const;
 
   const BackendRoot root_;
+  const ModePolicy modes_;
 };
 
 }  // namespace sftpgate::localfs

@@ -345,25 +345,38 @@ class VanishingClientLocalFsTest(GateCase):
 
     BACKEND = "localfs"
 
+    def uploads_open(self, user_dir):
+        """Files the backend holds open for uploads into `user_dir`: an
+        anonymous O_TMPFILE reads "DIR/#INODE (deleted)" in /proc/PID/fd."""
+        fd_dir = "/proc/%d/fd" % self.gate.backend_proc().pid
+        paths = []
+        for fd in os.listdir(fd_dir):
+            try:
+                paths.append(os.readlink(os.path.join(fd_dir, fd)))
+            except OSError:
+                continue
+        return [p for p in paths if os.path.dirname(p) == user_dir and
+                os.path.basename(p).startswith("#")]
+
     def test_socket_reset_mid_upload(self):
         user_dir = self.gate.data + self.gate.user("alice").root
         session = self.sftp()
         f = session.sftp.open("/vanish.bin", "wb")
         for _ in range(10):
             f.write(os.urandom(MIB))
-        self.assertTrue(wait_for(lambda: [
-            n for n in os.listdir(user_dir)
-            if n.startswith(".sftpgate-tmp-")]), "no upload in progress")
+        self.assertTrue(wait_for(lambda: self.uploads_open(user_dir)),
+                        "no upload in progress")
         # TCP reset: no CLOSE, no channel close, no SSH disconnect.
         sock = session.client.get_transport().sock
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
                         struct.pack("ii", 1, 0))
         sock.close()
         session.client.close()
-        left = wait_for(lambda: not [
+        left = wait_for(lambda: not self.uploads_open(user_dir) and not [
             n for n in os.listdir(user_dir)
             if n.startswith(".sftpgate-tmp-") or n == "vanish.bin"])
-        self.assertTrue(left, f"left on disk: {os.listdir(user_dir)}")
+        self.assertTrue(left, f"left on disk: {os.listdir(user_dir)}, "
+                        f"open: {self.uploads_open(user_dir)}")
         self.assertGateAlive()
 
 

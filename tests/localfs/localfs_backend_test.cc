@@ -3,9 +3,11 @@
 // (commit, abort, random offsets, atomicity) and the optional operations.
 
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cstring>
 #include <string>
 #include <thread>
 #include <vector>
@@ -17,6 +19,7 @@
 #include "gtest/gtest.h"
 #include "localfs_test_env.h"
 #include "sftpgate/attributes.h"
+#include "upload_staging.h"
 
 namespace sftpgate::localfs::testing {
 namespace {
@@ -135,18 +138,70 @@ TEST_F(LocalFsBackendTest, AttributesHaveTheExpectedShape) {
   EXPECT_TRUE(IsDirectory(*root));
 }
 
-TEST_F(LocalFsBackendTest, DefaultModesAndNoSetIdBits) {
+TEST_F(LocalFsBackendTest, DefaultModesUmaskAndNoSpecialBits) {
   ASSERT_TRUE(client().WriteFile("/f", "x").ok());
   ASSERT_TRUE(client().MakeDir("/d").ok());
   EXPECT_EQ(client().Stat("/f")->mode(), kModeRegular | 0644);
   EXPECT_EQ(client().Stat("/d")->mode(), kModeDirectory | 0755);
-  // Set-ID bits are dropped (the backend may run as root); sticky is kept.
+  // OpenSSH's mkdir sends 0777 and its put the local mode: the default
+  // umask 022 applies (before: drwxrwxrwx).
+  ASSERT_TRUE(client().MakeDir("/open", 0777).ok());
+  EXPECT_EQ(client().Stat("/open")->mode(), kModeDirectory | 0755);
+  WriteOptions all;
+  all.permissions = 0666;
+  ASSERT_TRUE(client().WriteFile("/g", "x", all).ok());
+  EXPECT_EQ(client().Stat("/g")->mode(), kModeRegular | 0644);
+  // An explicit chmod is not masked.
+  Attributes chmod;
+  chmod.set_mode(0666);
+  ASSERT_TRUE(client().SetStat("/g", chmod).ok());
+  EXPECT_EQ(client().Stat("/g")->mode(), kModeRegular | 0666);
+  // Setuid, setgid and sticky are refused (the backend may run as root).
   WriteOptions suid;
   suid.permissions = 04755;
-  ASSERT_TRUE(client().WriteFile("/s", "x", suid).ok());
-  EXPECT_EQ(client().Stat("/s")->mode(), kModeRegular | 0755);
-  ASSERT_TRUE(client().MakeDir("/t", 03777).ok());
-  EXPECT_EQ(client().Stat("/t")->mode(), kModeDirectory | 01777);
+  EXPECT_CODE(client().WriteFile("/s", "x", suid), kPermissionDenied);
+  EXPECT_FALSE(DiskExists(Disk("/s")));
+  EXPECT_CODE(client().MakeDir("/t", 03777), kPermissionDenied);
+  EXPECT_FALSE(DiskExists(Disk("/t")));
+  chmod.set_mode(01777);
+  EXPECT_CODE(client().SetStat("/d", chmod), kPermissionDenied);
+  EXPECT_EQ(client().Stat("/d")->mode(), kModeDirectory | 0755);
+}
+
+TEST_F(LocalFsBackendTest, ChownIsRefusedUnlessEnabled) {
+  WriteDiskFile(Disk("/f"), "x");
+  Attributes same;
+  same.set_uid(::geteuid());
+  same.set_gid(::getegid());
+  EXPECT_TRUE(client().SetStat("/f", same).ok());  // no change: fine
+  Attributes other = same;
+  other.set_uid(::geteuid() + 4242);
+  EXPECT_CODE(client().SetStat("/f", other), kPermissionDenied);
+  Attributes other_group = same;
+  other_group.set_gid(::getegid() + 4242);
+  EXPECT_CODE(client().SetStat("/f", other_group), kPermissionDenied);
+  struct stat st;
+  ASSERT_EQ(::stat(Disk("/f").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, ::geteuid());
+  EXPECT_EQ(st.st_gid, ::getegid());
+}
+
+TEST_F(LocalFsBackendTest, ModePolicyIsConfigurable) {
+  ModePolicy policy;
+  policy.umask = 077;
+  policy.allow_special_bits = true;
+  absl::StatusOr<BackendRoot> root = BackendRoot::Open(this->root());
+  ASSERT_TRUE(root.ok()) << root.status();
+  LocalFsBackend backend(*std::move(root), policy);
+  const Session session = SessionBuilder().Build();
+  Attributes wide;
+  wide.set_mode(0777);
+  ASSERT_TRUE(backend.MakeDir(session, "/private", wide).ok());
+  EXPECT_EQ(client().Stat("/private")->mode(), kModeDirectory | 0700);
+  Attributes sticky;
+  sticky.set_mode(01777);
+  ASSERT_TRUE(backend.MakeDir(session, "/shared", sticky).ok());
+  EXPECT_EQ(client().Stat("/shared")->mode(), kModeDirectory | 01700);
 }
 
 TEST_F(LocalFsBackendTest, MakeDirAndRemoveDir) {
@@ -363,13 +418,58 @@ TEST_F(LocalFsBackendTest, ReaderDuringUploadSeesOldContent) {
     EXPECT_EQ(*client().ReadFile("/f"), old_data);
     EXPECT_EQ(client().Stat("/f")->size(), old_data.size());
   }
-  // The upload in progress is not listed.
+  // The upload in progress has no name at all (O_TMPFILE).
   EXPECT_THAT(*client().ListNames("/"), ElementsAre("f"));
-  EXPECT_THAT(TempFilesIn(root()), ::testing::SizeIs(1));
+  EXPECT_THAT(TempFilesIn(root()), IsEmpty());
   auto size = stream->Finish();
   ASSERT_TRUE(size.ok()) << size.status();
   EXPECT_EQ(*client().ReadFile("/f"), new_data);
   EXPECT_THAT(TempFilesIn(root()), IsEmpty());
+}
+
+TEST_F(LocalFsBackendTest, UploadInProgressNeverBlocksRmdir) {
+  ASSERT_TRUE(client().MakeDir("/d").ok());
+  auto stream = client().OpenWrite(MakeWriteHeader("/d/f"));
+  ASSERT_TRUE(stream->Send(0, Pattern(100000)));
+  // Before: the upload's temporary file made the directory "not empty".
+  EXPECT_TRUE(client().RemoveDir("/d").ok());
+  EXPECT_FALSE(DiskExists(Disk("/d")));
+  // Its directory gone, the upload cannot land.
+  EXPECT_FALSE(stream->Finish().ok());
+}
+
+TEST_F(LocalFsBackendTest, UsersFilesNamedLikeTemporaryFilesAreListed) {
+  const std::string name = ".sftpgate-tmp-0123456789abcdef";
+  ASSERT_TRUE(client().WriteFile("/" + name, "mine").ok());
+  EXPECT_THAT(*client().ListNames("/"), ElementsAre(name));
+  EXPECT_EQ(*client().ReadFile("/" + name), "mine");
+  // Not taken for a leftover by the sweep either.
+  absl::StatusOr<BackendRoot> root = BackendRoot::Open(this->root());
+  ASSERT_TRUE(root.ok());
+  EXPECT_EQ(root->SweepUploadLeftovers(), 0u);
+  EXPECT_EQ(ReadDiskFile(Disk("/" + name)), "mine");
+}
+
+// A leftover of a killed backend: a marked temporary file on disk.
+void PlantLeftover(const std::string& path) {
+  WriteDiskFile(path, "partial upload");
+  ASSERT_EQ(::setxattr(path.c_str(), kUploadMarker, "1", 1, 0), 0)
+      << std::strerror(errno);
+}
+
+TEST_F(LocalFsBackendTest, LeftoversAreHiddenSweptAndNeverBlockRmdir) {
+  ASSERT_TRUE(client().MakeDir("/a").ok());
+  ASSERT_TRUE(client().MakeDir("/a/b").ok());
+  ASSERT_TRUE(client().MakeDir("/gone").ok());
+  PlantLeftover(Disk("/a/b/.sftpgate-tmp-00000000000000aa"));
+  PlantLeftover(Disk("/.sftpgate-tmp-00000000000000bb"));
+  PlantLeftover(Disk("/gone/.sftpgate-tmp-00000000000000cc"));
+  EXPECT_THAT(*client().ListNames("/a/b"), IsEmpty());
+  EXPECT_TRUE(client().RemoveDir("/gone").ok());
+  absl::StatusOr<BackendRoot> root = BackendRoot::Open(this->root());
+  ASSERT_TRUE(root.ok());
+  EXPECT_EQ(root->SweepUploadLeftovers(), 2u);
+  EXPECT_THAT(TempFilesIn(this->root()), IsEmpty());
 }
 
 TEST_F(LocalFsBackendTest, ConcurrentReadersNeverSeeAPartialFile) {

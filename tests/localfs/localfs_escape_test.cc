@@ -433,6 +433,14 @@ class EscapeTest : public LocalFsTest {
          read("/secret")},
         {"session root beneath a link out", "/evil_rel/victim", false,
          read("/file")},
+        // Links that stay inside the store must not redirect a session
+        // root either: alice planted them, another user's root names them.
+        {"session root is a link to a sibling's root", "/alice/to_bob", false,
+         read("/bobfile")},
+        {"session root passes through a link inside the store",
+         "/alice/to_dotdot/bob", false, read("/bobfile")},
+        {"session root to be created beneath a link", "/alice/to_bob/new",
+         false, write("/planted")},
     };
   }
 

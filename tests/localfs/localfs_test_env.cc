@@ -14,8 +14,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "backend_root.h"
-#include "local_file_writer.h"
 #include "tests/sdk/testing/local_server.h"
+#include "upload_staging.h"
 
 namespace sftpgate::localfs::testing {
 namespace {

@@ -52,7 +52,8 @@ void MakeDiskDir(const std::string& path);
 void MakeDiskSymlink(const std::string& target, const std::string& path);
 // True when something (even a dangling symlink) is at `path`.
 bool DiskExists(const std::string& path);
-// Names in directory `dir` that are uploads in progress (kTempPrefix).
+// Names beneath directory `dir` that look like temporary upload files
+// (kTempPrefix), marked or not.
 std::vector<std::string> TempFilesIn(const std::string& dir);
 
 // Every entry beneath `dir` (except the subtree `exclude`, a path beneath

@@ -20,14 +20,26 @@ upload always writes the rest and closes, checking CLOSE's status.
 Thread safety: main thread only.
 """
 
+import os
 import time
 
 from session_worker import OK, CheckFailed, classify, close_checked
 
 BLOCK = 256 * 1024
-# The localfs backend writes uploads to a hidden temporary file beside the
-# target until commit (sample-backends/localfs/local_file_writer.h).
+# The localfs backend writes uploads to an anonymous O_TMPFILE beside the
+# target until commit (sample-backends/localfs/upload_staging.h): in
+# /proc/PID/fd it reads "DIR/#INODE (deleted)"; on a filesystem without
+# O_TMPFILE, a named file with this prefix.
 TEMP_PREFIX = ".sftpgate-tmp-"
+
+
+def is_upload_file(path, directory):
+    """True when `path` (an open file of a localfs replica) is an upload
+    in progress in `directory`."""
+    name = os.path.basename(path)
+    return os.path.dirname(path) == directory and (
+        name.startswith(TEMP_PREFIX) or
+        (name.startswith("#") and name.endswith(" (deleted)")))
 FIND_SECONDS = 20.0
 
 

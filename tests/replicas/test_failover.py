@@ -225,9 +225,7 @@ class ReplicaFailoverTest(unittest.TestCase):
         payload = os.urandom(UPLOAD_BYTES)
 
         def is_temp(path):
-            return (os.path.dirname(path) == user_dir and
-                    os.path.basename(path).startswith(
-                        held_transfer.TEMP_PREFIX))
+            return held_transfer.is_upload_file(path, user_dir)
 
         starts = {
             "get": (lambda k: held_transfer.HeldDownload(
