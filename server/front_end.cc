@@ -23,11 +23,23 @@ constexpr absl::Duration kEventsFlushAtStop = absl::Seconds(2);
 
 }  // namespace
 
+SourceGrouping SourceGroupingFromSettings(const Settings& settings) {
+  SourceGrouping grouping;
+  grouping.ipv4_prefix = settings.source_ipv4_prefix;
+  grouping.ipv6_prefix = settings.source_ipv6_prefix;
+  return grouping;
+}
+
 AuthThrottleOptions AuthThrottleOptionsFromSettings(const Settings& settings) {
   AuthThrottleOptions options;
   options.max_failures = settings.auth_max_failures;
   options.window = absl::Seconds(settings.auth_failure_window_seconds);
   options.ban = absl::Seconds(settings.auth_ban_seconds);
+  options.grouping = SourceGroupingFromSettings(settings);
+  // Validated settings: the list parses.
+  options.exempt = *ParseIpNetworkList(settings.auth_exempt_networks);
+  options.banned_gauge = GetSshMetrics().banned_sources;
+  options.eviction_counter = GetSshMetrics().auth_throttle_evictions;
   return options;
 }
 
@@ -86,9 +98,12 @@ FrontEnd::FrontEnd(Settings settings, UserDb users, ssh_key host_key)
                        1024,
                    uint64_t{static_cast<uint32_t>(
                        settings_.download_total_kib_per_second)} *
-                       1024) {
+                       1024),
+      startups_(settings_.max_startups, settings_.max_startups_per_source,
+                SourceGroupingFromSettings(settings_)) {
   context_.throttle = &throttle_;
   context_.rate_limits = &rate_limits_;
+  context_.startups = &startups_;
   context_.user_sessions = &user_sessions_;
   context_.sftp_limits = SftpLimitsFromSettings(settings_);
   context_.transfer_budget = std::make_shared<backend::TransferBudget>(
@@ -106,8 +121,36 @@ FrontEnd::FrontEnd(Settings settings, UserDb users, ssh_key host_key)
 
 FrontEnd::~FrontEnd() { Stop(); }
 
+absl::Status FrontEnd::LoadChannelCredentials() {
+  if (credentials_loaded_) return absl::OkStatus();
+  struct Channel {
+    TlsFiles files;
+    const char* prefix;
+    std::shared_ptr<grpc::ChannelCredentials>* out;
+  };
+  for (const Channel& channel :
+       {Channel{{settings_.backend_tls_cert, settings_.backend_tls_key,
+                 settings_.backend_tls_ca},
+                "backend_tls_",
+                &backend_credentials_},
+        Channel{{settings_.auth_tls_cert, settings_.auth_tls_key,
+                 settings_.auth_tls_ca},
+                "auth_tls_",
+                &auth_credentials_}}) {
+    if (channel.files.empty()) continue;
+    absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+        MutualTlsChannelCredentials(channel.files, channel.prefix);
+    if (!credentials.ok()) return credentials.status();
+    *channel.out = *std::move(credentials);
+  }
+  credentials_loaded_ = true;
+  return absl::OkStatus();
+}
+
 absl::Status FrontEnd::Listen() {
-  absl::Status status = server_->Listen();
+  absl::Status status = LoadChannelCredentials();
+  if (!status.ok()) return status;
+  status = server_->Listen();
   if (!status.ok() || settings_.metrics_listen.empty()) return status;
   std::string host;
   uint16_t port = 0;
@@ -135,6 +178,8 @@ std::vector<WatchedChannel> FrontEnd::WatchedChannels() const {
 }
 
 absl::Status FrontEnd::Start() {
+  absl::Status loaded = LoadChannelCredentials();
+  if (!loaded.ok()) return loaded;
   // Password hashes are verified here, off the event loops.
   auth_pool_ = std::make_unique<WorkerPool>(
       "sftpgate-auth", settings_.auth_workers, kMaxQueuedAuthChecks);
@@ -145,13 +190,16 @@ absl::Status FrontEnd::Start() {
   if (!settings_.auth.empty()) {
     grpc_auth_ = std::make_unique<GrpcAuthenticator>(
         settings_.auth.substr(std::string("grpc:").size()),
-        absl::Milliseconds(settings_.auth_timeout_ms));
+        absl::Milliseconds(settings_.auth_timeout_ms), auth_credentials_,
+        settings_.auth_tls_server_name);
   }
   auth_ =
       std::make_unique<ChainAuthenticator>(local_auth_.get(), grpc_auth_.get());
   context_.auth = auth_.get();
   BackendChannelOptions backend_options;
   backend_options.target = settings_.backend;
+  backend_options.credentials = backend_credentials_;
+  backend_options.tls_server_name = settings_.backend_tls_server_name;
   backends_ = std::make_unique<BackendRouter>(backend_options,
                                               settings_.tenant_backends);
   context_.backends = backends_.get();

@@ -21,6 +21,7 @@
 #include "server/auth/grpc_authenticator.h"
 #include "server/auth/local_authenticator.h"
 #include "server/auth/session_counter.h"
+#include "server/auth/startup_limiter.h"
 #include "server/common/worker_pool.h"
 #include "server/config/settings.h"
 #include "server/config/users.h"
@@ -30,6 +31,7 @@
 #include "server/ssh/backend_router.h"
 #include "server/ssh/server_context.h"
 #include "server/ssh/ssh_server.h"
+#include "sftpgate/grpc_tls.h"
 
 namespace sftpgate::server {
 
@@ -69,6 +71,9 @@ class FrontEnd {
  private:
   // The gRPC channels whose health is exported.
   std::vector<WatchedChannel> WatchedChannels() const;
+  // Reads the TLS files of the backend and authenticator channels (in
+  // Listen(): before privileges are dropped, as the host key is).
+  absl::Status LoadChannelCredentials();
 
   const Settings settings_;
   std::optional<UserDb> initial_users_;  // until Start() builds the auth
@@ -78,9 +83,14 @@ class FrontEnd {
   std::unique_ptr<ChainAuthenticator> auth_;
   std::unique_ptr<BackendRouter> backends_;
   std::unique_ptr<EventPublisher> events_;  // with --events only
+  // Null: plaintext (unix sockets).
+  std::shared_ptr<grpc::ChannelCredentials> backend_credentials_;
+  std::shared_ptr<grpc::ChannelCredentials> auth_credentials_;
+  bool credentials_loaded_ = false;
   AuthThrottle throttle_;
   SessionCounter user_sessions_;
   UserRateLimits rate_limits_;
+  StartupLimiter startups_;
   ServerContext context_;
   std::unique_ptr<SshServer> server_;
   std::unique_ptr<MetricsServer> metrics_;  // with --metrics-listen only
@@ -89,6 +99,7 @@ class FrontEnd {
 };
 
 // The settings of one part of the front end.
+SourceGrouping SourceGroupingFromSettings(const Settings& settings);
 AuthThrottleOptions AuthThrottleOptionsFromSettings(const Settings& settings);
 ConnectionLimits ConnectionLimitsFromSettings(const Settings& settings);
 // Requires settings.events (grpc:TARGET).

@@ -51,6 +51,8 @@ import grpc
 try:
     from sftpgate.v1 import auth_pb2, auth_pb2_grpc
     from sftpgate_sdk import cli
+    from sftpgate_sdk.server import (add_listener_arguments, add_port,
+                                     listener_options)
 except ImportError as exc:  # pragma: no cover - environment problem
     raise SystemExit(
         "authenticator: the generated stubs were not found (%s); build the "
@@ -178,9 +180,10 @@ def serve(args):
     server = grpc.server(concurrent.futures.ThreadPoolExecutor(
         max_workers=args.workers, thread_name_prefix="authenticator"))
     auth_pb2_grpc.add_AuthenticatorServicer_to_server(authenticator, server)
-    port = server.add_insecure_port(args.listen)
-    if port == 0:
-        raise SystemExit("authenticator: cannot listen on " + args.listen)
+    try:
+        port = add_port(server, args.listen, **listener_options(args))
+    except (RuntimeError, ValueError) as error:
+        raise SystemExit("authenticator: %s" % error)
     server.start()
     address = args.listen
     if not address.startswith("unix:") and address.endswith(":0"):
@@ -203,6 +206,7 @@ def main():
                         help="threads answering calls")
     parser.add_argument("--hash-password", action="store_true",
                         help="read a password on stdin, print its hash")
+    add_listener_arguments(parser)
     args = parser.parse_args()
     if args.hash_password:
         password = sys.stdin.readline().rstrip("\r\n")

@@ -6,11 +6,17 @@
 // with grpc.health.v1 from grpc-health-check.
 //
 //   node server.js --listen 127.0.0.1:7000 [--proto DIR]
+//       [--tls-cert PEM --tls-key PEM --tls-client-ca PEM] [--socket-mode 0600]
+//
+// With the three --tls-* files the backend serves mutual TLS: a caller
+// without a certificate from --tls-client-ca gets nothing. A unix socket
+// is created with --socket-mode (0600: this user only; 0660: its group).
 //
 // Prints "listening on ADDR" to stderr once bound (the real port when
 // asked for port 0); SIGTERM or SIGINT shut it down (in-flight uploads are
 // cancelled and discarded).
 
+const fs = require('fs');
 const path = require('path');
 const grpc = require('@grpc/grpc-js');
 const protoLoader = require('@grpc/proto-loader');
@@ -25,6 +31,12 @@ const FLAGS = {
   listen: {default: '127.0.0.1:7000', help: 'host:port (port 0 picks a free one) or unix:/path'},
   proto: {default: path.join(__dirname, '..', '..', 'proto'),
     help: 'folder holding sftpgate/v1/backend.proto'},
+  tls_cert: {default: '', help: 'mutual TLS: this backend\'s certificate (PEM); with --tls-key ' +
+    'and --tls-client-ca, callers without a certificate from that CA get nothing'},
+  tls_key: {default: '', help: 'mutual TLS: the private key (PEM)'},
+  tls_client_ca: {default: '', help: 'mutual TLS: the CA (PEM) callers\' certificates must chain to'},
+  socket_mode: {default: '0600',
+    help: 'permissions of a unix socket, octal: 0600 (this user) or 0660 (and its group)'},
 };
 
 function helpText() {
@@ -64,6 +76,34 @@ function parseArgs(argv) {
   return args;
 }
 
+function readPem(file, flag, block) {
+  let data;
+  try {
+    data = fs.readFileSync(file);
+  } catch (error) {
+    usageError(`${flag}: cannot read ${file}: ${error.message}`);
+  }
+  if (!data.includes('-----BEGIN ') || !data.includes(block)) {
+    usageError(`${flag}: ${file} holds no PEM ${block} block`);
+  }
+  return data;
+}
+
+// Mutual TLS when the three files are given (client certificates are
+// required and checked), plaintext when none are.
+function serverCredentials(args) {
+  const given = [args.tls_cert, args.tls_key, args.tls_client_ca].filter((f) => f);
+  if (given.length === 0) return grpc.ServerCredentials.createInsecure();
+  if (given.length !== 3) {
+    usageError('mutual TLS needs all of --tls-cert, --tls-key and --tls-client-ca');
+  }
+  return grpc.ServerCredentials.createSsl(
+      readPem(args.tls_client_ca, '--tls-client-ca', 'CERTIFICATE'),
+      [{private_key: readPem(args.tls_key, '--tls-key', 'PRIVATE KEY'),
+        cert_chain: readPem(args.tls_cert, '--tls-cert', 'CERTIFICATE')}],
+      true);
+}
+
 // The WriteHeader.Flag values, read from the proto rather than repeated.
 function writeFlags(packageDefinition) {
   const header = packageDefinition['sftpgate.v1.WriteHeader'].type;
@@ -92,7 +132,19 @@ function main() {
   const health = new HealthImplementation({'': 'SERVING', 'sftpgate.v1.Backend': 'SERVING'});
   health.addToServer(server);
 
-  server.bindAsync(args.listen, grpc.ServerCredentials.createInsecure(), (error, port) => {
+  const socketMode = parseInt(args.socket_mode, 8);
+  if (!/^[0-7]+$/.test(args.socket_mode) || (socketMode & ~0o770) !== 0) {
+    usageError('--socket-mode must grant the owner and group only (0600 or 0660)');
+  }
+  const credentials = serverCredentials(args);
+  // The socket file is created while binding: with this umask it is never
+  // reachable by others, not even for a moment.
+  const previousUmask = process.umask(0o777 & ~socketMode);
+  server.bindAsync(args.listen, credentials, (error, port) => {
+    process.umask(previousUmask);
+    if (!error && args.listen.startsWith('unix:')) {
+      fs.chmodSync(args.listen.slice('unix:'.length), socketMode);
+    }
     if (error) {
       console.error(`node-memory: cannot listen on ${args.listen}: ${error.message}`);
       process.exit(1);

@@ -363,9 +363,12 @@ def main():
                         help="host:port (port 0: any free port) or unix:/path")
     parser.add_argument("--workers", type=int, default=64,
                         help="worker threads (calls and open streams at once)")
+    sdk.add_listener_arguments(parser)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
-    sdk.serve(MemoryBackend(), listen=args.listen, max_workers=args.workers)
+    sdk.serve(MemoryBackend(), options=sdk.ServeOptions(
+        listen_address=args.listen, max_workers=args.workers,
+        **sdk.listener_options(args)))
 
 
 if __name__ == "__main__":

@@ -71,6 +71,10 @@ struct AuthVerdict {
   bool accepted = false;
   // Why an attempt was refused (for the log; never sent to the client).
   std::string reason;
+  // Refused because the credentials could not be checked (password-check
+  // queue full, delegated authenticator unreachable or timed out), not
+  // because they were wrong: never counted towards a source's ban.
+  bool unavailable = false;
   Identity identity;  // meaningful when accepted
 };
 

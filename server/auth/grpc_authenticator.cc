@@ -72,11 +72,30 @@ AuthVerdict VerdictFromResponse(const v1::AuthenticateResponse& response) {
   return verdict;
 }
 
-GrpcAuthenticator::GrpcAuthenticator(const std::string& target,
-                                     absl::Duration timeout)
+namespace {
+
+std::shared_ptr<grpc::Channel> MakeChannel(
+    const std::string& target,
+    std::shared_ptr<grpc::ChannelCredentials> credentials,
+    const std::string& tls_server_name) {
+  grpc::ChannelArguments args;
+  if (!tls_server_name.empty()) args.SetSslTargetNameOverride(tls_server_name);
+  return grpc::CreateCustomChannel(target,
+                                   credentials != nullptr
+                                       ? std::move(credentials)
+                                       : grpc::InsecureChannelCredentials(),
+                                   args);
+}
+
+}  // namespace
+
+GrpcAuthenticator::GrpcAuthenticator(
+    const std::string& target, absl::Duration timeout,
+    std::shared_ptr<grpc::ChannelCredentials> credentials,
+    const std::string& tls_server_name)
     : target_(target),
       timeout_(timeout),
-      channel_(grpc::CreateChannel(target, grpc::InsecureChannelCredentials())),
+      channel_(MakeChannel(target, std::move(credentials), tls_server_name)),
       stub_(v1::Authenticator::NewStub(channel_)) {}
 
 GrpcAuthenticator::~GrpcAuthenticator() { Shutdown(); }
@@ -106,7 +125,9 @@ void GrpcAuthenticator::Authenticate(AuthAttempt attempt, Done done) {
   {
     absl::MutexLock lock(&mu_);
     if (shut_down_) {
-      std::move(call->done)(Refused("server shutting down"));
+      AuthVerdict verdict = Refused("server shutting down");
+      verdict.unavailable = true;
+      std::move(call->done)(std::move(verdict));
       return;
     }
     calls_.insert(raw);
@@ -121,10 +142,15 @@ void GrpcAuthenticator::Finish(Call* raw, const grpc::Status& status) {
   std::unique_ptr<Call> call(raw);
   // The password is not needed any more.
   call->request.clear_password();
-  std::move(call->done)(
-      status.ok() ? VerdictFromResponse(call->response)
-                  : Refused(absl::StrCat("authenticator unavailable: ",
-                                         status.error_message())));
+  AuthVerdict verdict;
+  if (status.ok()) {
+    verdict = VerdictFromResponse(call->response);
+  } else {
+    verdict = Refused(
+        absl::StrCat("authenticator unavailable: ", status.error_message()));
+    verdict.unavailable = true;
+  }
+  std::move(call->done)(std::move(verdict));
   absl::MutexLock lock(&mu_);
   calls_.erase(raw);
   // Under the lock: Shutdown() returns only once every call is gone.

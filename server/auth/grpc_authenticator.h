@@ -5,7 +5,8 @@
 //
 // Calls use gRPC's callback API with a deadline, so no thread waits on
 // them. A gRPC error (authenticator down, deadline exceeded) refuses the
-// attempt; so does an answer with an invalid root.
+// attempt as unavailable (not the client's fault); an answer with an
+// invalid root refuses it.
 //
 // Thread safety: Authenticate() from any thread; Shutdown() once, from a
 // thread that is not a gRPC callback.
@@ -21,6 +22,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "grpcpp/channel.h"
+#include "grpcpp/security/credentials.h"
 #include "server/auth/authenticator.h"
 #include "sftpgate/v1/auth.grpc.pb.h"
 
@@ -29,7 +31,12 @@ namespace sftpgate::server {
 class GrpcAuthenticator final : public Authenticator {
  public:
   // `target` is a gRPC target ("unix:/run/auth.sock", "host:port", ...).
-  GrpcAuthenticator(const std::string& target, absl::Duration timeout);
+  // `credentials` null: plaintext. `tls_server_name`: the name the
+  // authenticator's certificate must carry, if not the target's host.
+  GrpcAuthenticator(
+      const std::string& target, absl::Duration timeout,
+      std::shared_ptr<grpc::ChannelCredentials> credentials = nullptr,
+      const std::string& tls_server_name = "");
   ~GrpcAuthenticator() override;
 
   void Authenticate(AuthAttempt attempt, Done done) override;

@@ -88,6 +88,7 @@ void LocalAuthenticator::Authenticate(AuthAttempt attempt, Done done) {
   if (!queued) {
     AuthVerdict busy;
     busy.reason = "too many authentication attempts queued";
+    busy.unavailable = true;
     std::move (*pending)(std::move(busy));
   }
 }

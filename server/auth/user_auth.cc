@@ -1,18 +1,25 @@
 #include "server/auth/user_auth.h"
 
+#include "absl/container/flat_hash_map.h"
 #include "server/config/password_hash.h"
 
 namespace sftpgate::server {
 
 UserAuthenticator::UserAuthenticator(const UserDb* users) : users_(users) {
-  // Verifying against an existing user's hash costs exactly what a real
-  // check costs (same method and parameters).
+  // The most common method and cost; a dummy made with a hash of those
+  // settings costs exactly what checking a typical user costs.
+  absl::flat_hash_map<std::string, int> counts;
+  const std::string* model = nullptr;
+  int best = 0;
   for (const UserRecord& user : users_->users()) {
-    if (!user.password_hash.empty()) {
-      decoy_hash_ = user.password_hash;
-      break;
+    if (user.password_hash.empty()) continue;
+    int count = ++counts[CryptMethodAndCost(user.password_hash)];
+    if (count > best) {
+      best = count;
+      model = &user.password_hash;
     }
   }
+  if (model != nullptr) decoy_hash_ = DummyHashLike(*model);
   if (decoy_hash_.empty()) {
     decoy_hash_ = HashPassword("decoy").value_or("$6$decoy$");
   }

@@ -23,7 +23,9 @@ class UserAuthenticator {
   // `reason` is given, why: "unknown user", "no password set for the user"
   // or "wrong password" (for the operator's log, never for the client). An
   // unknown user, or one without a password, costs a full hash computation
-  // too, so that timing does not reveal which names exist.
+  // too, so that timing does not reveal which names exist: against a dummy
+  // hash of the method and cost most users' hashes have (a file of yescrypt
+  // users with one SHA-256 straggler makes unknown names cost a yescrypt).
   const UserRecord* CheckPassword(absl::string_view user,
                                   absl::string_view password,
                                   std::string* reason = nullptr) const;
@@ -37,7 +39,8 @@ class UserAuthenticator {
 
  private:
   const UserDb* users_;
-  // A real hash to burn time on when the user cannot log in by password.
+  // A dummy hash (of no user's password) to burn time on when the user
+  // cannot log in by password.
   std::string decoy_hash_;
 };
 

@@ -53,8 +53,14 @@ std::shared_ptr<grpc::Channel> MakeBackendChannel(
     args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES,
                 options.http2_stream_window_bytes);
   }
+  if (!options.tls_server_name.empty()) {
+    args.SetSslTargetNameOverride(options.tls_server_name);
+  }
   return grpc::CreateCustomChannel(options.target,
-                                   grpc::InsecureChannelCredentials(), args);
+                                   options.credentials != nullptr
+                                       ? options.credentials
+                                       : grpc::InsecureChannelCredentials(),
+                                   args);
 }
 
 std::shared_ptr<v1::Backend::StubInterface> MakeBackendStub(

@@ -33,6 +33,7 @@
 #include <string>
 
 #include "grpcpp/channel.h"
+#include "grpcpp/security/credentials.h"
 #include "sftpgate/v1/backend.grpc.pb.h"
 
 namespace sftpgate::server {
@@ -56,6 +57,12 @@ struct BackendChannelOptions {
   int http2_stream_window_bytes = 0;
   // Client-side health checking (see above).
   bool health_check = true;
+  // Channel credentials (mutual TLS, see sftpgate/grpc_tls.h); null:
+  // plaintext, for unix sockets.
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
+  // With TLS: the name the backend's certificate must carry when it is
+  // not the target's host (e.g. a target given as an IP address).
+  std::string tls_server_name;
 };
 
 // The service config (JSON) applied to backend channels.

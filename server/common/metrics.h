@@ -79,10 +79,14 @@ class Histogram {
 // The series the front end exports (keep names and labels consistent):
 //   SSH layer (server/ssh):
 //     sftpgate_connections_open / _total          SSH connections
-//     sftpgate_connections_rejected_total{reason}
+//     sftpgate_connections_rejected_total{reason} max_sessions,
+//         max_sessions_per_user, banned, max_startups,
+//         max_startups_per_source
 //     sftpgate_sessions_open / _total             authenticated ones
 //     sftpgate_auth_attempts_total{method,result} result: ok|fail|banned
 //     sftpgate_auth_bans_total
+//     sftpgate_auth_banned_sources                networks banned now
+//     sftpgate_auth_throttle_evictions_total
 //     sftpgate_channel_bytes_total{direction}     in|out, SFTP payload
 //     sftpgate_backend_up{target}                 1: channel READY
 //     sftpgate_backend_state{target}              grpc_connectivity_state

@@ -1,6 +1,7 @@
 #include "server/config/password_hash.h"
 
 #include <crypt.h>
+#include <unistd.h>
 
 #include <cstring>
 #include <memory>
@@ -100,6 +101,32 @@ absl::Status CheckCryptHashFormat(absl::string_view hash) {
         "is too short to be a crypt(3) hash (salt only?)");
   }
   return absl::OkStatus();
+}
+
+std::string CryptMethodAndCost(absl::string_view hash) {
+  // bcrypt keeps salt and digest in one last field; the other methods end
+  // with "$salt$digest".
+  const int fields_to_drop = absl::StartsWith(hash, "$2") ? 1 : 2;
+  size_t end = hash.size();
+  for (int i = 0; i < fields_to_drop; ++i) {
+    size_t dollar = hash.rfind('$', end == 0 ? 0 : end - 1);
+    if (dollar == absl::string_view::npos || dollar == 0) return "";
+    end = dollar;
+  }
+  return std::string(hash.substr(0, end + 1));
+}
+
+std::string DummyHashLike(const std::string& hash) {
+  unsigned char random[24];
+  std::string password;
+  if (getentropy(random, sizeof(random)) == 0) {
+    for (unsigned char c : random) password += static_cast<char>('!' + c % 90);
+  } else {
+    password = "sftpgate-dummy";
+  }
+  const char* result =
+      crypt_r(password.c_str(), hash.c_str(), ThreadCryptData());
+  return CryptFailed(result) ? "" : std::string(result);
 }
 
 bool VerifyPassword(absl::string_view password, const std::string& hash) {

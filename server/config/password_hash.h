@@ -24,6 +24,16 @@ absl::StatusOr<std::string> HashPassword(absl::string_view password);
 // is wrong; it never echoes the value (it may be a pasted password).
 absl::Status CheckCryptHashFormat(absl::string_view hash);
 
+// The part of crypt(3) `hash` that sets its cost: the method and its
+// parameters without salt and digest ("$y$j9T$", "$6$rounds=9000$",
+// "$2b$12$").
+std::string CryptMethodAndCost(absl::string_view hash);
+
+// A hash of a random password with the method, cost and salt of `hash`
+// (checking against it costs what checking against `hash` costs); "" if
+// libcrypt refuses `hash`.
+std::string DummyHashLike(const std::string& hash);
+
 // True when `password` hashes to `hash`. Runs the full hash computation
 // even when the result cannot match, and compares in constant time.
 bool VerifyPassword(absl::string_view password, const std::string& hash);

@@ -1,11 +1,15 @@
 #include "server/config/settings.h"
 
+#include <array>
 #include <limits>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "server/config/ip_networks.h"
 #include "server/config/source_networks.h"
 #include "server/config/toml_util.h"
 
@@ -22,6 +26,14 @@ absl::Status ReadValue(const toml::node& node, absl::string_view where,
                        absl::string_view key, std::string* out) {
   const auto* value = node.as_string();
   if (value == nullptr) return TypeError(where, key, "a string", node);
+  *out = value->get();
+  return absl::OkStatus();
+}
+
+absl::Status ReadValue(const toml::node& node, absl::string_view where,
+                       absl::string_view key, bool* out) {
+  const auto* value = node.as_boolean();
+  if (value == nullptr) return TypeError(where, key, "true or false", node);
   *out = value->get();
   return absl::OkStatus();
 }
@@ -162,6 +174,35 @@ absl::Status AddTenantBackend(absl::string_view name_equals_target,
   return absl::OkStatus();
 }
 
+bool IsLocalTarget(absl::string_view target) {
+  if (absl::StartsWith(target, "unix:") ||
+      absl::StartsWith(target, "unix-abstract:")) {
+    return true;
+  }
+  // Schemes: "dns:///host:port", "dns:host:port", "ipv4:a:p,b:p",
+  // "ipv6:[a]:p". Every address must be local.
+  for (absl::string_view scheme : {"dns:", "ipv4:", "ipv6:"}) {
+    if (absl::ConsumePrefix(&target, scheme)) {
+      absl::ConsumePrefix(&target, "///");
+      break;
+    }
+  }
+  for (absl::string_view address : absl::StrSplit(target, ',')) {
+    std::string host;
+    uint16_t port = 0;
+    if (!ParseListenAddress(address, &host, &port).ok()) {
+      host = std::string(address);
+    }
+    if (host == "localhost") continue;
+    absl::StatusOr<IpNetwork> ip = ParseIpNetwork(host);
+    if (!ip.ok()) return false;
+    const IpNetwork loopback =
+        *ParseIpNetwork(ip->v6 ? "::1/128" : "127.0.0.0/8");
+    if (!loopback.Contains(*ip)) return false;
+  }
+  return true;
+}
+
 absl::Status ValidateSettings(const Settings& s) {
   for (const auto& [name, value] :
        {std::pair<const char*, const std::string*>{"backend", &s.backend},
@@ -200,6 +241,27 @@ absl::Status ValidateSettings(const Settings& s) {
     return absl::InvalidArgumentError(
         "proxy_protocol = required needs proxy_protocol_sources (the "
         "networks of the load balancers)");
+  }
+  for (const auto& [name, files] :
+       {std::pair<const char*, std::array<const std::string*, 3>>{
+            "backend_tls_",
+            {&s.backend_tls_cert, &s.backend_tls_key, &s.backend_tls_ca}},
+        {"auth_tls_", {&s.auth_tls_cert, &s.auth_tls_key, &s.auth_tls_ca}}}) {
+    const int set =
+        !files[0]->empty() + !files[1]->empty() + !files[2]->empty();
+    if (set != 0 && set != 3) {
+      return absl::InvalidArgumentError(absl::StrCat("mutual TLS needs all of ",
+                                                     name, "cert, ", name,
+                                                     "key and ", name, "ca"));
+    }
+  }
+  if (!s.auth.empty() && s.auth_tls_cert.empty() && !s.auth_allow_insecure &&
+      !IsLocalTarget(s.auth.substr(std::string("grpc:").size()))) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "auth target \"", s.auth,
+        "\" is not local and has no TLS: passwords would cross the network "
+        "in clear. Set auth_tls_cert/auth_tls_key/auth_tls_ca, or "
+        "auth_allow_insecure if the network is trusted"));
   }
   std::string host;
   uint16_t port = 0;
@@ -248,7 +310,9 @@ absl::Status ValidateSettings(const Settings& s) {
         {"auth_max_failures", s.auth_max_failures},
         {"auth_ban_delay_ms", s.auth_ban_delay_ms},
         {"upload_total_kib_per_second", s.upload_total_kib_per_second},
-        {"download_total_kib_per_second", s.download_total_kib_per_second}}) {
+        {"download_total_kib_per_second", s.download_total_kib_per_second},
+        {"max_startups", s.max_startups},
+        {"max_startups_per_source", s.max_startups_per_source}}) {
     if (value < 0) {
       return absl::InvalidArgumentError(
           absl::StrCat(name, " must not be negative (got ", value, ")"));
@@ -268,6 +332,20 @@ absl::Status ValidateSettings(const Settings& s) {
         "transfer_buffer_total_mb must be at least transfer_buffer_mb (",
         s.transfer_buffer_mb, ") and at most 1048576 (got ",
         s.transfer_buffer_total_mb, ")"));
+  }
+  if (s.source_ipv4_prefix < 1 || s.source_ipv4_prefix > 32) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "source_ipv4_prefix must be 1-32 (got ", s.source_ipv4_prefix, ")"));
+  }
+  if (s.source_ipv6_prefix < 1 || s.source_ipv6_prefix > 128) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "source_ipv6_prefix must be 1-128 (got ", s.source_ipv6_prefix, ")"));
+  }
+  absl::StatusOr<std::vector<IpNetwork>> exempt =
+      ParseIpNetworkList(s.auth_exempt_networks);
+  if (!exempt.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("auth_exempt_networks: ", exempt.status().message()));
   }
   if (s.event_loop_threads < 0 || s.event_loop_threads > 1024) {
     return absl::InvalidArgumentError(absl::StrCat(

@@ -21,7 +21,7 @@ namespace sftpgate::server {
 
 // The one list of settings: X(type, name, default, help). Used to declare
 // the struct below, the command-line flags (main.cc) and the TOML keys, so
-// that the three can never disagree. Types are std::string or int.
+// that the three can never disagree. Types are std::string, int or bool.
 #define SFTPGATE_SETTINGS(X)                                                 \
   X(std::string, listen, "127.0.0.1:2222",                                   \
     "Address to accept SSH connections on: HOST:PORT or [V6]:PORT")          \
@@ -32,6 +32,31 @@ namespace sftpgate::server {
     "Delegated authentication: grpc:TARGET sends password and public-key "   \
     "attempts to an sftpgate.v1.Authenticator service; users found in "      \
     "--users are decided by that file first")                                \
+  X(std::string, backend_tls_cert, "",                                       \
+    "Mutual TLS to the backends: the front end's certificate (PEM); with "   \
+    "backend_tls_key and backend_tls_ca. Empty: plaintext (use unix:)")      \
+  X(std::string, backend_tls_key, "",                                        \
+    "Mutual TLS to the backends: the front end's private key (PEM)")         \
+  X(std::string, backend_tls_ca, "",                                         \
+    "Mutual TLS to the backends: the CA (PEM) backend certificates must "    \
+    "chain to")                                                              \
+  X(std::string, backend_tls_server_name, "",                                \
+    "Name the backends' certificates are checked against when it differs "   \
+    "from the target's host")                                                \
+  X(std::string, auth_tls_cert, "",                                          \
+    "Mutual TLS to the --auth authenticator: the front end's certificate "   \
+    "(PEM); with auth_tls_key and auth_tls_ca")                              \
+  X(std::string, auth_tls_key, "",                                           \
+    "Mutual TLS to the authenticator: the front end's private key (PEM)")    \
+  X(std::string, auth_tls_ca, "",                                            \
+    "Mutual TLS to the authenticator: the CA (PEM) its certificate must "    \
+    "chain to")                                                              \
+  X(std::string, auth_tls_server_name, "",                                   \
+    "Name the authenticator's certificate is checked against when it "       \
+    "differs from the target's host")                                        \
+  X(bool, auth_allow_insecure, false,                                        \
+    "Send passwords to an --auth authenticator that is neither on a unix "   \
+    "socket, nor on loopback, nor behind auth_tls_*: refused unless set")    \
   X(int, auth_timeout_ms, 5000,                                              \
     "Deadline of each call to the --auth authenticator, in milliseconds")    \
   X(std::string, events, "",                                                 \
@@ -77,12 +102,27 @@ namespace sftpgate::server {
     "Close an authenticated connection after this many seconds with no "     \
     "SFTP request in flight and no channel traffic (0: never)")              \
   X(int, auth_max_failures, 10,                                              \
-    "Failed authentications from one source address within "                 \
-    "auth_failure_window_seconds that ban the address (0: no bans)")         \
+    "Failed connections (ended without authenticating after a refused "      \
+    "password or signed key) from one source network within "                \
+    "auth_failure_window_seconds that ban the network (0: no bans)")         \
   X(int, auth_failure_window_seconds, 60,                                    \
-    "Window in which auth_max_failures failures ban an address")             \
+    "Window in which auth_max_failures failed connections ban a network")    \
   X(int, auth_ban_seconds, 300,                                              \
-    "How long a banned source address stays banned")                         \
+    "How long a banned source network stays banned")                         \
+  X(std::string, auth_exempt_networks, "",                                   \
+    "Comma-separated networks (CIDR, e.g. 10.0.0.0/8,::1) never counted "    \
+    "nor banned for failed logins; loopback is not exempt unless listed")    \
+  X(int, source_ipv4_prefix, 32,                                             \
+    "Prefix length grouping IPv4 sources for bans and per-source limits")    \
+  X(int, source_ipv6_prefix, 64,                                             \
+    "Prefix length grouping IPv6 sources for bans and per-source limits "    \
+    "(one host usually owns a /64)")                                         \
+  X(int, max_startups, 100,                                                  \
+    "Most connections not yet authenticated, in total; more are closed at "  \
+    "once (0: no limit)")                                                    \
+  X(int, max_startups_per_source, 10,                                        \
+    "Most connections not yet authenticated from one source network "        \
+    "(see source_ipv4_prefix); more are closed at once (0: no limit)")       \
   X(int, auth_ban_delay_ms, 1000,                                            \
     "How long a connection from a banned address is held, unanswered, "      \
     "before it is closed")                                                   \
@@ -90,7 +130,7 @@ namespace sftpgate::server {
   X(int, max_auth_tries, 6,                                                  \
     "Failed authentication attempts allowed per "                            \
     "connection before it is closed")                                        \
-  X(int, login_grace_seconds, 120,                                           \
+  X(int, login_grace_seconds, 30,                                            \
     "Seconds a connection may take to authenticate")                         \
   X(int, event_loop_threads, 0, "SSH event-loop threads (0: one per CPU)")   \
   X(int, shutdown_grace_seconds, 0,                                          \
@@ -144,6 +184,11 @@ absl::Status LoadSettingsFile(const std::string& path, Settings* settings);
 // Same, from TOML text; `source` names it in messages.
 absl::Status ParseSettings(absl::string_view toml, absl::string_view source,
                            Settings* settings);
+
+// True when gRPC `target` stays on this machine: a unix socket, or a
+// loopback address or "localhost" (with or without a dns:/ipv4:/ipv6:
+// scheme).
+bool IsLocalTarget(absl::string_view target);
 
 // Checks that the settings make sense together: required values present,
 // listen address parseable, enumerations known, numbers in range. The

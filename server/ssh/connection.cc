@@ -118,8 +118,12 @@ Connection::~Connection() {
     ssh_event_remove_session(event_, session_);
     ssh_event_free(event_);
   }
+  // Before the socket closes: a client that reconnects at once must find
+  // the ban in place.
+  if (!authenticated_ && penalty_due_) Penalize();
   ssh_disconnect(session_);
   ssh_free(session_);
+  startup_slot_.reset();
   if (holds_user_slot_) context_->user_sessions->Release(identity_);
   if (authenticated_) {
     GetSshMetrics().sessions_open->Add(-1);
@@ -148,6 +152,23 @@ absl::Status Connection::Start() {
     quiet_ = true;
     HoldThenClose(started_);
     return absl::OkStatus();
+  }
+  if (context_->startups != nullptr) {
+    StartupLimiter::Refusal refusal;
+    startup_slot_ = context_->startups->TryAcquire(remote_host_, &refusal);
+    if (startup_slot_ == nullptr) {
+      // Closed before the banner, like OpenSSH past MaxStartups. One log
+      // line per rejection would let a flood fill the log: debug only,
+      // with the counter as the signal.
+      quiet_ = true;
+      const bool total = refusal == StartupLimiter::Refusal::kTotal;
+      (total ? GetSshMetrics().rejected_max_startups
+             : GetSshMetrics().rejected_max_startups_per_source)
+          ->Increment();
+      end_reason_ =
+          total ? "max_startups reached" : "max_startups_per_source reached";
+      return absl::ResourceExhaustedError(end_reason_);
+    }
   }
   LogEvent(LogLevel::kInfo, "session_start",
            {{"session", id_}, {"remote", remote_address_}});
@@ -365,7 +386,8 @@ void Connection::HandleAuthRequest(ssh_message message) {
           return BeginAttempt(message, std::move(attempt));
         }
       }
-      RecordFailure(attempt.method, attempt.user, "bad signature", false);
+      RecordFailure(attempt.method, attempt.user, "bad signature",
+                    Failure::kRefused);
       break;
     }
     case SSH_AUTH_METHOD_INTERACTIVE:
@@ -386,7 +408,7 @@ void Connection::HandleAuthRequest(ssh_message message) {
         return BeginAttempt(message, std::move(attempt));
       }
       RecordFailure(attempt.method, attempt.user, "wrong number of answers",
-                    false);
+                    Failure::kRefused);
       break;
     default:
       break;  // "none" and methods we do not offer
@@ -435,11 +457,15 @@ void Connection::OnVerdict(AuthVerdict verdict) {
     if (verdict.accepted) {
       ssh_message_auth_reply_pk_ok_simple(message);
     } else {
-      RecordFailure(pending_method_, pending_user_, verdict.reason, true);
+      RecordFailure(
+          pending_method_, pending_user_, verdict.reason,
+          verdict.unavailable ? Failure::kUnavailable : Failure::kProbe);
       ssh_message_reply_default(message);
     }
   } else if (!verdict.accepted) {
-    RecordFailure(pending_method_, pending_user_, verdict.reason, false);
+    RecordFailure(
+        pending_method_, pending_user_, verdict.reason,
+        verdict.unavailable ? Failure::kUnavailable : Failure::kRefused);
     ssh_message_reply_default(message);
   } else {
     if (verdict.identity.user.empty()) verdict.identity.user = pending_user_;
@@ -464,7 +490,7 @@ void Connection::OnVerdict(AuthVerdict verdict) {
 }
 
 void Connection::RecordFailure(AuthMethod method, absl::string_view user,
-                               absl::string_view reason, bool probe) {
+                               absl::string_view reason, Failure failure) {
   ++auth_failures_;
   GetSshMetrics().auth(method, AuthResult::kFail)->Increment();
   LogEvent(LogLevel::kWarning, "auth",
@@ -475,25 +501,31 @@ void Connection::RecordFailure(AuthMethod method, absl::string_view user,
             {"result", "fail"},
             {"reason", std::string(reason)},
             {"failures", absl::StrCat(auth_failures_)}});
-  if (!probe && context_->throttle != nullptr &&
-      context_->throttle->RecordFailure(remote_host_, absl::Now())) {
-    GetSshMetrics().auth_bans->Increment();
-    const AuthThrottleOptions& throttle = context_->throttle->options();
-    LogEvent(
-        LogLevel::kWarning, "auth_ban",
-        {{"address", remote_host_},
-         {"failures", absl::StrCat(throttle.max_failures)},
-         {"window_seconds",
-          absl::StrCat(absl::ToInt64Seconds(throttle.window))},
-         {"ban_seconds", absl::StrCat(absl::ToInt64Seconds(throttle.ban))}});
-  }
+  if (failure == Failure::kRefused) penalty_due_ = true;
   if (auth_failures_ >= context_->limits.max_auth_tries) {
     RequestDisconnect("too many authentication failures");
   }
 }
 
+void Connection::Penalize() {
+  if (context_->throttle == nullptr ||
+      !context_->throttle->RecordFailure(remote_host_, absl::Now())) {
+    return;
+  }
+  GetSshMetrics().auth_bans->Increment();
+  const AuthThrottleOptions& throttle = context_->throttle->options();
+  LogEvent(
+      LogLevel::kWarning, "auth_ban",
+      {{"address", context_->throttle->SourceOf(remote_host_)},
+       {"failures", absl::StrCat(throttle.max_failures)},
+       {"window_seconds", absl::StrCat(absl::ToInt64Seconds(throttle.window))},
+       {"ban_seconds", absl::StrCat(absl::ToInt64Seconds(throttle.ban))},
+       {"last_remote", remote_address_}});
+}
+
 void Connection::Succeed(ssh_message message, Identity identity) {
   authenticated_ = true;
+  startup_slot_.reset();
   identity_ = std::move(identity);
   backend_ = context_->backends->StubFor(identity_);
   last_activity_ = absl::Now();

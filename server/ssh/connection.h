@@ -3,7 +3,8 @@
 // It runs the key exchange and authentication (password, public key,
 // keyboard-interactive with one "Password: " prompt), enforces the
 // per-connection limits (auth attempts, login grace time, channel count,
-// idle timeout, sessions per user, source-address bans), opens session
+// idle timeout, sessions per user, unauthenticated connections per source
+// and in total, source-network bans), opens session
 // channels (SftpChannel) for authenticated users, and tears everything
 // down when the peer goes away or a limit is hit.
 //
@@ -112,10 +113,19 @@ class Connection {
   void BeginAttempt(ssh_message message, AuthAttempt attempt);
   // The authenticator's answer, back on the loop thread.
   void OnVerdict(AuthVerdict verdict);
-  // Logs and counts one failed attempt (`probe`: a refused public-key
-  // offer, which does not count towards a source-address ban).
+  // What a failed attempt says about the client.
+  enum class Failure {
+    kRefused,      // wrong credentials: the connection owes a penalty
+    kProbe,        // a public key offered and answered "not this key"
+    kUnavailable,  // not checked (queue full, authenticator down)
+  };
+  // Logs and counts one failed attempt. Only kRefused makes the
+  // connection, should it end unauthenticated, one penalty towards a ban.
   void RecordFailure(AuthMethod method, absl::string_view user,
-                     absl::string_view reason, bool probe);
+                     absl::string_view reason, Failure failure);
+  // The connection ends unauthenticated after a refused credential: one
+  // penalty for its source (logs the ban it may start).
+  void Penalize();
   // Makes the connection authenticated as `identity` and installs the
   // post-authentication callbacks.
   void Succeed(ssh_message message, Identity identity);
@@ -143,6 +153,9 @@ class Connection {
   // The backend serving the user (set once authenticated).
   std::shared_ptr<v1::Backend::StubInterface> backend_;
   bool holds_user_slot_ = false;  // counted in context_->user_sessions
+  // Held until authenticated (context_->startups).
+  std::unique_ptr<StartupLimiter::Slot> startup_slot_;
+  bool penalty_due_ = false;  // a credential was refused (Failure::kRefused)
   std::string client_version_;
   std::string kbdint_user_;  // user of the keyboard-interactive exchange
   int auth_failures_ = 0;

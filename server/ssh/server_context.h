@@ -12,6 +12,7 @@
 #include "server/auth/auth_throttle.h"
 #include "server/auth/authenticator.h"
 #include "server/auth/session_counter.h"
+#include "server/auth/startup_limiter.h"
 #include "server/events/event_sink.h"
 #include "server/sftp/sftp_session.h"
 #include "server/ssh/backend_router.h"
@@ -23,7 +24,7 @@ struct ConnectionLimits {
   // Failed authentication attempts before the connection is closed.
   int max_auth_tries = 6;
   // Time from accept to successful authentication.
-  absl::Duration login_grace = absl::Seconds(120);
+  absl::Duration login_grace = absl::Seconds(30);
   // Session channels open at once on one connection.
   int max_channels = 10;
   // An authenticated connection with no SFTP request in flight and no
@@ -45,6 +46,7 @@ struct ServerContext {
   Authenticator* auth = nullptr;            // not owned
   AuthThrottle* throttle = nullptr;         // not owned; null: no throttling
   SessionCounter* user_sessions = nullptr;  // not owned; null: no limit
+  StartupLimiter* startups = nullptr;       // not owned; null: no limit
   BackendRouter* backends = nullptr;        // not owned
   EventSink* events = nullptr;              // not owned; null: no events
   UserRateLimits* rate_limits = nullptr;    // not owned; null: unlimited

@@ -18,12 +18,21 @@ SshMetrics Register(Metrics& m) {
       kRejected, kRejectedHelp, {{"reason", "max_sessions_per_user"}});
   s.rejected_banned =
       m.GetCounter(kRejected, kRejectedHelp, {{"reason", "banned"}});
+  s.rejected_max_startups =
+      m.GetCounter(kRejected, kRejectedHelp, {{"reason", "max_startups"}});
+  s.rejected_max_startups_per_source = m.GetCounter(
+      kRejected, kRejectedHelp, {{"reason", "max_startups_per_source"}});
   s.sessions_open =
       m.GetGauge("sftpgate_sessions_open", "Authenticated SSH sessions open");
   s.sessions_total = m.GetCounter("sftpgate_sessions_total",
                                   "SSH sessions authenticated successfully");
   s.auth_bans = m.GetCounter("sftpgate_auth_bans_total",
-                             "Source addresses banned for failed logins");
+                             "Source networks banned for failed logins");
+  s.banned_sources =
+      m.GetGauge("sftpgate_auth_banned_sources", "Source networks banned now");
+  s.auth_throttle_evictions =
+      m.GetCounter("sftpgate_auth_throttle_evictions_total",
+                   "Source networks dropped from the full failed-login table");
   constexpr char kBytes[] = "sftpgate_channel_bytes_total";
   constexpr char kBytesHelp[] =
       "SFTP bytes through SSH channels (in: from clients, out: to clients)";

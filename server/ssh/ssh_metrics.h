@@ -20,9 +20,13 @@ struct SshMetrics {
   Counter* rejected_max_sessions;
   Counter* rejected_max_sessions_per_user;
   Counter* rejected_banned;
+  Counter* rejected_max_startups;
+  Counter* rejected_max_startups_per_source;
   Gauge* sessions_open;
   Counter* sessions_total;
   Counter* auth_bans;
+  Gauge* banned_sources;
+  Counter* auth_throttle_evictions;
   Counter* bytes_in;
   Counter* bytes_out;
 

@@ -2,8 +2,10 @@
 
 #include <libssh/libssh.h>
 
+#include <algorithm>
 #include <string>
 
+#include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "server/auth/user_auth.h"
 #include "server/config/password_hash.h"
@@ -100,6 +102,57 @@ TEST_F(UserAuthenticatorTest, PublicKey) {
   EXPECT_EQ(auth.CheckPublicKey("alice", other_key_), nullptr);
   EXPECT_EQ(auth.CheckPublicKey("nobody", alice_key_), nullptr);
   EXPECT_EQ(auth.CheckPublicKey("alice", nullptr), nullptr);
+}
+
+TEST(CryptMethodAndCostTest, DropsSaltAndDigest) {
+  EXPECT_EQ(CryptMethodAndCost("$y$j9T$saltsalt$digestdigest"), "$y$j9T$");
+  EXPECT_EQ(CryptMethodAndCost("$6$rounds=9000$salt$digest"),
+            "$6$rounds=9000$");
+  EXPECT_EQ(CryptMethodAndCost("$6$salt$digest"), "$6$");
+  EXPECT_EQ(CryptMethodAndCost(
+                "$2b$12$abcdefghijklmnopqrstuuabcdefghijklmnopqrstuvwxyz12345"),
+            "$2b$12$");
+}
+
+// Seconds the fastest of `runs` calls of `check` took.
+template <typename Check>
+double FastestSeconds(int runs, Check check) {
+  double best = 1e9;
+  for (int i = 0; i < runs; ++i) {
+    absl::Time start = absl::Now();
+    check();
+    best = std::min(best, absl::ToDoubleSeconds(absl::Now() - start));
+  }
+  return best;
+}
+
+// A users file whose first user has a cheap hash and the others a costly
+// one: an unknown name must cost what the common (costly) check costs, or
+// timing tells which names exist.
+TEST(UserAuthenticatorTimingTest, UnknownUsersCostWhatMostUsersCost) {
+  std::string cheap = DummyHashLike("$5$rounds=1000$cheapsalt$x");
+  std::string costly = DummyHashLike("$6$rounds=150000$costlysalt$x");
+  ASSERT_FALSE(cheap.empty());
+  ASSERT_FALSE(costly.empty());
+  std::string toml =
+      "[[user]]\nname = \"first\"\npassword_hash = \"" + cheap + "\"\n";
+  for (const char* name : {"bob", "carol"}) {
+    toml += std::string("[[user]]\nname = \"") + name +
+            "\"\npassword_hash = \"" + costly + "\"\n";
+  }
+  absl::StatusOr<UserDb> db = ParseUsers(toml, "test");
+  ASSERT_TRUE(db.ok()) << db.status();
+  UserAuthenticator auth(&*db);
+  double known = FastestSeconds(3, [&] { auth.CheckPassword("bob", "x"); });
+  double unknown =
+      FastestSeconds(3, [&] { auth.CheckPassword("nobody", "x"); });
+  double cheap_user =
+      FastestSeconds(3, [&] { auth.CheckPassword("first", "x"); });
+  // SHA-512 with 150000 rounds costs ~100x SHA-256 with 1000: the margin
+  // is wide enough for a loaded machine.
+  ASSERT_GT(known, 10 * cheap_user);
+  EXPECT_GT(unknown, known / 2)
+      << "unknown " << unknown << " s, known " << known << " s";
 }
 
 }  // namespace

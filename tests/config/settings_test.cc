@@ -92,6 +92,25 @@ TEST(SettingsTest, LoadsFromFile) {
   std::remove(path.c_str());
 }
 
+TEST(SettingsTest, LocalTargets) {
+  for (const char* local :
+       {"unix:/run/a.sock", "127.0.0.1:7100", "localhost:7100", "[::1]:7100",
+        "dns:///localhost:7100", "ipv4:127.0.0.1:1,127.0.0.2:2"}) {
+    EXPECT_TRUE(IsLocalTarget(local)) << local;
+  }
+  for (const char* remote :
+       {"192.0.2.1:7100", "auth.example:7100", "dns:///auth.example:7100",
+        "ipv4:127.0.0.1:1,192.0.2.1:2", "[2001:db8::1]:7100"}) {
+    EXPECT_FALSE(IsLocalTarget(remote)) << remote;
+  }
+  Settings s;
+  s.backend = "b";
+  s.host_key = "k";
+  s.auth = "grpc:192.0.2.1:7100";
+  s.auth_allow_insecure = true;
+  EXPECT_TRUE(ValidateSettings(s).ok());
+}
+
 TEST(SettingsTest, ValidationNamesTheBadSetting) {
   Settings base;
   base.backend = "b";
@@ -113,6 +132,13 @@ TEST(SettingsTest, ValidationNamesTheBadSetting) {
       {[](Settings* s) { s->listen = "nohostport"; }, "listen address"},
       {[](Settings* s) { s->users = ""; }, "--users is required"},
       {[](Settings* s) { s->host_key = ""; }, "--host_key is required"},
+      {[](Settings* s) { s->source_ipv6_prefix = 129; }, "source_ipv6_prefix"},
+      {[](Settings* s) { s->auth_exempt_networks = "10.0.0.0/8,x"; },
+       "auth_exempt_networks"},
+      {[](Settings* s) { s->max_startups = -1; }, "max_startups"},
+      {[](Settings* s) { s->backend_tls_cert = "c.pem"; }, "backend_tls_key"},
+      {[](Settings* s) { s->auth = "grpc:192.0.2.1:7100"; },
+       "auth_allow_insecure"},
   };
   for (const Case& c : cases) {
     Settings s = base;

@@ -69,9 +69,11 @@ class LimitsTest(OpsTestCase):
         self.assertNotIn("idle timeout", self.gate.log())
 
     def test_failed_logins_ban_the_source_address_only(self):
-        # 200 wrong passwords from 127.0.0.1: after 5 the address is banned;
-        # the rest are refused without checking anything, the ban is logged
-        # once, and alice still logs in from 127.0.0.2.
+        # 200 wrong passwords from 127.0.0.1, three per connection: each
+        # connection that ends unauthenticated is one penalty; after 5 the
+        # address is banned, the rest are refused without checking
+        # anything, the ban is logged once, and alice still logs in from
+        # 127.0.0.2.
         self.start_gate(self.start_memory_backend(),
                         ["--auth-max-failures=5", "--auth-ban-seconds=120",
                          "--auth-ban-delay-ms=20", "--max-auth-tries=3"])
@@ -97,11 +99,14 @@ class LimitsTest(OpsTestCase):
         self.assertEqual(attempts, 200, "the loop ran out of time")
         log = self.gate.log()
         self.assertEqual(log.count("auth_ban "), 1, log)
-        self.assertIn("auth_ban address=127.0.0.1 failures=5", log)
-        # Only the attempts before the ban were checked.
-        self.assertEqual(len(re.findall(r"remote=127\.0\.0\.1:\d+ "
-                                        r"method=password result=fail", log)),
-                         5)
+        self.assertIn("auth_ban address=127.0.0.1/32 failures=5 "
+                      "window_seconds=60 ban_seconds=120", log)
+        # Only the attempts of the five penalized connections (and of a
+        # sixth that started before the fifth ended) were checked.
+        checked = len(re.findall(r"remote=127\.0\.0\.1:\d+ "
+                                 r"method=password result=fail", log))
+        self.assertGreaterEqual(checked, 15)
+        self.assertLessEqual(checked, 18)
         self.assertGreater(refused_connections, 150)
         # The right password from the banned address does not help ...
         with self.assertRaises((paramiko.SSHException, EOFError, OSError)):
@@ -117,12 +122,13 @@ class LimitsTest(OpsTestCase):
         self.start_gate(self.start_memory_backend(),
                         ["--auth-max-failures=3", "--auth-ban-seconds=4",
                          "--auth-ban-delay-ms=10"])
-        transport = self.transport()
         # Before the ban starts: the earliest it may end is 4 s after this.
         started = time.monotonic()
         for attempt in range(3):
+            transport = self.transport()
             with self.assertRaises(paramiko.AuthenticationException):
                 transport.auth_password("alice", "wrong-%d" % attempt)
+            transport.close()
         self.assertTrue(self.gate.wait_for_log(r"auth_ban address=127\.0\.0\.1"))
         with self.assertRaises((paramiko.SSHException, EOFError, OSError)):
             self.login("alice")

@@ -20,6 +20,17 @@ ABSL_FLAG(uint32_t, max_chunk_size, 1024 * 1024,
           "Largest chunk payload accepted or sent, bytes.");
 ABSL_FLAG(uint32_t, list_batch_size, 512,
           "Directory entries per ListDir message.");
+ABSL_FLAG(std::string, tls_cert, "",
+          "Mutual TLS: this backend's certificate chain (PEM). With "
+          "--tls_key and --tls_client_ca; callers without a certificate "
+          "from that CA get nothing.");
+ABSL_FLAG(std::string, tls_key, "", "Mutual TLS: the private key (PEM).");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "Mutual TLS: the CA (PEM) the front end's certificate must chain "
+          "to.");
+ABSL_FLAG(std::string, socket_mode, "0600",
+          "Permissions of the unix socket (--listen=unix:PATH), octal: 0600 "
+          "(this user only) or 0660 (and its group).");
 ABSL_FLAG(int, shutdown_grace_ms, 2000,
           "On SIGTERM/SIGINT: how long calls in flight may finish before "
           "they are cancelled (uploads still running then abort).");
@@ -44,6 +55,16 @@ ServeOptions ParseBackendFlags(int argc, char** argv, absl::string_view usage) {
   options.max_chunk_size = absl::GetFlag(FLAGS_max_chunk_size);
   options.list_batch_size = absl::GetFlag(FLAGS_list_batch_size);
   options.shutdown_grace_ms = absl::GetFlag(FLAGS_shutdown_grace_ms);
+  options.tls.cert_file = absl::GetFlag(FLAGS_tls_cert);
+  options.tls.key_file = absl::GetFlag(FLAGS_tls_key);
+  options.tls.ca_file = absl::GetFlag(FLAGS_tls_client_ca);
+  const std::string mode = absl::GetFlag(FLAGS_socket_mode);
+  char* end = nullptr;
+  options.unix_socket_mode =
+      static_cast<int>(std::strtol(mode.c_str(), &end, 8));
+  if (mode.empty() || *end != '\0' || options.unix_socket_mode > 0777) {
+    UsageError("--socket_mode must be octal permission bits, e.g. 0600");
+  }
   if (options.listen_address.empty()) UsageError("--listen is required");
   if (options.threads < 0) UsageError("--threads must be >= 0");
   if (options.shutdown_grace_ms < 0) {

@@ -1,6 +1,7 @@
 #include "sftpgate/server.h"
 
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <chrono>
@@ -12,6 +13,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -102,11 +104,24 @@ absl::StatusOr<std::unique_ptr<BackendServer>> StartBackendServer(
   }
   auto service =
       std::make_unique<BackendService>(backend, capabilities, options);
+  if ((options.unix_socket_mode & ~0777) != 0 ||
+      (options.unix_socket_mode & 0007) != 0) {
+    return absl::InvalidArgumentError(
+        "the unix socket mode may grant the owner and group only (e.g. "
+        "0600, 0660)");
+  }
+  std::shared_ptr<grpc::ServerCredentials> credentials =
+      grpc::InsecureServerCredentials();
+  if (!options.tls.empty()) {
+    absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> tls =
+        MutualTlsServerCredentials(options.tls, "--tls_");
+    if (!tls.ok()) return tls.status();
+    credentials = *std::move(tls);
+  }
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(options.listen_address,
-                           grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(options.listen_address, credentials, &port);
   const int max_message =
       static_cast<int>(options.max_chunk_size) + kMessageOverhead;
   // Without SO_REUSEPORT a busy port is an error instead of two servers
@@ -123,11 +138,26 @@ absl::StatusOr<std::unique_ptr<BackendServer>> StartBackendServer(
     builder.SetResourceQuota(quota);
   }
   builder.RegisterService(service.get());
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  std::unique_ptr<grpc::Server> server;
+  {
+    // gRPC creates the socket file while building: with this umask it is
+    // never reachable by others, not even for a moment.
+    const mode_t previous = umask(0777 & ~options.unix_socket_mode);
+    server = builder.BuildAndStart();
+    umask(previous);
+  }
   if (server == nullptr ||
       (port == 0 && !IsUnixAddress(options.listen_address))) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot listen on ", options.listen_address));
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen on ", options.listen_address,
+        options.tls.empty() ? ""
+                            : " (with TLS: does --tls_key belong to "
+                              "--tls_cert?)"));
+  }
+  if (absl::StartsWith(options.listen_address, "unix:")) {
+    // Also when the umask could not have narrowed it (it only removes).
+    const std::string path(absl::StripPrefix(options.listen_address, "unix:"));
+    chmod(path.c_str(), static_cast<mode_t>(options.unix_socket_mode));
   }
   server->GetHealthCheckService()->SetServingStatus(true);
   if (IsUnixAddress(options.listen_address)) port = 0;

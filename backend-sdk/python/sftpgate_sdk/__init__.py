@@ -19,7 +19,8 @@ from . import cli, paths, resolve
 from .backend import Backend, Capabilities, FileReader, FileWriter, capabilities_of
 from .errors import BackendError, StatusCode
 from .proto import pb
-from .server import BackendServer, ServeOptions, serve, start_server
+from .server import (BackendServer, ServeOptions, add_listener_arguments, add_port,
+                     listener_options, serve, start_server)
 from .servicer import BackendServicer
 
 # File type bits of Attributes.mode (POSIX S_IFMT values).

@@ -10,6 +10,7 @@ the front end keeps open at once.
 """
 
 import concurrent.futures
+import os
 import signal
 import sys
 import threading
@@ -21,7 +22,9 @@ from .health import HealthServicer
 from .proto import health_pb_grpc, pb_grpc
 from .servicer import BackendServicer
 
-__all__ = ["ServeOptions", "BackendServer", "start_server", "serve"]
+__all__ = ["ServeOptions", "BackendServer", "start_server", "serve",
+           "mutual_tls_server_credentials", "add_port",
+           "add_listener_arguments", "listener_options"]
 
 _MESSAGE_OVERHEAD = 64 * 1024  # Room for the fields around a chunk's bytes.
 # How long shutdown() reports NOT_SERVING before it stops taking calls
@@ -42,17 +45,30 @@ class ServeOptions:
     shutdown_grace:       seconds in-flight calls get to finish on
                           shutdown before they are cancelled (uploads then
                           abort).
+    tls_cert, tls_key, tls_client_ca:
+                          mutual TLS (PEM file paths): the host's
+                          certificate and key, and the CA that callers'
+                          certificates must chain to; a caller without such
+                          a certificate gets no call through. All three or
+                          none; none serves plaintext (only safe on unix:).
+    unix_socket_mode:     permissions of a unix socket the host creates:
+                          0o600 (this user only), or 0o660 (and its group).
     """
 
     def __init__(self, listen_address="127.0.0.1:7000", preferred_chunk_size=256 * 1024,
                  max_chunk_size=1024 * 1024, list_batch_size=512, max_workers=64,
-                 shutdown_grace=2.0):
+                 shutdown_grace=2.0, tls_cert="", tls_key="", tls_client_ca="",
+                 unix_socket_mode=0o600):
         self.listen_address = listen_address
         self.preferred_chunk_size = preferred_chunk_size
         self.max_chunk_size = max_chunk_size
         self.list_batch_size = list_batch_size
         self.max_workers = max_workers
         self.shutdown_grace = shutdown_grace
+        self.tls_cert = tls_cert
+        self.tls_key = tls_key
+        self.tls_client_ca = tls_client_ca
+        self.unix_socket_mode = unix_socket_mode
 
 
 class BackendServer:
@@ -127,16 +143,103 @@ def start_server(backend, options=None, capabilities=None):
     health = HealthServicer()
     health_pb_grpc.add_HealthServicer_to_server(health, server)
     try:
-        port = server.add_insecure_port(options.listen_address)
+        port = add_port(server, options.listen_address, options.tls_cert,
+                        options.tls_key, options.tls_client_ca,
+                        options.unix_socket_mode)
+    except RuntimeError:
+        executor.shutdown(wait=False)
+        raise
+    server.start()
+    return BackendServer(server, executor, health, port)
+
+
+def _read_pem(path, setting, block):
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as error:
+        raise ValueError("%s: cannot read %r: %s" % (setting, path,
+                                                    error.strerror))
+    if b"-----BEGIN " not in data or block.encode() not in data:
+        raise ValueError("%s: %r holds no PEM %s block" % (setting, path, block))
+    return data
+
+
+def mutual_tls_server_credentials(cert, key, client_ca):
+    """Server credentials requiring a client certificate that chains to
+    `client_ca` (PEM file paths); None when all three are empty. Raises
+    ValueError naming the setting for a partial set or an unreadable or
+    non-PEM file."""
+    if not (cert or key or client_ca):
+        return None
+    if not (cert and key and client_ca):
+        raise ValueError("mutual TLS needs all of --tls-cert, --tls-key and "
+                         "--tls-client-ca (some are missing)")
+    return grpc.ssl_server_credentials(
+        [(_read_pem(key, "--tls-key", "PRIVATE KEY"),
+          _read_pem(cert, "--tls-cert", "CERTIFICATE"))],
+        root_certificates=_read_pem(client_ca, "--tls-client-ca", "CERTIFICATE"),
+        require_client_auth=True)
+
+
+def add_port(server, listen_address, tls_cert="", tls_key="", tls_client_ca="",
+             unix_socket_mode=0o600):
+    """Binds `server` (a grpc.server, not started) to `listen_address`:
+    with mutual TLS when the three PEM paths are given (see
+    mutual_tls_server_credentials), plaintext otherwise; a unix socket is
+    created with `unix_socket_mode` (0o600 or 0o660). Returns the TCP port
+    (0 for a unix socket); raises RuntimeError if it cannot bind, ValueError
+    for bad TLS files or mode."""
+    if unix_socket_mode & ~0o770:
+        raise ValueError("the unix socket mode may grant the owner and group "
+                         "only (e.g. 0600, 0660)")
+    credentials = mutual_tls_server_credentials(tls_cert, tls_key,
+                                                tls_client_ca)
+    unix = listen_address.startswith("unix:")
+    # gRPC creates the socket file while binding: with this umask it is
+    # never reachable by others, not even for a moment.
+    previous_umask = os.umask(0o777 & ~unix_socket_mode)
+    try:
+        if credentials is None:
+            port = server.add_insecure_port(listen_address)
+        else:
+            port = server.add_secure_port(listen_address, credentials)
     except RuntimeError:
         port = 0
-    if port == 0 and not options.listen_address.startswith("unix:"):
-        executor.shutdown(wait=False)
-        raise RuntimeError("cannot listen on %s" % options.listen_address)
-    server.start()
-    if options.listen_address.startswith("unix:"):
-        port = 0
-    return BackendServer(server, executor, health, port)
+    finally:
+        os.umask(previous_umask)
+    if port == 0 and not unix:
+        raise RuntimeError("cannot listen on %s" % listen_address)
+    if unix:
+        os.chmod(listen_address[len("unix:"):], unix_socket_mode)
+        return 0
+    return port
+
+
+def add_listener_arguments(parser):
+    """Adds --tls-cert, --tls-key, --tls-client-ca and --socket-mode to an
+    argparse parser (the flags of every Python host; see add_port)."""
+    parser.add_argument("--tls-cert", default="",
+                        help="mutual TLS: this service's certificate (PEM); "
+                        "with --tls-key and --tls-client-ca, callers without "
+                        "a certificate from that CA get nothing")
+    parser.add_argument("--tls-key", default="",
+                        help="mutual TLS: the private key (PEM)")
+    parser.add_argument("--tls-client-ca", default="",
+                        help="mutual TLS: the CA (PEM) callers' certificates "
+                        "must chain to")
+    parser.add_argument("--socket-mode", default="0600",
+                        type=lambda text: int(text, 8),
+                        help="permissions of a unix socket, octal: 0600 "
+                        "(this user) or 0660 (and its group); default 0600")
+
+
+def listener_options(args):
+    """The add_port()/ServeOptions keyword arguments from parsed
+    add_listener_arguments() flags."""
+    return {"tls_cert": args.tls_cert, "tls_key": args.tls_key,
+            "tls_client_ca": args.tls_client_ca,
+            "unix_socket_mode": args.socket_mode}
 
 
 def _bound_address(listen_address, port):

@@ -21,6 +21,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "sftpgate/backend.h"
+#include "sftpgate/grpc_tls.h"
 
 namespace sftpgate {
 
@@ -44,6 +45,14 @@ struct ServeOptions {
   // upload pile up in the transport while the writer waits (measured with
   // the S3 backend: peak RSS 119 MiB on, 36 MiB off, for a 256 MiB file).
   bool http2_bdp_probe = true;
+  // Mutual TLS (PEM files): the host's certificate and key, and the CA
+  // that callers' certificates must chain to; a caller without such a
+  // certificate gets no call through. All three or none; with none the
+  // host serves plaintext, which is only safe on a unix socket.
+  TlsFiles tls;
+  // Permission bits of a unix socket the host creates: 0600 (the host's
+  // user only) by default; 0660 lets its group (the front end's) connect.
+  int unix_socket_mode = 0600;
 };
 
 // Which optional operations a backend serves; reported by Describe.
