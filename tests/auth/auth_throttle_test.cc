@@ -5,15 +5,19 @@
 #include "server/auth/auth_throttle.h"
 
 #include <atomic>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
+#include "server/auth/local_authenticator.h"
 #include "server/auth/session_counter.h"
 #include "server/auth/startup_limiter.h"
 #include "server/common/metrics.h"
 #include "server/common/worker_pool.h"
 #include "server/config/ip_networks.h"
+#include "server/config/password_hash.h"
+#include "server/config/users.h"
 
 namespace sftpgate::server {
 namespace {
@@ -196,6 +200,37 @@ TEST(WorkerPoolTest, RunsTasksAndRefusesBeyondTheQueueBound) {
   pool.Shutdown();  // waits for the running task; may drop queued ones
   EXPECT_GE(ran.load(), 1);
   EXPECT_FALSE(pool.TrySubmit([&] { ++ran; }));
+}
+
+// A full password-check queue is not the client's fault: the refusal says
+// so (Connection then counts no penalty for it).
+TEST(LocalAuthenticatorTest, FullQueueRefusesAsUnavailable) {
+  WorkerPool pool("test-auth", 1, 1);
+  absl::Notification release;
+  absl::Notification started;
+  ASSERT_TRUE(pool.TrySubmit([&] {
+    started.Notify();
+    release.WaitForNotification();
+  }));
+  started.WaitForNotification();
+  ASSERT_TRUE(pool.TrySubmit([] {}));  // the queue is full now
+  absl::StatusOr<UserDb> users =
+      ParseUsers("[[user]]\nname = \"alice\"\npassword_hash = \"" +
+                     *HashPassword("pw") + "\"\n",
+                 "test");
+  ASSERT_TRUE(users.ok()) << users.status();
+  LocalAuthenticator auth(*std::move(users), &pool);
+  AuthAttempt attempt;
+  attempt.user = "alice";
+  attempt.password = "wrong";
+  std::optional<AuthVerdict> verdict;
+  auth.Authenticate(std::move(attempt),
+                    [&](AuthVerdict v) { verdict = std::move(v); });
+  ASSERT_TRUE(verdict.has_value());  // answered at once
+  EXPECT_FALSE(verdict->accepted);
+  EXPECT_TRUE(verdict->unavailable);
+  release.Notify();
+  pool.Shutdown();
 }
 
 }  // namespace
