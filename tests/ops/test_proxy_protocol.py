@@ -166,11 +166,13 @@ class ProxyProtocolTest(OpsTestCase):
                           "--auth-ban-delay-ms=10"])
         v2_port, _ = self.start_haproxy()
         for _ in range(3):
+            # A penalty is counted when a connection ends unauthenticated.
+            sock = self.connect(v2_port, "127.0.0.7")
             with self.assertRaises(paramiko.AuthenticationException):
-                self.login_over(self.connect(v2_port, "127.0.0.7"),
-                                password="wrong")
+                self.login_over(sock, password="wrong")
+            self.clients.pop().close()
         self.assertTrue(self.gate.wait_for_log(
-            r"auth_ban address=127\.0\.0\.7 "), self.gate.log())
+            r"auth_ban address=127\.0\.0\.7/32 "), self.gate.log())
         # The banned client is refused; another one behind the same
         # balancer still gets in.
         with self.assertRaises((paramiko.SSHException, EOFError, OSError)):
