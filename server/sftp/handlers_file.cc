@@ -86,17 +86,17 @@ void SessionImpl::Open(Op op, PacketReader& in) {
     v1::StatRequest request;
     request.set_path(std::move(target));
     request.set_follow_symlinks(true);
-    backend_->Stat(std::move(request), [this, check, parent](
-                                           const grpc::Status& status,
-                                           v1::StatResponse& response) {
-      OpenCheck::Result& r = parent ? check->parent : check->file;
-      r.status = status;
-      r.attrs = std::move(*response.mutable_attributes());
-      if (parent && status.ok() && IsDirectory(r.attrs)) {
-        known_dirs_.Add(SplitPath(check->path).parent, KnownDirsNow());
-      }
-      if (--check->waiting == 0) OpenChecked(std::move(*check));
-    });
+    backend_->Stat(
+        std::move(request), [this, check, parent](const grpc::Status& status,
+                                                  v1::StatResponse& response) {
+          OpenCheck::Result& r = parent ? check->parent : check->file;
+          r.status = status;
+          r.attrs = std::move(*response.mutable_attributes());
+          if (parent && status.ok() && IsDirectory(r.attrs)) {
+            known_dirs_.Add(SplitPath(check->path).parent, KnownDirsNow());
+          }
+          if (--check->waiting == 0) OpenChecked(std::move(*check));
+        });
   };
   stat(check->path, /*parent=*/false);
   if (!parent.empty()) stat(std::move(parent), /*parent=*/true);

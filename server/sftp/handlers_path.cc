@@ -69,8 +69,7 @@ void SessionImpl::Mkdir(Op op, PacketReader& in) {
   backend_->MakeDir(std::move(request),
                     [this, op = std::move(op)](const grpc::Status& status,
                                                v1::MakeDirResponse&) {
-                      if (status.ok())
-                        known_dirs_.Add(op.path, KnownDirsNow());
+                      if (status.ok()) known_dirs_.Add(op.path, KnownDirsNow());
                       SendResult(op, status);
                     });
 }
