@@ -1,6 +1,7 @@
 #include "server/config/ip_networks.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <cstring>
 
@@ -15,6 +16,21 @@ namespace {
 constexpr uint8_t kMappedPrefix[12] = {0, 0, 0, 0, 0,    0,
                                        0, 0, 0, 0, 0xff, 0xff};
 
+// Makes `out` the full-length network of an IPv6 address (16 bytes), or
+// of the IPv4 address it maps.
+void SetV6(const uint8_t* bytes, IpNetwork* out) {
+  out->bytes.fill(0);
+  if (std::memcmp(bytes, kMappedPrefix, 12) == 0) {
+    std::memcpy(out->bytes.data(), bytes + 12, 4);
+    out->v6 = false;
+    out->prefix = 32;
+    return;
+  }
+  std::memcpy(out->bytes.data(), bytes, 16);
+  out->v6 = true;
+  out->prefix = 128;
+}
+
 // A full-length network for `text`, an address without prefix.
 bool ParseAddress(absl::string_view text, IpNetwork* out) {
   std::string address(text);
@@ -23,18 +39,9 @@ bool ParseAddress(absl::string_view text, IpNetwork* out) {
     out->prefix = 32;
     return true;
   }
-  if (inet_pton(AF_INET6, address.c_str(), out->bytes.data()) != 1) {
-    return false;
-  }
-  if (std::memcmp(out->bytes.data(), kMappedPrefix, 12) == 0) {
-    std::memmove(out->bytes.data(), out->bytes.data() + 12, 4);
-    std::memset(out->bytes.data() + 4, 0, 12);
-    out->v6 = false;
-    out->prefix = 32;
-    return true;
-  }
-  out->v6 = true;
-  out->prefix = 128;
+  std::array<uint8_t, 16> v6;
+  if (inet_pton(AF_INET6, address.c_str(), v6.data()) != 1) return false;
+  SetV6(v6.data(), out);
   return true;
 }
 
@@ -86,7 +93,12 @@ absl::StatusOr<IpNetwork> ParseIpNetwork(absl::string_view text) {
     }
     network.prefix = prefix;
   }
-  Mask(&network);
+  IpNetwork masked = network;
+  Mask(&masked);
+  if (masked.bytes != network.bytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "\"", text, "\": the address has bits set past the prefix length"));
+  }
   return network;
 }
 
@@ -115,6 +127,33 @@ bool InAnyNetwork(absl::string_view host,
   if (!ParseAddress(host, &address)) return false;
   for (const IpNetwork& network : networks) {
     if (network.Contains(address)) return true;
+  }
+  return false;
+}
+
+absl::StatusOr<SourceNetworks> SourceNetworks::Parse(absl::string_view list) {
+  absl::StatusOr<std::vector<IpNetwork>> networks = ParseIpNetworkList(list);
+  if (!networks.ok()) return networks.status();
+  SourceNetworks result;
+  result.networks_ = *std::move(networks);
+  return result;
+}
+
+bool SourceNetworks::Contains(const sockaddr_storage& address) const {
+  IpNetwork peer;
+  if (address.ss_family == AF_INET) {
+    std::memcpy(peer.bytes.data(),
+                &reinterpret_cast<const sockaddr_in*>(&address)->sin_addr, 4);
+    peer.prefix = 32;
+  } else if (address.ss_family == AF_INET6) {
+    SetV6(reinterpret_cast<const uint8_t*>(
+              &reinterpret_cast<const sockaddr_in6*>(&address)->sin6_addr),
+          &peer);
+  } else {
+    return false;
+  }
+  for (const IpNetwork& network : networks_) {
+    if (network.Contains(peer)) return true;
   }
   return false;
 }

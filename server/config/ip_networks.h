@@ -1,12 +1,18 @@
-// Source addresses grouped into networks, for per-source limits: failed
-// logins (AuthThrottle) and unauthenticated connections (StartupLimiter)
-// are counted per network, not per address, because one IPv6 host owns a
-// whole /64 and could otherwise dodge every per-address count.
+// IP networks, the one parser and matcher for every address list in the
+// settings: the networks exempt from login bans, the proxies allowed to
+// send a PROXY protocol header, and the grouping of source addresses for
+// per-source limits (failed logins in AuthThrottle, unauthenticated
+// connections in StartupLimiter are counted per network, not per address,
+// because one IPv6 host owns a whole /64 and could otherwise dodge every
+// per-address count).
 //
-// Plain values; thread-compatible.
+// Plain values; thread-compatible (SourceNetworks: immutable after Parse,
+// Contains from any thread).
 
 #ifndef SFTPGATE_SERVER_CONFIG_IP_NETWORKS_H_
 #define SFTPGATE_SERVER_CONFIG_IP_NETWORKS_H_
+
+#include <sys/socket.h>
 
 #include <array>
 #include <cstdint>
@@ -32,6 +38,9 @@ struct IpNetwork {
 };
 
 // Parses "ADDRESS" (a full-length network) or "ADDRESS/PREFIX".
+// InvalidArgumentError names the entry: not an address, a prefix longer
+// than the address, or address bits set past the prefix ("10.0.0.1/8" is
+// most likely a typo for a host or for 10.0.0.0/8: refused, not guessed).
 absl::StatusOr<IpNetwork> ParseIpNetwork(absl::string_view text);
 
 // Parses a comma-separated list of networks (spaces allowed; "" is empty).
@@ -52,6 +61,23 @@ struct SourceGrouping {
 // True when `host` (an address without port) lies in one of `networks`.
 bool InAnyNetwork(absl::string_view host,
                   const std::vector<IpNetwork>& networks);
+
+// An allow-list of networks matched against socket peers, e.g. the load
+// balancers allowed to send a PROXY protocol header.
+class SourceNetworks {
+ public:
+  // A comma-separated list as ParseIpNetworkList takes it.
+  static absl::StatusOr<SourceNetworks> Parse(absl::string_view list);
+
+  // Whether `address` (AF_INET or AF_INET6; an IPv4-mapped IPv6 address
+  // counts as its IPv4 address; any other family: false) lies in one of
+  // the networks.
+  bool Contains(const sockaddr_storage& address) const;
+  bool empty() const { return networks_.empty(); }
+
+ private:
+  std::vector<IpNetwork> networks_;
+};
 
 }  // namespace sftpgate::server
 

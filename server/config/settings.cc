@@ -10,7 +10,6 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "server/config/ip_networks.h"
-#include "server/config/source_networks.h"
 #include "server/config/toml_util.h"
 
 namespace sftpgate::server {

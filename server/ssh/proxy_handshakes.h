@@ -30,7 +30,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "server/config/source_networks.h"
+#include "server/config/ip_networks.h"
 #include "server/ssh/proxy_header.h"
 
 namespace sftpgate::server {

@@ -129,7 +129,9 @@ TEST(AuthThrottleTest, ExemptNetworksAreNeverBanned) {
 }
 
 TEST(SourceNetworksTest, ParsesAndRejects) {
-  EXPECT_EQ(ParseIpNetwork("192.0.2.77/24")->ToString(), "192.0.2.0/24");
+  EXPECT_EQ(ParseIpNetwork("192.0.2.0/24")->ToString(), "192.0.2.0/24");
+  // Bits past the prefix are a typo, not a network: refused.
+  EXPECT_FALSE(ParseIpNetwork("192.0.2.77/24").ok());
   EXPECT_EQ(ParseIpNetwork("2001:db8::1")->ToString(), "2001:db8::1/128");
   EXPECT_FALSE(ParseIpNetwork("192.0.2.1/33").ok());
   EXPECT_FALSE(ParseIpNetwork("example.com").ok());

@@ -10,7 +10,7 @@
 #include <string>
 
 #include "gtest/gtest.h"
-#include "server/config/source_networks.h"
+#include "server/config/ip_networks.h"
 
 namespace sftpgate::server {
 namespace {
