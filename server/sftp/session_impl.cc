@@ -31,27 +31,6 @@ bool HasSetStatNoFollow(const v1::DescribeResponse& c) {
   return c.set_stat_no_follow();
 }
 
-const char* StatusName(uint32_t code) {
-  switch (code) {
-    case kFxOk:
-      return "ok";
-    case kFxEof:
-      return "eof";
-    case kFxNoSuchFile:
-      return "no_such_file";
-    case kFxPermissionDenied:
-      return "permission_denied";
-    case kFxFailure:
-      return "failure";
-    case kFxBadMessage:
-      return "bad_message";
-    case kFxOpUnsupported:
-      return "op_unsupported";
-    default:
-      return "other";
-  }
-}
-
 std::string Millis(backend::Clock::duration d) {
   return absl::StrFormat("%.1f",
                          std::chrono::duration<double, std::milli>(d).count());
@@ -448,7 +427,7 @@ void SessionImpl::LogOp(const Op& op, uint32_t status,
               {"user", options_.session.user()},
               {"op", op.name},
               {"path", op.path},
-              {"status", StatusName(status)},
+              {"status", StatusCodeLabel(status)},
               {"ms", Millis(backend::Clock::now() - op.start)}});
     return;
   }
@@ -457,7 +436,7 @@ void SessionImpl::LogOp(const Op& op, uint32_t status,
             {"user", options_.session.user()},
             {"op", op.name},
             {"path", op.path},
-            {"status", StatusName(status)},
+            {"status", StatusCodeLabel(status)},
             {"error", std::string(message)},
             {"ms", Millis(backend::Clock::now() - op.start)}});
 }

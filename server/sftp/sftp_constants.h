@@ -51,7 +51,7 @@ enum StatusCode : uint32_t {
   kFxBadMessage = 5,
   kFxNoConnection = 6,
   kFxConnectionLost = 7,
-  kFxOpUnsupported = 8,
+  kFxOpUnsupported = 8,  // the last code SFTP v3 defines
 };
 
 // SSH_FXP_OPEN pflags.
@@ -80,6 +80,10 @@ inline constexpr uint64_t kStatVfsNoSuid = 0x2;
 // The default, human-readable message for a status code, as OpenSSH words
 // it ("No such file", ...).
 const char* StatusCodeMessage(uint32_t code);
+
+// The status's label in logs and metrics ("ok", "no_such_file", ...;
+// "other" for a code SFTP v3 does not define).
+const char* StatusCodeLabel(uint32_t code);
 
 }  // namespace sftpgate::server::sftp
 

@@ -1,18 +1,9 @@
 #include "server/sftp/sftp_metrics.h"
 
+#include "server/sftp/sftp_constants.h"
+
 namespace sftpgate::server::sftp {
 namespace {
-
-const char* const kStatusLabels[] = {"ok",
-                                     "eof",
-                                     "no_such_file",
-                                     "permission_denied",
-                                     "failure",
-                                     "bad_message",
-                                     "no_connection",
-                                     "connection_lost",
-                                     "op_unsupported",
-                                     "other"};
 
 constexpr char kBytes[] = "sftpgate_bytes_total";
 constexpr char kBytesHelp[] =
@@ -43,9 +34,9 @@ void SftpMetrics::CountOperation(int slot, const char* op, uint32_t status) {
   std::atomic<Counter*>& cached = operations_[slot][s];
   Counter* counter = cached.load(std::memory_order_acquire);
   if (counter == nullptr) {
-    counter = registry_->GetCounter("sftpgate_operations_total",
-                                    "SFTP requests answered, by status",
-                                    {{"op", op}, {"status", kStatusLabels[s]}});
+    counter = registry_->GetCounter(
+        "sftpgate_operations_total", "SFTP requests answered, by status",
+        {{"op", op}, {"status", StatusCodeLabel(s)}});
     cached.store(counter, std::memory_order_release);
   }
   counter->Increment();

@@ -27,6 +27,7 @@
 
 #include "absl/strings/string_view.h"
 #include "server/common/metrics.h"
+#include "server/sftp/sftp_constants.h"
 
 namespace sftpgate::server::sftp {
 
@@ -52,7 +53,8 @@ class SftpMetrics {
   Counter* bytes_written() const { return bytes_written_; }
 
  private:
-  static constexpr int kStatusSlots = 10;  // codes 0..8, then "other"
+  // Codes 0..kFxOpUnsupported, then "other".
+  static constexpr int kStatusSlots = kFxOpUnsupported + 2;
 
   Metrics* const registry_;
   Gauge* const requests_in_flight_;

@@ -326,5 +326,18 @@ TEST_F(LongNameTimeTest, FutureFileShowsYearAndLongNamesWiden) {
             "f");
 }
 
+// Logs, metrics and replies name a status from one table: codes 6 and 7
+// (which the front end never sends but a fake or future path could) keep
+// their own names instead of falling into "other".
+TEST(StatusNamesTest, EveryV3CodeHasItsOwnLabelAndMessage) {
+  EXPECT_STREQ(StatusCodeLabel(kFxNoSuchFile), "no_such_file");
+  EXPECT_STREQ(StatusCodeLabel(kFxNoConnection), "no_connection");
+  EXPECT_STREQ(StatusCodeLabel(kFxConnectionLost), "connection_lost");
+  EXPECT_STREQ(StatusCodeLabel(kFxOpUnsupported), "op_unsupported");
+  EXPECT_STREQ(StatusCodeLabel(kFxOpUnsupported + 1), "other");
+  EXPECT_STREQ(StatusCodeMessage(kFxConnectionLost), "Connection lost");
+  EXPECT_STREQ(StatusCodeMessage(kFxOpUnsupported + 1), "Unknown error");
+}
+
 }  // namespace
 }  // namespace sftpgate::server::sftp
