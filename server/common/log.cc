@@ -138,4 +138,9 @@ void LogEvent(LogLevel level, absl::string_view event,
   std::fflush(stderr);
 }
 
+std::string LogMillis(std::chrono::nanoseconds duration) {
+  return absl::StrFormat(
+      "%.1f", std::chrono::duration<double, std::milli>(duration).count());
+}
+
 }  // namespace sftpgate::server

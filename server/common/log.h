@@ -9,6 +9,7 @@
 #ifndef SFTPGATE_SERVER_COMMON_LOG_H_
 #define SFTPGATE_SERVER_COMMON_LOG_H_
 
+#include <chrono>
 #include <initializer_list>
 #include <string>
 #include <utility>
@@ -32,6 +33,9 @@ using LogField = std::pair<absl::string_view, std::string>;
 //   path=/a status=ok ms=0.4
 void LogEvent(LogLevel level, absl::string_view event,
               std::initializer_list<LogField> fields);
+
+// A duration as an `ms` field: milliseconds with one decimal ("12.3").
+std::string LogMillis(std::chrono::nanoseconds duration);
 
 }  // namespace sftpgate::server
 

@@ -8,7 +8,6 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "server/common/log.h"
 #include "server/sftp/attributes_codec.h"
 #include "server/sftp/long_name.h"
@@ -29,11 +28,6 @@ bool HasStatFs(const v1::DescribeResponse& c) { return c.stat_fs(); }
 bool HasHardLinks(const v1::DescribeResponse& c) { return c.hard_links(); }
 bool HasSetStatNoFollow(const v1::DescribeResponse& c) {
   return c.set_stat_no_follow();
-}
-
-std::string Millis(backend::Clock::duration d) {
-  return absl::StrFormat("%.1f",
-                         std::chrono::duration<double, std::milli>(d).count());
 }
 
 }  // namespace
@@ -93,6 +87,7 @@ int SessionImpl::ExtensionSlot(const Extension* e) {
 SessionImpl::SessionImpl(SftpSessionOptions options)
     : metrics_(SftpMetrics::Get()),
       options_(std::move(options)),
+      replier_(ReplierOptions()),
       framer_(options_.limits.max_packet_length),
       handles_(options_.limits.max_handles) {
   static_assert(1 + std::size(kRequests) + std::size(kExtensions) <=
@@ -110,6 +105,16 @@ SessionImpl::SessionImpl(SftpSessionOptions options)
 }
 
 SessionImpl::~SessionImpl() { Teardown(); }
+
+Replier::Options SessionImpl::ReplierOptions() {
+  Replier::Options replier;
+  replier.sink = options_.sink;
+  replier.session = &options_.session;
+  replier.metrics = &metrics_;
+  replier.events = options_.events;
+  replier.after_reply = [this] { MaybeResumeInput(); };
+  return replier;
+}
 
 std::weak_ptr<SessionImpl> SessionImpl::WeakSelf() {
   return std::static_pointer_cast<SessionImpl>(shared_from_this());
@@ -169,7 +174,7 @@ size_t SessionImpl::OnChannelData(absl::string_view data) {
 bool SessionImpl::AtInputLimit() const {
   // Until VERSION is out, requests wait: handlers depend on Describe.
   if (init_received_ && !version_sent_) return true;
-  return in_flight_ >= options_.limits.max_in_flight ||
+  return replier_.InFlight() >= options_.limits.max_in_flight ||
          options_.sink->QueuedBytes() > options_.limits.max_queued_output ||
          UploadInDebt();
 }
@@ -199,8 +204,7 @@ void SessionImpl::HandlePacket(absl::string_view body) {
   Op op;
   op.start = backend::Clock::now();
   in.ReadU32(&op.id);  // present: packets are at least 5 bytes long
-  ++in_flight_;
-  metrics_.requests_in_flight()->Add(1);
+  replier_.Accept(op);
   const RequestType* request = nullptr;
   for (const RequestType& r : kRequests) {
     if (r.type == type) request = &r;
@@ -252,7 +256,7 @@ void SessionImpl::SendVersion() {
   for (const Extension& e : kExtensions) {
     if (e.available(caps_)) out.String(e.name).String(e.version);
   }
-  options_.sink->Send(std::move(out).Finish());
+  replier_.Unsolicited(std::move(out).Finish());
   MaybeResumeInput();
 }
 
@@ -279,11 +283,9 @@ void SessionImpl::Shutdown() {
 }
 
 void SessionImpl::Teardown() {
-  // Requests never answered leave the gauge with the session (SendPacket
-  // does nothing once shut down).
-  if (!shut_down_) {
-    metrics_.requests_in_flight()->Add(-static_cast<int64_t>(in_flight_));
-  }
+  // Requests never answered leave the gauge with the session; later
+  // replies are dropped.
+  replier_.Close();
   shut_down_ = true;
   poster_->Detach();
   backend_->Shutdown();
@@ -331,116 +333,6 @@ void SessionImpl::OnTick() {
   ArmTick();
 }
 
-// ---- replies ----
-
-void SessionImpl::SendPacket(const Op& op, std::string packet, uint32_t status,
-                             absl::string_view message) {
-  if (shut_down_) return;
-  --in_flight_;
-  metrics_.requests_in_flight()->Add(-1);
-  metrics_.CountOperation(op.slot, op.name, status);
-  LogOp(op, status, message);
-  if (status == kFxOk) NotifyOp(op);
-  options_.sink->Send(std::move(packet));
-  MaybeResumeInput();
-}
-
-void SessionImpl::SendStatus(const Op& op, uint32_t code,
-                             absl::string_view message) {
-  if (message.empty()) message = StatusCodeMessage(code);
-  PacketWriter out(kFxpStatus, 32 + message.size());
-  out.U32(op.id).U32(code).String(message).String("");
-  SendPacket(op, std::move(out).Finish(), code,
-             code == kFxOk || code == kFxEof ? absl::string_view() : message);
-}
-
-void SessionImpl::SendResult(const Op& op, const grpc::Status& status) {
-  const SftpStatus s = ToSftpStatus(status);
-  SendStatus(op, s.code, s.message);
-}
-
-void SessionImpl::SendResult(const Op& op, const absl::Status& status) {
-  const SftpStatus s = ToSftpStatus(status);
-  SendStatus(op, s.code, s.message);
-}
-
-void SessionImpl::SendBadMessage(const Op& op) {
-  SendStatus(op, kFxBadMessage, "malformed request");
-}
-
-void SessionImpl::SendInvalidHandle(const Op& op) {
-  SendStatus(op, kFxFailure, "invalid handle");
-}
-
-void SessionImpl::SendHandle(const Op& op, absl::string_view handle) {
-  PacketWriter out(kFxpHandle, 16 + handle.size());
-  out.U32(op.id).String(handle);
-  SendPacket(op, std::move(out).Finish(), kFxOk);
-}
-
-void SessionImpl::SendData(const Op& op,
-                           absl::Span<const absl::string_view> pieces) {
-  size_t total = 0;
-  for (absl::string_view p : pieces) total += p.size();
-  // Header and payload built in place: the payload is copied once.
-  PacketWriter out(kFxpData, 13 + total);
-  out.U32(op.id).U32(static_cast<uint32_t>(total));
-  for (absl::string_view p : pieces) out.Raw(p);
-  SendPacket(op, std::move(out).Finish(), kFxOk);
-}
-
-void SessionImpl::SendAttrs(const Op& op, const v1::Attributes& attrs) {
-  RememberIdNames(attrs);
-  PacketWriter out(kFxpAttrs, 48);
-  out.U32(op.id);
-  EncodeAttributes(attrs, &out);
-  SendPacket(op, std::move(out).Finish(), kFxOk);
-}
-
-void SessionImpl::SendName(const Op& op, absl::string_view name) {
-  PacketWriter out(kFxpName, 24 + 2 * name.size());
-  out.U32(op.id).U32(1).String(name).String(name);
-  EncodeAttributes(v1::Attributes(), &out);
-  SendPacket(op, std::move(out).Finish(), kFxOk);
-}
-
-void SessionImpl::SendDirEntries(const Op& op,
-                                 const std::vector<v1::DirEntry>& entries) {
-  const int64_t now = time(nullptr);
-  PacketWriter out(kFxpName, 4096);
-  out.U32(op.id).U32(static_cast<uint32_t>(entries.size()));
-  for (const v1::DirEntry& e : entries) {
-    RememberIdNames(e.attributes());
-    out.String(e.name()).String(
-        FormatLongName(e.name(), e.attributes(), now, options_.session.user()));
-    EncodeAttributes(e.attributes(), &out);
-  }
-  SendPacket(op, std::move(out).Finish(), kFxOk);
-}
-
-void SessionImpl::LogOp(const Op& op, uint32_t status,
-                        absl::string_view message) const {
-  const LogLevel level = op.modifying ? LogLevel::kInfo : LogLevel::kDebug;
-  if (message.empty()) {
-    LogEvent(level, "sftp_op",
-             {{"session", options_.session.session_id()},
-              {"user", options_.session.user()},
-              {"op", op.name},
-              {"path", op.path},
-              {"status", StatusCodeLabel(status)},
-              {"ms", Millis(backend::Clock::now() - op.start)}});
-    return;
-  }
-  LogEvent(level, "sftp_op",
-           {{"session", options_.session.session_id()},
-            {"user", options_.session.user()},
-            {"op", op.name},
-            {"path", op.path},
-            {"status", StatusCodeLabel(status)},
-            {"error", std::string(message)},
-            {"ms", Millis(backend::Clock::now() - op.start)}});
-}
-
 void SessionImpl::LogTransfer(const Handle& handle,
                               absl::string_view result) const {
   const bool upload = handle.upload != nullptr;
@@ -452,18 +344,7 @@ void SessionImpl::LogTransfer(const Handle& handle,
             {"bytes", absl::StrCat(upload ? handle.upload->bytes_written()
                                           : handle.bytes_read)},
             {"result", std::string(result)},
-            {"ms", Millis(backend::Clock::now() - handle.opened)}});
-}
-
-void SessionImpl::NotifyOp(const Op& op) const {
-  if (options_.events == nullptr || op.event == v1::EVENT_KIND_UNSPECIFIED) {
-    return;
-  }
-  v1::Event event =
-      NewEvent(op.event, options_.session,
-               op.event == v1::EVENT_KIND_RENAME ? op.rename_from : op.path);
-  event.set_target_path(op.rename_to);
-  options_.events->Publish(std::move(event));
+            {"ms", LogMillis(backend::Clock::now() - handle.opened)}});
 }
 
 void SessionImpl::NotifyTransfer(const Handle& handle) const {

@@ -1,9 +1,9 @@
 // SessionImpl: the SftpSession behind SftpSession::Create().
 //
 // Structure (one file per concern):
-//   session_impl.cc      input, dispatch tables, INIT/VERSION, replies,
-//                        backend call helper, flow control, timers,
-//                        shutdown
+//   session_impl.cc      input, dispatch tables, INIT/VERSION, request
+//                        helpers, flow control, timers, shutdown
+//   replier.cc           replies: encoding, op log, op metrics, events
 //   handlers_path.cc     requests naming paths (STAT, MKDIR, RENAME, ...)
 //   handlers_file.cc     OPEN, CLOSE, READ, WRITE, FSTAT, FSETSTAT
 //   handlers_dir.cc      OPENDIR, READDIR
@@ -12,8 +12,10 @@
 //                        upload)
 //   bandwidth.cc         upload and download rate limits
 //
-// Every request is answered exactly once, by one of the Send* functions,
-// which also log it and account for it in InFlight().
+// Every request is answered exactly once through the session's Replier
+// (replier.h), which also logs it, counts it in the metrics and accounts
+// for it in InFlight(); the Send* members below name its replies in the
+// handlers' vocabulary.
 //
 // Thread safety: loop thread only (see sftp_session.h).
 
@@ -37,8 +39,10 @@
 #include "server/backend/backend_client.h"
 #include "server/sftp/handle_table.h"
 #include "server/sftp/known_directories.h"
+#include "server/sftp/op.h"
 #include "server/sftp/packet_framer.h"
 #include "server/sftp/packet_reader.h"
+#include "server/sftp/replier.h"
 #include "server/sftp/sftp_metrics.h"
 #include "server/sftp/sftp_session.h"
 
@@ -48,22 +52,6 @@ namespace sftpgate::server::sftp {
 // the message; "Permission denied" is what they (and people) expect.
 inline constexpr absl::string_view kReadOnlyMessage =
     "Permission denied (read-only session)";
-
-// One request being served.
-struct Op {
-  uint32_t id = 0;
-  const char* name = "";  // "OPEN", "posix-rename@openssh.com", ...
-  int slot = 0;           // metrics slot of `name` (SftpMetrics)
-  std::string path;       // for the log
-  bool modifying = false;
-  backend::Clock::time_point start;
-  // Reported to SftpSessionOptions::events when the request succeeds
-  // (REMOVE, RENAME, MKDIR, RMDIR). A rename names its paths here (`path`
-  // above holds both, for the log).
-  v1::EventKind event = v1::EVENT_KIND_UNSPECIFIED;
-  std::string rename_from;
-  std::string rename_to;
-};
 
 class SessionImpl final : public SftpSession {
  public:
@@ -76,7 +64,7 @@ class SessionImpl final : public SftpSession {
 
   size_t OnChannelData(absl::string_view data) override;
   void Shutdown() override;
-  size_t InFlight() const override { return in_flight_; }
+  size_t InFlight() const override { return replier_.InFlight(); }
   void OnOutputDrained() override { MaybeResumeInput(); }
 
  private:
@@ -122,6 +110,9 @@ class SessionImpl final : public SftpSession {
     backend::Clock::time_point last_progress;
   };
 
+  // The Replier's settings: this session's sink, user, metrics, events.
+  Replier::Options ReplierOptions();
+
   // ---- input, dispatch, flow control (session_impl.cc) ----
   void HandlePacket(absl::string_view body);
   void HandleInit(PacketReader& in);
@@ -137,27 +128,44 @@ class SessionImpl final : public SftpSession {
   // still alive and not shut down.
   void Later(absl::AnyInvocable<void(SessionImpl*)> fn);
 
-  // ---- replies: each answers `op` exactly once ----
-  void SendStatus(const Op& op, uint32_t code, absl::string_view message = {});
-  void SendResult(const Op& op, const grpc::Status& status);
-  void SendResult(const Op& op, const absl::Status& status);
-  void SendBadMessage(const Op& op);
-  void SendInvalidHandle(const Op& op);
-  void SendHandle(const Op& op, absl::string_view handle);
-  void SendData(const Op& op, absl::Span<const absl::string_view> pieces);
-  void SendAttrs(const Op& op, const v1::Attributes& attrs);
-  // A NAME reply with one entry whose long name is the name itself and
-  // whose attributes are empty (REALPATH, READLINK, expand-path, ...).
-  void SendName(const Op& op, absl::string_view name);
-  void SendDirEntries(const Op& op, const std::vector<v1::DirEntry>& entries);
-  // `message`: the error text for the log (empty for success).
+  // ---- replies (Replier): each answers `op` exactly once ----
+  void SendStatus(const Op& op, uint32_t code, absl::string_view message = {}) {
+    replier_.Status(op, code, message);
+  }
+  void SendResult(const Op& op, const grpc::Status& status) {
+    replier_.Result(op, status);
+  }
+  void SendResult(const Op& op, const absl::Status& status) {
+    replier_.Result(op, status);
+  }
+  void SendBadMessage(const Op& op) { replier_.BadMessage(op); }
+  void SendInvalidHandle(const Op& op) { replier_.InvalidHandle(op); }
+  void SendHandle(const Op& op, absl::string_view handle) {
+    replier_.NewHandle(op, handle);
+  }
+  void SendData(const Op& op, absl::Span<const absl::string_view> pieces) {
+    replier_.Data(op, pieces);
+  }
+  // ATTRS and NAME replies also teach the session the owner and group
+  // names of the ids they carry (for the users-groups-by-id extension).
+  void SendAttrs(const Op& op, const v1::Attributes& attrs) {
+    RememberIdNames(attrs);
+    replier_.Attrs(op, attrs);
+  }
+  void SendName(const Op& op, absl::string_view name) {
+    replier_.Name(op, name);
+  }
+  void SendDirEntries(const Op& op, const std::vector<v1::DirEntry>& entries) {
+    for (const v1::DirEntry& e : entries) RememberIdNames(e.attributes());
+    replier_.DirEntries(op, entries);
+  }
   void SendPacket(const Op& op, std::string packet, uint32_t status,
-                  absl::string_view message = {});
-  void LogOp(const Op& op, uint32_t status, absl::string_view message) const;
+                  absl::string_view message = {}) {
+    replier_.Packet(op, std::move(packet), status, message);
+  }
   void LogTransfer(const Handle& handle, absl::string_view result) const;
-  // Reports a succeeded request with an Op::event, and a finished transfer
-  // (a committed upload or a closed download), to options_.events.
-  void NotifyOp(const Op& op) const;
+  // Reports a finished transfer (a committed upload or a closed download)
+  // to options_.events.
   void NotifyTransfer(const Handle& handle) const;
 
   // ---- backend calls ----
@@ -277,6 +285,7 @@ class SessionImpl final : public SftpSession {
 
   SftpMetrics& metrics_;
   SftpSessionOptions options_;
+  Replier replier_;
   // Brings gRPC completions and timers to the loop; shared with backend_.
   std::shared_ptr<backend::LoopPoster> poster_;
   std::shared_ptr<backend::BackendClient> backend_;
@@ -297,7 +306,6 @@ class SessionImpl final : public SftpSession {
   bool version_sent_ = false;
   bool shut_down_ = false;
   bool input_paused_ = false;
-  size_t in_flight_ = 0;
 
   absl::flat_hash_map<uint64_t, std::unique_ptr<CopyJob>> copies_;
   uint64_t next_copy_id_ = 1;

@@ -1,0 +1,33 @@
+// Op: one SFTP request being served, from its decoding to its one reply.
+//
+// Plain value; thread-compatible.
+
+#ifndef SFTPGATE_SERVER_SFTP_OP_H_
+#define SFTPGATE_SERVER_SFTP_OP_H_
+
+#include <cstdint>
+#include <string>
+
+#include "server/backend/backend_client.h"
+#include "sftpgate/v1/events.pb.h"
+
+namespace sftpgate::server::sftp {
+
+struct Op {
+  uint32_t id = 0;
+  const char* name = "";  // "OPEN", "posix-rename@openssh.com", ...
+  int slot = 0;           // metrics slot of `name` (SftpMetrics)
+  std::string path;       // for the log
+  bool modifying = false;
+  backend::Clock::time_point start;
+  // Reported to SftpSessionOptions::events when the request succeeds
+  // (REMOVE, RENAME, MKDIR, RMDIR). A rename names its paths here (`path`
+  // above holds both, for the log).
+  v1::EventKind event = v1::EVENT_KIND_UNSPECIFIED;
+  std::string rename_from;
+  std::string rename_to;
+};
+
+}  // namespace sftpgate::server::sftp
+
+#endif  // SFTPGATE_SERVER_SFTP_OP_H_
