@@ -21,6 +21,18 @@ constexpr absl::Duration kHealthPollInterval = absl::Seconds(2);
 // At shutdown, how long queued events (the last logouts) may take to go.
 constexpr absl::Duration kEventsFlushAtStop = absl::Seconds(2);
 
+// The SFTP layer's limits from the settings (which keep the same defaults:
+// tests/config checks that).
+SftpLimits SftpLimitsFromSettings(const Settings& settings) {
+  SftpLimits limits;
+  limits.call_timeout_ms = settings.call_timeout_ms;
+  limits.max_in_flight = static_cast<uint32_t>(settings.max_in_flight);
+  limits.max_handles = static_cast<uint32_t>(settings.max_handles);
+  limits.max_transfer_buffer =
+      size_t{static_cast<uint32_t>(settings.transfer_buffer_mb)} << 20;
+  return limits;
+}
+
 }  // namespace
 
 SourceGrouping SourceGroupingFromSettings(const Settings& settings) {

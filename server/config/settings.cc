@@ -353,14 +353,4 @@ absl::Status ValidateSettings(const Settings& s) {
   return absl::OkStatus();
 }
 
-SftpLimits SftpLimitsFromSettings(const Settings& settings) {
-  SftpLimits limits;
-  limits.call_timeout_ms = settings.call_timeout_ms;
-  limits.max_in_flight = static_cast<uint32_t>(settings.max_in_flight);
-  limits.max_handles = static_cast<uint32_t>(settings.max_handles);
-  limits.max_transfer_buffer =
-      size_t{static_cast<uint32_t>(settings.transfer_buffer_mb)} << 20;
-  return limits;
-}
-
 }  // namespace sftpgate::server

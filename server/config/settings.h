@@ -15,7 +15,6 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
-#include "server/sftp/sftp_session.h"
 
 namespace sftpgate::server {
 
@@ -139,14 +138,10 @@ namespace sftpgate::server {
     "signal ends the wait")                                                  \
   X(int, max_channels_per_session, 10,                                       \
     "Most SFTP channels one SSH connection may open at once")                \
-  X(int, call_timeout_ms, ::sftpgate::server::SftpLimits{}.call_timeout_ms,  \
+  X(int, call_timeout_ms, 30000,                                             \
     "Deadline of each backend call, in milliseconds")                        \
-  X(int, max_in_flight,                                                      \
-    static_cast<int>(::sftpgate::server::SftpLimits{}.max_in_flight),        \
-    "SFTP requests served at once per channel")                              \
-  X(int, max_handles,                                                        \
-    static_cast<int>(::sftpgate::server::SftpLimits{}.max_handles),          \
-    "Open SFTP handles per channel")                                         \
+  X(int, max_in_flight, 128, "SFTP requests served at once per channel")     \
+  X(int, max_handles, 256, "Open SFTP handles per channel")                  \
   X(int, transfer_buffer_mb, 16,                                             \
     "MiB of file data (read-ahead, write-behind) one SFTP channel may hold " \
     "in the front end; past it its transfers slow to the client's pace")     \
@@ -198,9 +193,6 @@ absl::Status ValidateSettings(const Settings& settings);
 // Splits "host:port" or "[v6]:port".
 absl::Status ParseListenAddress(absl::string_view listen, std::string* host,
                                 uint16_t* port);
-
-// SFTP limits derived from the settings.
-SftpLimits SftpLimitsFromSettings(const Settings& settings);
 
 }  // namespace sftpgate::server
 

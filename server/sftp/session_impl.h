@@ -1,16 +1,9 @@
 // SessionImpl: the SftpSession behind SftpSession::Create().
 //
-// Structure (one file per concern):
-//   session_impl.cc      input, dispatch tables, INIT/VERSION, request
-//                        helpers, flow control, timers, shutdown
-//   replier.cc           replies: encoding, op log, op metrics, events
-//   handlers_path.cc     requests naming paths (STAT, MKDIR, RENAME, ...)
-//   handlers_file.cc     OPEN, CLOSE, READ, WRITE, FSTAT, FSETSTAT
-//   handlers_dir.cc      OPENDIR, READDIR
-//   handlers_extended.cc the EXTENDED requests (except copy-data)
-//   copy_data.cc         copy-data (a backend Read stream feeding an
-//                        upload)
-//   bandwidth.cc         upload and download rate limits
+// Its members are defined in session_impl.cc (input, dispatch tables,
+// INIT/VERSION, flow control, timers, shutdown) and in files named for the
+// requests or the concern they serve (handlers_*.cc, copy_data.cc,
+// bandwidth.cc).
 //
 // Every request is answered exactly once through the session's Replier
 // (replier.h), which also logs it, counts it in the metrics and accounts

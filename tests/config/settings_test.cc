@@ -9,6 +9,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "server/sftp/sftp_session.h"
 
 namespace sftpgate::server {
 namespace {
@@ -24,6 +25,20 @@ TEST(SettingsTest, DefaultsAreValidOnceRequiredValuesAreSet) {
   s.users = "/tmp/u";
   EXPECT_TRUE(ValidateSettings(s).ok());
   EXPECT_EQ(s.listen, "127.0.0.1:2222");
+}
+
+// The settings name the SFTP layer's limits without depending on it; the
+// defaults must still agree (the front end copies the settings over
+// SftpLimits, so a drift would change behaviour silently).
+TEST(SettingsTest, SftpDefaultsMatchTheSftpLayer) {
+  const Settings settings;
+  const SftpLimits limits;
+  EXPECT_EQ(settings.call_timeout_ms, limits.call_timeout_ms);
+  EXPECT_EQ(static_cast<uint32_t>(settings.max_in_flight),
+            limits.max_in_flight);
+  EXPECT_EQ(static_cast<uint32_t>(settings.max_handles), limits.max_handles);
+  EXPECT_EQ(size_t{static_cast<uint32_t>(settings.transfer_buffer_mb)} << 20,
+            limits.max_transfer_buffer);
 }
 
 TEST(SettingsTest, ParsesEveryKindOfValueAndBothKeySpellings) {
