@@ -295,8 +295,8 @@ void SshServer::AdoptSocket(int fd, std::string remote) {
     ssh_free(session);
     return;
   }
-  // Without TCP_NODELAY uploads crawl (46-66 MiB/s instead of ~1 GiB/s on
-  // loopback): SFTP's small acks wait on Nagle + delayed ACK.
+  // Without TCP_NODELAY uploads crawl: SFTP's small acks wait on Nagle +
+  // delayed ACK (measured in docs/benchmarks.md, Analysis).
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
   // libssh writes its output buffer with one blocking send() after the

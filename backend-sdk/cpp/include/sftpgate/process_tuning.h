@@ -17,8 +17,7 @@ namespace sftpgate {
 //    lets each arena keep 16 MiB free. glibc's defaults serve blocks over
 //    128 KiB with mmap and return free arena tops to the kernel, so every
 //    chunk gRPC read landed on fresh pages (a fault and zeroing per page).
-//    Measured: front-end CPU -16 to -20 % on a 1 GiB download, backend CPU
-//    -12 % on a 1 GiB upload, for about 20 MiB more peak RSS.
+//    The cost is some more peak RSS; the gain is in docs/benchmarks.md.
 void TuneProcessForTransfers();
 
 }  // namespace sftpgate
