@@ -8,27 +8,10 @@
 // channels (SftpChannel) for authenticated users, and tears everything
 // down when the peer goes away or a limit is hit.
 //
-// One ssh_event per session. libssh functions that wait for something
-// (reading a channel, flushing, ssh_message_get) poll the event their
-// session is in, running the callbacks of every session there; and when
-// any of those sockets closes, the poll reports an error that libssh pins
-// on the session that happened to be polling, which is then dead (one
-// client leaving used to end another's transfer). So each session has an
-// event of its own, and the loop (ConnectionLoop) polls all the sockets
-// itself and runs ssh_event_dopoll only on the events of those that fired.
-//
-// Authentication without blocking the loop. libssh 0.10's server
-// callbacks must return their verdict at once, and a message handed to the
-// message callback is freed when the callback returns, so neither can wait
-// for a password hash or an RPC. Until the user is authenticated the
-// connection therefore installs no callbacks: libssh queues every request
-// as an ssh_message, which the connection takes with ssh_message_get()
-// after its socket was readable, and owns. An auth request goes to the
-// Authenticator and is held unanswered; the verdict is Post()ed back to the
-// loop, which replies on the held message (ssh_message_auth_reply_success,
-// _pk_ok_simple or the default failure) and frees it. While a verdict is
-// pending the socket is not polled, so a client cannot pile up further
-// requests. Once authenticated, the server callbacks take over (channels).
+// Each session has an ssh_event of its own, and authentication never
+// blocks the loop: auth requests are taken as queued ssh_messages and
+// answered when the verdict is posted back. Why both: docs/architecture.md,
+// "SSH sessions and authentication".
 //
 // Thread safety: loop thread only. libssh callbacks only record state;
 // Service(), called by the loop after every poll round, acts on it (libssh
