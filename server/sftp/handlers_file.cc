@@ -231,6 +231,9 @@ void SessionImpl::Read(Op op, PacketReader& in) {
   // As OpenSSH: a zero-length READ reads nothing, which reads as EOF.
   if (length == 0) return SendStatus(op, kFxEof);
   length = std::min(length, options_.limits.max_read_length);
+  // The reply counts against the output limits from now on: requests
+  // already taken can never queue more than those limits allow.
+  replier_.ReserveOutput(&op, kDataReplyOverhead + size_t{length});
   ++h->pending;
   AdmitRead(std::move(op), h, offset, length);
 }

@@ -5,6 +5,7 @@
 #ifndef SFTPGATE_SERVER_SFTP_OP_H_
 #define SFTPGATE_SERVER_SFTP_OP_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -26,6 +27,9 @@ struct Op {
   v1::EventKind event = v1::EVENT_KIND_UNSPECIFIED;
   std::string rename_from;
   std::string rename_to;
+  // Output reserved for this request's reply (a READ's, at its full
+  // length) until the reply is queued (Replier::ReserveOutput).
+  size_t reserved_output = 0;
 };
 
 }  // namespace sftpgate::server::sftp

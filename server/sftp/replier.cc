@@ -23,6 +23,12 @@ void Replier::Accept(const Op& op) {
   options_.metrics->requests_in_flight()->Add(1);
 }
 
+void Replier::ReserveOutput(Op* op, size_t bytes) {
+  if (closed_) return;
+  op->reserved_output += bytes;
+  reserved_output_ += bytes;
+}
+
 void Replier::Packet(const Op& op, std::string packet, uint32_t status,
                      absl::string_view message) {
   if (closed_) return;
@@ -38,6 +44,7 @@ void Replier::Packet(const Op& op, std::string packet, uint32_t status,
   }
   if (--owed->second == 0) owed_.erase(owed);
   --in_flight_;
+  reserved_output_ -= op.reserved_output;
   options_.metrics->requests_in_flight()->Add(-1);
   options_.metrics->CountOperation(op.slot, op.name, status);
   LogOp(op, status, message);
@@ -82,7 +89,7 @@ void Replier::Data(const Op& op, absl::Span<const absl::string_view> pieces) {
   size_t total = 0;
   for (absl::string_view p : pieces) total += p.size();
   // Header and payload built in place: the payload is copied once.
-  PacketWriter out(kFxpData, 13 + total);
+  PacketWriter out(kFxpData, kDataReplyOverhead + total);
   out.U32(op.id).U32(static_cast<uint32_t>(total));
   for (absl::string_view p : pieces) out.Raw(p);
   Packet(op, std::move(out).Finish(), kFxOk);
@@ -126,6 +133,7 @@ void Replier::Close() {
   options_.metrics->requests_in_flight()->Add(
       -static_cast<int64_t>(in_flight_));
   owed_.clear();
+  reserved_output_ = 0;
 }
 
 void Replier::LogOp(const Op& op, uint32_t status,

@@ -57,6 +57,13 @@ class Replier {
   // Requests accepted and not answered yet.
   size_t InFlight() const { return in_flight_; }
 
+  // Counts `bytes` of `op`'s future reply in ReservedOutput() until the
+  // reply is queued: the session's output limits then hold for replies
+  // to requests it has already taken, not only for queued ones.
+  void ReserveOutput(Op* op, size_t bytes);
+  // Bytes reserved by the requests in flight.
+  size_t ReservedOutput() const { return reserved_output_; }
+
   // ---- replies: each answers `op` once; after Close() they do nothing ----
   // A STATUS reply; an empty `message` means the code's default text.
   void Status(const Op& op, uint32_t code, absl::string_view message = {});
@@ -95,6 +102,7 @@ class Replier {
   Options options_;
   bool closed_ = false;
   size_t in_flight_ = 0;
+  size_t reserved_output_ = 0;
   // Request id -> replies still owed (a client may reuse an id while its
   // first request is in flight); at most the in-flight cap entries.
   absl::flat_hash_map<uint32_t, uint32_t> owed_;

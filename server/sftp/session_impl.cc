@@ -175,7 +175,10 @@ bool SessionImpl::AtInputLimit() const {
   // Until VERSION is out, requests wait: handlers depend on Describe.
   if (init_received_ && !version_sent_) return true;
   return replier_.InFlight() >= options_.limits.max_in_flight ||
-         options_.sink->QueuedBytes() > options_.limits.max_queued_output ||
+         options_.sink->QueuedBytes() + replier_.ReservedOutput() >
+             options_.limits.max_queued_output ||
+         options_.sink->ConnectionBacklog() >
+             options_.limits.max_connection_output ||
          UploadInDebt();
 }
 

@@ -58,6 +58,7 @@ class SessionImpl final : public SftpSession {
   size_t OnChannelData(absl::string_view data) override;
   void Shutdown() override;
   size_t InFlight() const override { return replier_.InFlight(); }
+  size_t ReservedOutput() const override { return replier_.ReservedOutput(); }
   void OnOutputDrained() override { MaybeResumeInput(); }
 
  private:

@@ -4,6 +4,7 @@
 #ifndef SFTPGATE_SERVER_SFTP_SFTP_CONSTANTS_H_
 #define SFTPGATE_SERVER_SFTP_SFTP_CONSTANTS_H_
 
+#include <cstddef>
 #include <cstdint>
 
 namespace sftpgate::server::sftp {
@@ -76,6 +77,9 @@ enum AttrFlag : uint32_t {
 // f_flag bits of the statvfs@openssh.com reply.
 inline constexpr uint64_t kStatVfsReadOnly = 0x1;
 inline constexpr uint64_t kStatVfsNoSuid = 0x2;
+
+// Bytes a DATA reply adds to its payload: length, type, id, data length.
+inline constexpr size_t kDataReplyOverhead = 4 + 1 + 4 + 4;
 
 // The default, human-readable message for a status code, as OpenSSH words
 // it ("No such file", ...).

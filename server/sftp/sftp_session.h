@@ -39,8 +39,14 @@ class PacketSink {
   // blocks; the SSH layer writes as the channel window allows.
   virtual void Send(std::string bytes) = 0;
   // Bytes queued and not yet accepted by the channel. The session stops
-  // taking input while this is above its output limit.
+  // taking input while this, plus the replies it has promised
+  // (SftpSession::ReservedOutput), is above SftpLimits::max_queued_output.
   virtual size_t QueuedBytes() const = 0;
+  // The same total (queued plus promised) over every channel of the SSH
+  // connection this sink belongs to, its own included; the session stops
+  // taking input while it is above SftpLimits::max_connection_output. 0
+  // for a sink that belongs to no connection.
+  virtual size_t ConnectionBacklog() const { return 0; }
   // Ends the channel (after flushing what is queued), e.g. on a protocol
   // violation that cannot be answered with a status.
   virtual void Close() = 0;
@@ -58,8 +64,13 @@ struct SftpLimits {
   uint32_t max_in_flight = 128;
   // Open handles per session; more gives SSH_FX_FAILURE.
   uint32_t max_handles = 256;
-  // Output bytes queued before input pauses.
+  // Output bytes queued, or promised to READs already taken (each READ
+  // counts its reply's full size until it is sent), before the channel's
+  // input pauses. A client that never reads its channel thus makes the
+  // front end hold at most this plus one READ reply per channel.
   size_t max_queued_output = 4 * 1024 * 1024;
+  // The same, over all the SFTP channels of one SSH connection.
+  size_t max_connection_output = 8 * 1024 * 1024;
   // Bytes all the session's transfers may hold at once (upload
   // write-behind queues and read-ahead buffers), beyond one message per
   // transfer in progress.
@@ -115,6 +126,10 @@ class SftpSession : public std::enable_shared_from_this<SftpSession> {
   // Number of requests currently being served (for idle timeouts and
   // draining on SIGTERM).
   virtual size_t InFlight() const = 0;
+
+  // Bytes of replies promised to requests being served (a READ's reply at
+  // its full length), not yet handed to the sink.
+  virtual size_t ReservedOutput() const { return 0; }
 
   // Optional: the SSH layer took queued output off the sink (call it after
   // writing to the channel). A session whose input waits for the output

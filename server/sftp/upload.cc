@@ -34,8 +34,7 @@ void Upload::Write(uint64_t offset, absl::string_view data, Done done) {
     return;
   }
   if (commit_done_ != nullptr || !after_commit_.empty()) {
-    after_commit_.push_back(
-        {false, offset, std::string(data), std::move(done)});
+    HoldDuringCommit(offset, data, std::move(done));
     return;
   }
   bytes_written_ += data.size();
@@ -66,12 +65,12 @@ void Upload::WriteSequential(uint64_t offset, absl::string_view data,
     // still have in flight.)
     while (!parked_.empty() && parked_.begin()->first <= next_offset_) {
       auto node = parked_.extract(parked_.begin());
-      parked_bytes_ -= node.mapped().size();
-      const uint64_t end = node.key() + node.mapped().size();
+      const std::string& held = node.mapped().data;
+      parked_bytes_ -= held.size();
+      const uint64_t end = node.key() + held.size();
       if (end > next_offset_) {
-        Send(
-            next_offset_,
-            absl::string_view(node.mapped()).substr(next_offset_ - node.key()));
+        Send(next_offset_,
+             absl::string_view(held).substr(next_offset_ - node.key()));
         next_offset_ = end;
       }
     }
@@ -81,9 +80,23 @@ void Upload::WriteSequential(uint64_t offset, absl::string_view data,
   const uint64_t end = offset + data.size();
   if (offset > next_offset_ && end - next_offset_ <= options_.reorder_window &&
       parked_bytes_ + data.size() <= options_.reorder_window) {
+    backend::BudgetCharge charge =
+        backend::BudgetCharge::TryCharge(&backend_->budget(), data.size());
+    if (!charge.ok()) {
+      Fail(grpc::Status(
+          grpc::StatusCode::RESOURCE_EXHAUSTED,
+          absl::StrCat("non-sequential write at offset ", offset, " (expected ",
+                       next_offset_,
+                       "): holding it back would exceed the session's "
+                       "transfer memory; this storage backend only accepts "
+                       "sequential writes")));
+      done(failed_);
+      return;
+    }
     auto [it, inserted] = parked_.try_emplace(offset);
-    if (!inserted) parked_bytes_ -= it->second.size();
-    it->second.assign(data.data(), data.size());
+    if (!inserted) parked_bytes_ -= it->second.data.size();
+    it->second.data.assign(data.data(), data.size());
+    it->second.charge = std::move(charge);
     parked_bytes_ += data.size();
     done(grpc::Status::OK);
     return;
@@ -95,6 +108,27 @@ void Upload::WriteSequential(uint64_t offset, absl::string_view data,
                    "): this storage backend only accepts sequential "
                    "writes")));
   done(failed_);
+}
+
+void Upload::HoldDuringCommit(uint64_t offset, absl::string_view data,
+                              Done done) {
+  if (!refused_during_commit_.ok()) {
+    done(refused_during_commit_);
+    return;
+  }
+  backend::BudgetCharge charge =
+      backend::BudgetCharge::TryCharge(&backend_->budget(), data.size());
+  if (!charge.ok()) {
+    refused_during_commit_ = grpc::Status(
+        grpc::StatusCode::RESOURCE_EXHAUSTED,
+        "too much data written while the file is being committed: over the "
+        "session's transfer memory");
+    after_commit_.push_back({Held::kRefused, 0, std::string(), nullptr, {}});
+    done(refused_during_commit_);
+    return;
+  }
+  after_commit_.push_back({Held::kWrite, offset, std::string(data),
+                           std::move(done), std::move(charge)});
 }
 
 void Upload::Send(uint64_t offset, absl::string_view data) {
@@ -176,7 +210,8 @@ void Upload::Commit(Done done) {
     return;
   }
   if (commit_done_ != nullptr || !after_commit_.empty()) {
-    after_commit_.push_back({true, 0, std::string(), std::move(done)});
+    after_commit_.push_back(
+        {Held::kCommit, 0, std::string(), std::move(done), {}});
     return;
   }
   if (!parked_.empty()) {
@@ -224,11 +259,20 @@ void Upload::OnFinish(const grpc::Status& status) {
 void Upload::ReplayHeld() {
   std::deque<Held> held = std::move(after_commit_);
   after_commit_.clear();
+  const grpc::Status refused = std::move(refused_during_commit_);
+  refused_during_commit_ = grpc::Status::OK;
   for (Held& h : held) {
-    if (h.is_commit) {
-      Commit(std::move(h.done));
-    } else {
-      Write(h.offset, h.data, std::move(h.done));
+    h.charge = backend::BudgetCharge();  // Write charges what it keeps
+    switch (h.kind) {
+      case Held::kCommit:
+        Commit(std::move(h.done));
+        break;
+      case Held::kWrite:
+        Write(h.offset, h.data, std::move(h.done));
+        break;
+      case Held::kRefused:  // its WRITE was answered with the error
+        Fail(refused);
+        break;
     }
   }
 }
@@ -245,7 +289,9 @@ void Upload::Fail(const grpc::Status& status) {
     waiting.push_back(std::move(commit_done_));
     commit_done_ = nullptr;
   }
-  for (Held& h : after_commit_) waiting.push_back(std::move(h.done));
+  for (Held& h : after_commit_) {
+    if (h.done != nullptr) waiting.push_back(std::move(h.done));
+  }
   after_commit_.clear();
   for (Done& d : waiting) d(failed_);
 }

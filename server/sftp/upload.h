@@ -10,16 +10,21 @@
 //
 // Backends without random writes (Describe.random_write false) receive
 // strictly sequential chunks: a WRITE ahead of the expected offset is held
-// back (and answered OK) while it lies within `reorder_window` bytes; a
-// WRITE behind the expected offset or beyond the window fails the upload
-// with a clear message (the client sees FAILURE on it and on CLOSE), as
-// does a commit that still has a gap. In append mode offsets are ignored.
+// back (and answered OK) while it lies within `reorder_window` bytes and
+// its bytes fit in the session's TransferBudget (charged while held); a
+// WRITE behind the expected offset, beyond the window or over the budget
+// fails the upload with a clear message (the client sees FAILURE on it and
+// on CLOSE), as does a commit that still has a gap. In append mode offsets
+// are ignored.
 //
 // Commit() half-closes the stream and reports the backend's commit status;
 // later writes start a new stream that neither truncates nor requires the
-// file to be new (fsync@openssh.com). Any stream error fails waiting and
-// later WRITEs and the next commit. Destroying the Upload cancels the
-// stream: the backend aborts, nothing partial becomes visible.
+// file to be new (fsync@openssh.com). WRITEs that arrive during a commit
+// wait for it, charged to the TransferBudget; one that does not fit is
+// answered with an error and fails the upload once the commit is over.
+// Any stream error fails waiting and later WRITEs and the next commit.
+// Destroying the Upload cancels the stream: the backend aborts, nothing
+// partial becomes visible.
 //
 // Thread safety: loop thread only.
 
@@ -83,13 +88,21 @@ class Upload {
   // A WRITE (or, with is_commit, a commit) that arrived while a commit was
   // in progress; replayed in order once it ends.
   struct Held {
-    bool is_commit;
+    enum Kind { kWrite, kCommit, kRefused } kind;
     uint64_t offset;
     std::string data;
     Done done;
+    backend::BudgetCharge charge;  // for `data`
+  };
+  // A WRITE held back until the data before it arrives (sequential mode).
+  struct Parked {
+    std::string data;
+    backend::BudgetCharge charge;  // for `data`
   };
 
   void WriteSequential(uint64_t offset, absl::string_view data, Done done);
+  // A WRITE that arrived during a commit: held (charged) until it ends.
+  void HoldDuringCommit(uint64_t offset, absl::string_view data, Done done);
   void Send(uint64_t offset, absl::string_view data);
   void EnsureStream(uint64_t first_offset);
   void Accept(Done done);
@@ -114,13 +127,16 @@ class Upload {
   bool have_next_ = false;
   uint64_t next_offset_ = 0;
   // Writes ahead of next_offset_ (sequential mode), by offset.
-  std::map<uint64_t, std::string> parked_;
+  std::map<uint64_t, Parked> parked_;
   uint64_t parked_bytes_ = 0;
   // WRITE answers waiting for queue room, in order.
   std::deque<Done> blocked_;
   // Commit in progress, and WRITEs that arrived during it.
   Done commit_done_;
   std::deque<Held> after_commit_;
+  // Set when a WRITE during the commit did not fit in the budget: later
+  // ones are refused at once, and the upload fails after the commit.
+  grpc::Status refused_during_commit_;
   // Something was sent (or the flags require a stream) since the last
   // commit.
   bool dirty_ = false;

@@ -215,6 +215,12 @@ void Connection::NoteTraffic(size_t bytes_in, size_t bytes_out) {
   if (bytes_out > 0) GetSshMetrics().bytes_out->Increment(bytes_out);
 }
 
+size_t Connection::OutputBacklog() const {
+  size_t total = 0;
+  for (const auto& channel : channels_) total += channel->Backlog();
+  return total;
+}
+
 void Connection::HoldThenClose(absl::Time now) {
   GetSshMetrics().rejected_banned->Increment();
   held_ = true;

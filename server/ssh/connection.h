@@ -83,6 +83,9 @@ class Connection {
   v1::Session SessionProto() const;
   // A channel moved SFTP bytes (idle timeout, metrics).
   void NoteTraffic(size_t bytes_in, size_t bytes_out);
+  // Output queued or promised by all the connection's channels
+  // (SftpChannel::Backlog), for SftpLimits::max_connection_output.
+  size_t OutputBacklog() const;
 
  private:
   // Post-authentication libssh callbacks.

@@ -10,9 +10,17 @@
 namespace sftpgate::server {
 namespace {
 
-// Input read from libssh in one go when draining, and per loop round.
-constexpr size_t kDrainChunk = 256 * 1024;
-constexpr size_t kDrainPerRound = 4 * kDrainChunk;
+// libssh 0.10.6 (channels.c) grants a channel a window of WINDOWBASE
+// (1,280,000) bytes whenever its window plus the bytes it holds for us fall
+// under WINDOWLIMIT (half that), and after every read whose window is under
+// WINDOWLIMIT, whatever it still holds. Reading everything it holds at once
+// (DrainInput) keeps the two in step, so a client that honours the window
+// can never make libssh hold more than this for one channel:
+constexpr size_t kMaxWindowedInput = 1280000 + 1280000 / 2;
+// Input drained per loop round before other channels get their turn.
+constexpr size_t kDrainPerRound = 1024 * 1024;
+// A drain buffer larger than this is freed once the session took it all.
+constexpr size_t kKeepDrainCapacity = 256 * 1024;
 
 SftpChannel* Self(void* userdata) {
   return static_cast<SftpChannel*>(userdata);
@@ -132,6 +140,22 @@ bool SftpChannel::StartSftp() {
 }
 
 int SftpChannel::HandleData(const char* data, uint32_t len) {
+  // libssh hands over everything it holds for the channel (0.10.6 accepts
+  // data past the window from a "buggy remote" and keeps it). More than the
+  // window allows means the client ignores the window: end the connection
+  // rather than hold what it sends.
+  if (overrun_ || len > kMaxWindowedInput) {
+    if (!overrun_) {
+      overrun_ = true;
+      LogEvent(LogLevel::kWarning, "channel_window_overrun",
+               {{"session", owner_->id()},
+                {"user", owner_->user()},
+                {"bytes", absl::StrCat(len)},
+                {"limit", absl::StrCat(kMaxWindowedInput)}});
+      owner_->RequestDisconnect("client sent past the SSH channel window");
+    }
+    return static_cast<int>(len);  // libssh frees it now
+  }
   if (session_ == nullptr || close_requested_) {
     // No SFTP session (not started yet, or over): nothing can use the bytes.
     return static_cast<int>(len);
@@ -173,6 +197,14 @@ void SftpChannel::Abort() { EndSession(); }
 
 size_t SftpChannel::InFlight() const {
   return session_ != nullptr ? session_->InFlight() : 0;
+}
+
+size_t SftpChannel::Backlog() const {
+  return queued_bytes_ + (session_ != nullptr ? session_->ReservedOutput() : 0);
+}
+
+size_t SftpChannel::ConnectionBacklog() const {
+  return owner_->OutputBacklog();
 }
 
 void SftpChannel::EndSession() {
@@ -228,7 +260,11 @@ bool SftpChannel::OfferPending() {
     if (!resumed_during_offer_) paused_ = true;
     return false;
   }
-  pending_.clear();
+  if (pending_.capacity() > kKeepDrainCapacity) {
+    std::string().swap(pending_);
+  } else {
+    pending_.clear();
+  }
   pending_offset_ = 0;
   return true;
 }
@@ -249,10 +285,20 @@ void SftpChannel::DrainInput(bool* busy) {
       *busy = true;
       return;
     }
-    pending_.resize(kDrainChunk);
+    // Everything libssh holds, in one read: a partial read would let
+    // libssh grow the window while it still holds data (see
+    // kMaxWindowedInput). HandleData has checked that this is at most
+    // kMaxWindowedInput.
     in_libssh_ = true;
-    int n =
-        ssh_channel_read_nonblocking(channel_, pending_.data(), kDrainChunk, 0);
+    int held = ssh_channel_poll(channel_, 0);
+    int n = 0;
+    if (held > 0) {
+      pending_.resize(held);
+      n = ssh_channel_read_nonblocking(channel_, pending_.data(),
+                                       static_cast<uint32_t>(held), 0);
+    } else {
+      n = held == SSH_EOF ? 0 : held;
+    }
     in_libssh_ = false;
     if (n <= 0) {
       pending_.clear();
@@ -280,6 +326,10 @@ void SftpChannel::CloseLocal() {
 }
 
 bool SftpChannel::Service(bool* busy) {
+  // Closed on our side: kept (with its callbacks, which drop the client's
+  // bytes) until the client's CLOSE, so that libssh never buffers data
+  // for a channel nobody reads.
+  if (closed_local_) return closed_by_peer_ || broken_;
   if (!broken_ && !closed_by_peer_) {
     size_t queued_before = queued_bytes_;
     Flush();
@@ -317,7 +367,7 @@ bool SftpChannel::Service(bool* busy) {
                 {"reason", close_requested_ ? "closed by the SFTP session"
                                             : "EOF from client"}});
       CloseLocal();
-      return true;
+      return closed_by_peer_ || broken_;
     }
   }
   return false;

@@ -16,6 +16,13 @@
 //    window throttles the client) until the session calls resume_input.
 //  - Nothing is freed inside a libssh callback; callbacks only set state
 //    that Service() acts on.
+//  - libssh 0.10.6 keeps data a client sends past the channel window. The
+//    data callback sees everything libssh holds for the channel; more than
+//    a window-honouring client can have sent ends the connection. Input is
+//    drained from libssh all at once, which keeps libssh from granting
+//    window while it still holds data (see sftp_channel.cc).
+//  - After closing, the channel stays (dropping input) until the client's
+//    CLOSE: libssh would otherwise buffer data for a freed channel.
 //
 // Thread safety: loop thread only, like the ssh_session it belongs to.
 
@@ -49,6 +56,7 @@ class SftpChannel final : public PacketSink {
   // PacketSink.
   void Send(std::string bytes) override;
   size_t QueuedBytes() const override { return queued_bytes_; }
+  size_t ConnectionBacklog() const override;
   void Close() override;
 
   // Does the pending work: writes queued output, feeds buffered input to
@@ -63,6 +71,9 @@ class SftpChannel final : public PacketSink {
   ssh_channel channel() const { return channel_; }
   // SFTP requests being served (0 before or after the SFTP session).
   size_t InFlight() const;
+  // Output queued, plus the replies the session has promised to requests
+  // it took (SftpSession::ReservedOutput).
+  size_t Backlog() const;
 
  private:
   static int OnData(ssh_session, ssh_channel, void* data, uint32_t len,
@@ -120,6 +131,7 @@ class SftpChannel final : public PacketSink {
   bool close_requested_ = false;  // PacketSink::Close()
   bool broken_ = false;           // a libssh call failed on this channel
   bool closed_local_ = false;
+  bool overrun_ = false;  // the client sent past the window
 };
 
 }  // namespace sftpgate::server

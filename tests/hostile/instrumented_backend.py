@@ -8,7 +8,9 @@ hostile tests:
 - a backend slower than the front end's deadline, chosen by the last
   component of the path: "slowstat*" sleeps --delay seconds in stat and
   listings, "slowread*" before each chunk read, "slowwrite*" before each
-  chunk written.
+  chunk written, "slowcommit*" before committing;
+- with --sequential, a backend that takes only sequential writes
+  (Describe.random_write false), as object stores do.
 
 Run with the SDK and its generated stubs on PYTHONPATH, plus
 sample-backends/python-memory (for memory_backend):
@@ -42,11 +44,12 @@ def _is_slow(path, what):
 
 
 class _RecordingWriter(sdk.FileWriter):
-    def __init__(self, inner, events, where, delay):
+    def __init__(self, inner, events, where, delay, commit_delay):
         self._inner = inner
         self._events = events
         self._where = where
         self._delay = delay
+        self._commit_delay = commit_delay
         self._chunks = 0
 
     def write(self, offset, data):
@@ -57,6 +60,7 @@ class _RecordingWriter(sdk.FileWriter):
         self._inner.write(offset, data)
 
     def commit(self):
+        time.sleep(self._commit_delay)
         size = self._inner.commit()
         self._events.write("commit", *self._where, size)
         return size
@@ -82,10 +86,14 @@ class _SlowReader(sdk.FileReader):
 class InstrumentedBackend(MemoryBackend):
     """MemoryBackend + the event log and the slow paths described above."""
 
-    def __init__(self, events, delay):
+    def __init__(self, events, delay, sequential):
         super().__init__()
         self._events = events
         self._delay = delay
+        self._sequential = sequential
+
+    def accepts_random_writes(self):
+        return not self._sequential
 
     def _delay_for(self, path, what):
         return self._delay if _is_slow(path, what) else 0
@@ -107,7 +115,8 @@ class InstrumentedBackend(MemoryBackend):
         self._events.write("open_write", *where)
         return _RecordingWriter(super().open_write(session, header),
                                 self._events, where,
-                                self._delay_for(header.path, "write"))
+                                self._delay_for(header.path, "write"),
+                                self._delay_for(header.path, "commit"))
 
 
 def main():
@@ -115,10 +124,12 @@ def main():
     parser.add_argument("--listen", required=True)
     parser.add_argument("--events", required=True)
     parser.add_argument("--delay", type=float, default=30.0)
+    parser.add_argument("--sequential", action="store_true")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(name)s: %(message)s")
-    backend = InstrumentedBackend(EventLog(args.events), args.delay)
+    backend = InstrumentedBackend(EventLog(args.events), args.delay,
+                                  args.sequential)
     sdk.serve(backend, listen=args.listen)
 
 

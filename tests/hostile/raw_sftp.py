@@ -115,12 +115,24 @@ class RawSftp:
         self.transport.banner_timeout = timeout
         self.transport.auth_timeout = timeout
         self.transport.connect(username=user, password=password)
+        self._open_channel(timeout)
+
+    def _open_channel(self, timeout):
         self.channel = self.transport.open_session(timeout=timeout)
         self.channel.invoke_subsystem("sftp")
         self.channel.settimeout(timeout)
         self._buffer = b""
         self._next_id = 1
         self._id_lock = threading.Lock()
+
+    def open_channel(self, timeout=60.0):
+        """Another "sftp" channel on the same SSH connection: a RawSftp
+        sharing this one's transport (closing either closes both)."""
+        other = RawSftp.__new__(RawSftp)
+        other.sock = self.sock
+        other.transport = self.transport
+        other._open_channel(timeout)  # pylint: disable=protected-access
+        return other
 
     # ----- writing -----
 

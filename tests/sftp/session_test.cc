@@ -757,6 +757,34 @@ TEST_F(SessionTest, SequentialBackendGetsReorderedWrites) {
   EXPECT_FALSE(backend_.Exists("/seq3"));
 }
 
+TEST_F(SessionTest, HeldBackWritesAreChargedToTheTransferBudget) {
+  // Writes held back for a sequential backend count against the session's
+  // transfer budget: past it the upload fails instead of growing memory.
+  server::SftpLimits limits = DefaultLimits();
+  limits.max_transfer_buffer = 64 * 1024;
+  auto s = Connect(false, limits);
+  const std::string block = Pattern(20000);
+  const std::string h =
+      s->Open("/held", kFxfWrite | kFxfCreat | kFxfTrunc).handle();
+  for (uint64_t n = 1; n <= 3; ++n) {
+    EXPECT_EQ(s->Write(h, n * 20000, block).status(), kFxOk);
+  }
+  Reply r = s->Write(h, 4 * 20000, block);  // 80,000 bytes held: over
+  EXPECT_EQ(r.status(), kFxFailure);
+  EXPECT_NE(r.message().find("transfer memory"), std::string::npos);
+  EXPECT_EQ(s->Close(h).status(), kFxFailure);
+  EXPECT_FALSE(backend_.Exists("/held"));
+  // The failed upload gave its bytes back: another one can hold as many.
+  const std::string h2 =
+      s->Open("/held2", kFxfWrite | kFxfCreat | kFxfTrunc).handle();
+  for (uint64_t n = 1; n <= 3; ++n) {
+    EXPECT_EQ(s->Write(h2, n * 20000, block).status(), kFxOk);
+  }
+  EXPECT_EQ(s->Write(h2, 0, block).status(), kFxOk);
+  EXPECT_EQ(s->Close(h2).status(), kFxOk);
+  EXPECT_EQ(backend_.FileData("/held2"), block + block + block + block);
+}
+
 TEST_F(SessionTest, RandomWriteBackendGetsWritesAsTheyCome) {
   AllCapabilities();
   auto s = Connect();
