@@ -10,10 +10,14 @@ and cipher; only the server side differs:
 """
 
 import os
-import signal
 import socket
 import subprocess
+import sys
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))), "tests"))
+from process_stop import stop_processes  # noqa: E402 (tests/process_stop.py)
 
 CIPHER = "aes128-gcm@openssh.com"
 
@@ -130,15 +134,7 @@ class Server:
         return {role: now[role] - since.get(role, 0.0) for role in now}
 
     def stop(self):
-        for proc in reversed(self.procs):
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in reversed(self.procs):
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_processes(self.procs)
 
 
 class OpenSshServer(Server):

@@ -19,14 +19,16 @@ import os
 import re
 import shlex
 import shutil
-import signal
 import subprocess
+import sys
 import tempfile
 import time
 import unittest
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(REPO, "tests"))
+from process_stop import stop_process  # noqa: E402 (tests/process_stop.py)
 BIN_DIR = os.environ.get("SFTPGATE_BIN_DIR", os.path.join(REPO, "build", "bin"))
 OPERATIONS = os.path.join(REPO, "docs", "operations.md")
 README = os.path.join(REPO, "README.md")
@@ -94,15 +96,7 @@ class RunningByHandTest(unittest.TestCase):
     def stop(self, proc):
         # The block's shell, its background backend and sftpgate share
         # the session's process group.
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            return
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        stop_process(proc, timeout=20, group=True)
 
     def log_text(self):
         with open(self.log, errors="replace") as f:

@@ -39,7 +39,6 @@ import re
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -49,6 +48,8 @@ import unittest
 HOST = "127.0.0.1"
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(REPO, "tests"))
+from process_stop import stop_processes  # noqa: E402 (tests/process_stop.py)
 BIN_DIR = os.environ.get("SFTPGATE_BIN_DIR", os.path.join(REPO, "build", "bin"))
 REFERENCE = os.environ.get("SFTPGATE_E2E_REFERENCE", "")
 KEEP = os.environ.get("SFTPGATE_E2E_KEEP") == "1"
@@ -261,21 +262,7 @@ class Gate:
         self._seed()
 
     def stop(self):
-        for _, proc, _ in reversed(self.procs):
-            if proc.poll() is None:
-                try:
-                    os.killpg(proc.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
-        for name, proc, _ in reversed(self.procs):
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                try:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                proc.wait()
+        stop_processes([proc for _, proc, _ in self.procs], group=True)
         self.procs = []
 
     def cleanup(self):

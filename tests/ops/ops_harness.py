@@ -38,7 +38,9 @@ SDK_PATH = os.environ.get(
 for entry in reversed(SDK_PATH.split(":")):
     if entry and entry not in sys.path:
         sys.path.insert(0, entry)
+sys.path.insert(0, os.path.join(REPO, "tests"))
 import grpc  # pylint: disable=wrong-import-position
+from process_stop import stop_process  # pylint: disable=wrong-import-position
 from sftpgate.v1 import backend_pb2, backend_pb2_grpc  # pylint: disable=wrong-import-position
 
 SFTPGATE = os.path.join(BIN_DIR, "sftpgate")
@@ -121,13 +123,8 @@ class Process:
     def stop(self, signum=signal.SIGTERM, timeout=20.0):
         """Sends `signum` and waits; returns the exit code (None if it had
         to be killed)."""
-        self.send_signal(signum)
         try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            return None
+            return stop_process(self.proc, signum, timeout)
         finally:
             self._log_file.close()
 

@@ -23,6 +23,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from process_stop import stop_process  # noqa: E402 (tests/process_stop.py)
+
 HOST = "127.0.0.1"
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN_DIR = os.environ.get("SFTPGATE_BIN_DIR", os.path.join(REPO, "build", "bin"))
@@ -101,20 +104,10 @@ class Process:
     def stop(self, timeout=15.0):
         """Stops the process group gently, then by force. Returns the exit
         status of the main process."""
-        if self.popen.poll() is None:
-            try:
-                os.killpg(self.popen.pid, self.stop_signal)
-            except ProcessLookupError:
-                pass
-            try:
-                self.popen.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                log("%s did not stop in %.0fs: killing it" % (self.name, timeout))
-        try:
-            os.killpg(self.popen.pid, signal.SIGKILL)  # Stragglers in the group.
-        except (ProcessLookupError, PermissionError):
-            pass
-        return self.popen.wait()
+        if stop_process(self.popen, self.stop_signal, timeout,
+                        group=True) is None:
+            log("%s did not stop in %.0fs: killed" % (self.name, timeout))
+        return self.popen.returncode
 
 
 class Stack:
