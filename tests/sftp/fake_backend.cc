@@ -95,9 +95,15 @@ v1::WriteHeader FakeBackend::last_write_header() {
   return last_write_header_;
 }
 
-bool FakeBackend::Stall(grpc::ServerContext* context) {
+grpc::Status FakeBackend::Begin(std::atomic<int>& counter,
+                                grpc::ServerContext* context,
+                                const std::string* path) {
+  ++counter;
   const int ms = stall_ms.load();
-  return ms <= 0 || SleepUnlessCancelled(context, ms);
+  if (ms > 0 && !SleepUnlessCancelled(context, ms)) {
+    return Error(grpc::StatusCode::CANCELLED, "");
+  }
+  return path == nullptr ? grpc::Status::OK : Forced(*path);
 }
 
 grpc::Status FakeBackend::Forced(const std::string& path) {
@@ -144,8 +150,7 @@ bool FakeBackend::IsDir(const std::string& path) const {
 grpc::Status FakeBackend::Describe(grpc::ServerContext* context,
                                    const v1::DescribeRequest*,
                                    v1::DescribeResponse* response) {
-  ++unary_calls;
-  if (!Stall(context)) return Error(grpc::StatusCode::CANCELLED, "");
+  if (grpc::Status s = Begin(unary_calls, context); !s.ok()) return s;
   absl::MutexLock lock(&mu_);
   *response = describe_;
   return grpc::Status::OK;
@@ -154,9 +159,9 @@ grpc::Status FakeBackend::Describe(grpc::ServerContext* context,
 grpc::Status FakeBackend::Stat(grpc::ServerContext* context,
                                const v1::StatRequest* request,
                                v1::StatResponse* response) {
-  ++unary_calls;
-  if (!Stall(context)) return Error(grpc::StatusCode::CANCELLED, "");
-  if (grpc::Status s = Forced(request->path()); !s.ok()) return s;
+  if (grpc::Status s = Begin(unary_calls, context, &request->path()); !s.ok()) {
+    return s;
+  }
   absl::MutexLock lock(&mu_);
   const std::string path =
       request->follow_symlinks() ? Follow(request->path()) : request->path();
@@ -171,9 +176,9 @@ grpc::Status FakeBackend::Stat(grpc::ServerContext* context,
 grpc::Status FakeBackend::MakeDir(grpc::ServerContext* context,
                                   const v1::MakeDirRequest* request,
                                   v1::MakeDirResponse*) {
-  ++unary_calls;
-  if (!Stall(context)) return Error(grpc::StatusCode::CANCELLED, "");
-  if (grpc::Status s = Forced(request->path()); !s.ok()) return s;
+  if (grpc::Status s = Begin(unary_calls, context, &request->path()); !s.ok()) {
+    return s;
+  }
   absl::MutexLock lock(&mu_);
   if (nodes_.count(request->path())) {
     return Error(grpc::StatusCode::ALREADY_EXISTS, "File exists");
@@ -192,8 +197,7 @@ grpc::Status FakeBackend::MakeDir(grpc::ServerContext* context,
 grpc::Status FakeBackend::RemoveDir(grpc::ServerContext* context,
                                     const v1::RemoveDirRequest* request,
                                     v1::RemoveDirResponse*) {
-  ++unary_calls;
-  if (!Stall(context)) return Error(grpc::StatusCode::CANCELLED, "");
+  if (grpc::Status s = Begin(unary_calls, context); !s.ok()) return s;
   absl::MutexLock lock(&mu_);
   const std::string& path = request->path();
   if (path == "/") return Error(grpc::StatusCode::PERMISSION_DENIED, "root");
@@ -216,9 +220,9 @@ grpc::Status FakeBackend::RemoveDir(grpc::ServerContext* context,
 grpc::Status FakeBackend::Remove(grpc::ServerContext* context,
                                  const v1::RemoveRequest* request,
                                  v1::RemoveResponse*) {
-  ++unary_calls;
-  if (!Stall(context)) return Error(grpc::StatusCode::CANCELLED, "");
-  if (grpc::Status s = Forced(request->path()); !s.ok()) return s;
+  if (grpc::Status s = Begin(unary_calls, context, &request->path()); !s.ok()) {
+    return s;
+  }
   absl::MutexLock lock(&mu_);
   auto it = nodes_.find(request->path());
   if (it == nodes_.end()) {
@@ -234,8 +238,7 @@ grpc::Status FakeBackend::Remove(grpc::ServerContext* context,
 grpc::Status FakeBackend::Rename(grpc::ServerContext* context,
                                  const v1::RenameRequest* request,
                                  v1::RenameResponse*) {
-  ++unary_calls;
-  if (!Stall(context)) return Error(grpc::StatusCode::CANCELLED, "");
+  if (grpc::Status s = Begin(unary_calls, context); !s.ok()) return s;
   absl::MutexLock lock(&mu_);
   const std::string& from = request->from();
   const std::string& to = request->to();
@@ -262,8 +265,7 @@ grpc::Status FakeBackend::Rename(grpc::ServerContext* context,
 grpc::Status FakeBackend::SetStat(grpc::ServerContext* context,
                                   const v1::SetStatRequest* request,
                                   v1::SetStatResponse*) {
-  ++unary_calls;
-  if (!Stall(context)) return Error(grpc::StatusCode::CANCELLED, "");
+  if (grpc::Status s = Begin(unary_calls, context); !s.ok()) return s;
   absl::MutexLock lock(&mu_);
   const std::string path =
       request->follow_symlinks() ? Follow(request->path()) : request->path();
@@ -281,8 +283,7 @@ grpc::Status FakeBackend::SetStat(grpc::ServerContext* context,
 grpc::Status FakeBackend::Symlink(grpc::ServerContext* context,
                                   const v1::SymlinkRequest* request,
                                   v1::SymlinkResponse*) {
-  ++unary_calls;
-  if (!Stall(context)) return Error(grpc::StatusCode::CANCELLED, "");
+  if (grpc::Status s = Begin(unary_calls, context); !s.ok()) return s;
   absl::MutexLock lock(&mu_);
   last_symlink_ = *request;
   last_symlink_.clear_session();
@@ -297,8 +298,7 @@ grpc::Status FakeBackend::Symlink(grpc::ServerContext* context,
 grpc::Status FakeBackend::ReadLink(grpc::ServerContext* context,
                                    const v1::ReadLinkRequest* request,
                                    v1::ReadLinkResponse* response) {
-  ++unary_calls;
-  if (!Stall(context)) return Error(grpc::StatusCode::CANCELLED, "");
+  if (grpc::Status s = Begin(unary_calls, context); !s.ok()) return s;
   absl::MutexLock lock(&mu_);
   auto it = nodes_.find(request->path());
   if (it == nodes_.end()) {
@@ -314,8 +314,7 @@ grpc::Status FakeBackend::ReadLink(grpc::ServerContext* context,
 grpc::Status FakeBackend::Link(grpc::ServerContext* context,
                                const v1::LinkRequest* request,
                                v1::LinkResponse*) {
-  ++unary_calls;
-  if (!Stall(context)) return Error(grpc::StatusCode::CANCELLED, "");
+  if (grpc::Status s = Begin(unary_calls, context); !s.ok()) return s;
   absl::MutexLock lock(&mu_);
   auto it = nodes_.find(request->existing_path());
   if (it == nodes_.end()) {
@@ -331,8 +330,7 @@ grpc::Status FakeBackend::Link(grpc::ServerContext* context,
 grpc::Status FakeBackend::RealPath(grpc::ServerContext* context,
                                    const v1::RealPathRequest* request,
                                    v1::RealPathResponse* response) {
-  ++unary_calls;
-  if (!Stall(context)) return Error(grpc::StatusCode::CANCELLED, "");
+  if (grpc::Status s = Begin(unary_calls, context); !s.ok()) return s;
   absl::MutexLock lock(&mu_);
   response->set_path(Follow(request->path()));
   return grpc::Status::OK;
@@ -341,8 +339,7 @@ grpc::Status FakeBackend::RealPath(grpc::ServerContext* context,
 grpc::Status FakeBackend::StatFs(grpc::ServerContext* context,
                                  const v1::StatFsRequest*,
                                  v1::StatFsResponse* response) {
-  ++unary_calls;
-  if (!Stall(context)) return Error(grpc::StatusCode::CANCELLED, "");
+  if (grpc::Status s = Begin(unary_calls, context); !s.ok()) return s;
   response->set_block_size(4096);
   response->set_fragment_size(4096);
   response->set_blocks(1000);
@@ -360,8 +357,7 @@ grpc::Status FakeBackend::StatFs(grpc::ServerContext* context,
 grpc::Status FakeBackend::ListDir(
     grpc::ServerContext* context, const v1::ListDirRequest* request,
     grpc::ServerWriter<v1::ListDirResponse>* writer) {
-  ++list_streams;
-  if (!Stall(context)) return Error(grpc::StatusCode::CANCELLED, "");
+  if (grpc::Status s = Begin(list_streams, context); !s.ok()) return s;
   v1::ListDirResponse all;
   {
     absl::MutexLock lock(&mu_);
@@ -399,8 +395,7 @@ grpc::Status FakeBackend::ListDir(
 grpc::Status FakeBackend::Read(grpc::ServerContext* context,
                                const v1::ReadRequest* request,
                                grpc::ServerWriter<v1::ReadChunk>* writer) {
-  ++read_streams;
-  if (!Stall(context)) return Error(grpc::StatusCode::CANCELLED, "");
+  if (grpc::Status s = Begin(read_streams, context); !s.ok()) return s;
   std::string data;
   {
     absl::MutexLock lock(&mu_);

@@ -103,9 +103,11 @@ class FakeBackend final : public v1::Backend::Service {
     uint32_t nlink = 1;
   };
 
-  // Sleeps stall_ms unless the call is cancelled first; false if
-  // cancelled.
-  bool Stall(grpc::ServerContext* context);
+  // The start of every call: counts it in `counter`, sleeps stall_ms
+  // (CANCELLED if the call is cancelled first), then applies the
+  // forced-error prefixes to `path` (none when null).
+  grpc::Status Begin(std::atomic<int>& counter, grpc::ServerContext* context,
+                     const std::string* path = nullptr);
   // Takes one of streams_to_break: whether this stream is to break.
   bool TakeBreak();
   // The forced-error prefixes, or OK.
