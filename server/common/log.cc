@@ -101,7 +101,7 @@ void SetLogFormat(LogFormat format) { g_format.store(format); }
 void SetLogLevel(LogLevel min_level) { g_min_level.store(min_level); }
 
 void LogEvent(LogLevel level, absl::string_view event,
-              std::initializer_list<LogField> fields) {
+              absl::Span<const LogField> fields) {
   if (level < g_min_level.load(std::memory_order_relaxed)) return;
   std::string line;
   line.reserve(128);

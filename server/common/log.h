@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 
 namespace sftpgate::server {
 
@@ -32,7 +33,11 @@ using LogField = std::pair<absl::string_view, std::string>;
 //   2026-11-21T09:40:00.123Z info op session=3 user=alice op=OPEN
 //   path=/a status=ok ms=0.4
 void LogEvent(LogLevel level, absl::string_view event,
-              std::initializer_list<LogField> fields);
+              absl::Span<const LogField> fields);
+inline void LogEvent(LogLevel level, absl::string_view event,
+                     std::initializer_list<LogField> fields) {
+  LogEvent(level, event, absl::Span<const LogField>(fields));
+}
 
 // A duration as an `ms` field: milliseconds with one decimal ("12.3").
 std::string LogMillis(std::chrono::nanoseconds duration);

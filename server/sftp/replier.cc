@@ -139,25 +139,14 @@ void Replier::Close() {
 void Replier::LogOp(const Op& op, uint32_t status,
                     absl::string_view message) const {
   const LogLevel level = op.modifying ? LogLevel::kInfo : LogLevel::kDebug;
-  const std::string ms = LogMillis(backend::Clock::now() - op.start);
-  if (message.empty()) {
-    LogEvent(level, "sftp_op",
-             {{"session", options_.session->session_id()},
-              {"user", options_.session->user()},
-              {"op", op.name},
-              {"path", op.path},
-              {"status", StatusCodeLabel(status)},
-              {"ms", ms}});
-    return;
-  }
-  LogEvent(level, "sftp_op",
-           {{"session", options_.session->session_id()},
-            {"user", options_.session->user()},
-            {"op", op.name},
-            {"path", op.path},
-            {"status", StatusCodeLabel(status)},
-            {"error", std::string(message)},
-            {"ms", ms}});
+  std::vector<LogField> fields = {{"session", options_.session->session_id()},
+                                  {"user", options_.session->user()},
+                                  {"op", op.name},
+                                  {"path", op.path},
+                                  {"status", StatusCodeLabel(status)}};
+  if (!message.empty()) fields.emplace_back("error", std::string(message));
+  fields.emplace_back("ms", LogMillis(backend::Clock::now() - op.start));
+  LogEvent(level, "sftp_op", fields);
 }
 
 void Replier::NotifyOp(const Op& op) const {
