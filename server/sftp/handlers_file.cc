@@ -148,6 +148,7 @@ void SessionImpl::FinishOpen(Op op, std::string path, uint32_t pflags,
     upload.attributes = std::move(attrs);
     upload.random_write = caps_.random_write();
     upload.max_chunk = MaxChunk();
+    upload.waiting_for_room = &writes_waiting_for_room_;
     // A new or truncated file is written from offset 0; otherwise (resume,
     // in-place update) the first WRITE says where the data starts.
     if (!exists || (pflags & kFxfTrunc)) upload.start_offset = 0;

@@ -179,7 +179,7 @@ bool SessionImpl::AtInputLimit() const {
              options_.limits.max_queued_output ||
          options_.sink->ConnectionBacklog() >
              options_.limits.max_connection_output ||
-         UploadInDebt();
+         writes_waiting_for_room_ > 0 || UploadInDebt();
 }
 
 void SessionImpl::MaybeResumeInput() {

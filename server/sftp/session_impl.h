@@ -300,6 +300,9 @@ class SessionImpl final : public SftpSession {
   bool version_sent_ = false;
   bool shut_down_ = false;
   bool input_paused_ = false;
+  // WRITE answers waiting for write-behind room (Upload::Options): input
+  // pauses while there are any.
+  size_t writes_waiting_for_room_ = 0;
 
   absl::flat_hash_map<uint64_t, std::unique_ptr<CopyJob>> copies_;
   uint64_t next_copy_id_ = 1;

@@ -26,7 +26,12 @@ Upload::Upload(std::shared_ptr<backend::BackendClient> backend, Options options)
   }
 }
 
-Upload::~Upload() = default;  // dropping stream_ cancels: the backend aborts
+Upload::~Upload() {
+  // Dropping stream_ cancels: the backend aborts.
+  if (options_.waiting_for_room != nullptr) {
+    *options_.waiting_for_room -= blocked_.size();
+  }
+}
 
 void Upload::Write(uint64_t offset, absl::string_view data, Done done) {
   if (!failed_.ok()) {
@@ -178,6 +183,7 @@ void Upload::Accept(Done done) {
   }
   if (blocked_.empty()) last_progress_ = backend::Clock::now();
   blocked_.push_back(std::move(done));
+  if (options_.waiting_for_room != nullptr) ++*options_.waiting_for_room;
   WatchProgress();
   // gRPC may have taken messages before the stream saw that we watch.
   ReleaseBlocked();
@@ -191,10 +197,15 @@ void Upload::OnProgress() {
 
 void Upload::ReleaseBlocked() {
   while (!blocked_.empty() && stream_ != nullptr && HasRoom()) {
-    Done done = std::move(blocked_.front());
-    blocked_.pop_front();
-    done(grpc::Status::OK);
+    PopBlocked()(grpc::Status::OK);
   }
+}
+
+Upload::Done Upload::PopBlocked() {
+  Done done = std::move(blocked_.front());
+  blocked_.pop_front();
+  if (options_.waiting_for_room != nullptr) --*options_.waiting_for_room;
+  return done;
 }
 
 void Upload::WatchProgress() {
@@ -243,9 +254,7 @@ void Upload::OnFinish(const grpc::Status& status) {
     Done done = std::move(commit_done_);
     commit_done_ = nullptr;
     while (!blocked_.empty()) {  // all written before the half-close
-      Done d = std::move(blocked_.front());
-      blocked_.pop_front();
-      d(grpc::Status::OK);
+      PopBlocked()(grpc::Status::OK);
     }
     done(grpc::Status::OK);
     ReplayHeld();
@@ -283,8 +292,8 @@ void Upload::Fail(const grpc::Status& status) {
   stream_.reset();  // cancels a running stream: the backend aborts
   parked_.clear();
   parked_bytes_ = 0;
-  std::deque<Done> waiting = std::move(blocked_);
-  blocked_.clear();
+  std::deque<Done> waiting;
+  while (!blocked_.empty()) waiting.push_back(PopBlocked());
   if (commit_done_ != nullptr) {
     waiting.push_back(std::move(commit_done_));
     commit_done_ = nullptr;

@@ -3,8 +3,9 @@
 // Write-behind: a WRITE is answered OK as soon as its bytes are queued for
 // the Write stream, while at most `queue_limit` bytes wait for gRPC (and
 // the session's TransferBudget is not exhausted, or the queue is empty);
-// beyond that its answer waits until the queue drains (the request stays
-// in flight, which throttles the client). The stream starts lazily at the
+// beyond that its answer waits until the queue drains, counted in
+// Options::waiting_for_room (the session then reads no more requests,
+// which throttles the client through the SSH window). The stream starts lazily at the
 // first write or commit, with a header carrying the open flags and the
 // attributes for a new file; its offset is the first chunk's.
 //
@@ -58,6 +59,11 @@ class Upload {
     uint32_t max_chunk = 1024 * 1024;  // split larger writes
     size_t queue_limit = 8 * 1024 * 1024;
     uint64_t reorder_window = 16 * 1024 * 1024;
+    // Not owned, may be null; outlives the Upload. Counts the WRITE
+    // answers that wait for queue room (their data is queued already):
+    // the session takes no more input while any wait, so write-behind
+    // stays within the budget plus the WRITE that filled it.
+    size_t* waiting_for_room = nullptr;
   };
   using Done = absl::AnyInvocable<void(const grpc::Status&)>;
 
@@ -113,6 +119,8 @@ class Upload {
   bool HasRoom() const;
   // Answers the blocked WRITEs that now fit in the queue, in order.
   void ReleaseBlocked();
+  // Takes the oldest blocked WRITE answer (keeping waiting_for_room).
+  Done PopBlocked();
   // Tells the stream whether to report progress (only while busy()).
   void WatchProgress();
   void OnFinish(const grpc::Status& status);

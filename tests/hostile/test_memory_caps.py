@@ -15,6 +15,7 @@ The attacks:
   - READs on 8 channels of one connection whose replies are never read;
   - WRITEs sent while their file commits (fsync@openssh.com on a backend
     slow to commit), on 8 channels;
+  - WRITEs pipelined to a backend that stalls, on 8 channels;
   - data sent past the SSH channel window (paramiko's window accounting
     forged), which must end the connection.
 
@@ -289,6 +290,45 @@ class MemoryCapsTest(unittest.TestCase):
                    if r.type == STATUS and r.status == FX_FAILURE]
         self.assertTrue(refused, "every WRITE during the commit was held")
         self.assertIn("being committed", refused[0].message)
+
+    def test_writes_to_a_stalled_backend(self):
+        # On each of 8 channels, 120 pipelined WRITEs of 255 KiB to a file
+        # whose backend takes 20 s per chunk: write-behind must stop at the
+        # budget (the channel stops reading) instead of queueing them all.
+        chans = self.connect(channels=8)
+        block = os.urandom(MAX_READ)
+        handles = [self.open_file(c, f"/slowwrite-{n}.bin",
+                                  FXF_WRITE | FXF_CREAT | FXF_TRUNC)
+                   for n, c in enumerate(chans)]
+        readers = [ReplyReader(c) for c in chans]
+        base = status_kib(self.pid, "VmRSS")
+        writes = 120
+        senders = []
+        for c, h in zip(chans, handles):
+            flood = b"".join(request(WRITE, 1 + i, string(h),
+                                     u64(i * MAX_READ), string(block))
+                             for i in range(writes))
+            sender = threading.Thread(
+                target=lambda c=c, f=flood: self.send_quietly(c, f),
+                daemon=True)
+            sender.start()
+            senders.append(sender)
+        total = len(chans) * writes
+
+        def stalled():
+            # Each channel either stopped being read (its sender waits on
+            # a closed window), or every request reached the front end.
+            if all(t.is_alive() and c.channel.out_window_size == 0
+                   for t, c in zip(senders, chans)):
+                return True
+            return (not any(t.is_alive() for t in senders)
+                    and self.in_flight() + sum(
+                        len(r.replies) for r in readers) >= total)
+
+        self.wait_for("the front end stops taking WRITEs or takes all",
+                      stalled)
+        self.assertWithin(base, connection_worst_case(8),
+                          "8 channels writing to a stalled backend")
 
     def test_data_past_the_window_ends_the_connection(self):
         (s,) = self.connect()
