@@ -73,6 +73,7 @@ EventPublisherOptions EventPublisherOptionsFromSettings(
   options.max_backoff = std::max(
       options.min_backoff, absl::Milliseconds(settings.events_retry_max_ms));
   options.call_timeout = absl::Milliseconds(settings.events_timeout_ms);
+  options.tls_server_name = settings.events_tls_server_name;
   return options;
 }
 
@@ -148,7 +149,11 @@ absl::Status FrontEnd::LoadChannelCredentials() {
         Channel{{settings_.auth_tls_cert, settings_.auth_tls_key,
                  settings_.auth_tls_ca},
                 "auth_tls_",
-                &auth_credentials_}}) {
+                &auth_credentials_},
+        Channel{{settings_.events_tls_cert, settings_.events_tls_key,
+                 settings_.events_tls_ca},
+                "events_tls_",
+                &events_credentials_}}) {
     if (channel.files.empty()) continue;
     absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
         MutualTlsChannelCredentials(channel.files, channel.prefix);
@@ -216,8 +221,9 @@ absl::Status FrontEnd::Start() {
                                               settings_.tenant_backends);
   context_.backends = backends_.get();
   if (!settings_.events.empty()) {
-    events_ = std::make_unique<EventPublisher>(
-        EventPublisherOptionsFromSettings(settings_));
+    EventPublisherOptions events = EventPublisherOptionsFromSettings(settings_);
+    events.credentials = events_credentials_;
+    events_ = std::make_unique<EventPublisher>(std::move(events));
     events_->Start();
     context_.events = events_.get();
   }

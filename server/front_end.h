@@ -86,6 +86,7 @@ class FrontEnd {
   // Null: plaintext (unix sockets).
   std::shared_ptr<grpc::ChannelCredentials> backend_credentials_;
   std::shared_ptr<grpc::ChannelCredentials> auth_credentials_;
+  std::shared_ptr<grpc::ChannelCredentials> events_credentials_;
   bool credentials_loaded_ = false;
   AuthThrottle throttle_;
   SessionCounter user_sessions_;

@@ -39,9 +39,7 @@ import hashlib
 import hmac
 import json
 import logging
-import os
 import secrets
-import signal
 import sys
 import threading
 import tomllib
@@ -51,8 +49,8 @@ import grpc
 try:
     from sftpgate.v1 import auth_pb2, auth_pb2_grpc
     from sftpgate_sdk import cli
-    from sftpgate_sdk.server import (add_listener_arguments, add_port,
-                                     listener_options)
+    from sftpgate_sdk.server import (add_listener_arguments,
+                                     listener_options, serve_service)
 except ImportError as exc:  # pragma: no cover - environment problem
     raise SystemExit(
         "authenticator: the generated stubs were not found (%s); build the "
@@ -180,21 +178,8 @@ def serve(args):
     server = grpc.server(concurrent.futures.ThreadPoolExecutor(
         max_workers=args.workers, thread_name_prefix="authenticator"))
     auth_pb2_grpc.add_AuthenticatorServicer_to_server(authenticator, server)
-    try:
-        port = add_port(server, args.listen, **listener_options(args))
-    except (RuntimeError, ValueError) as error:
-        raise SystemExit("authenticator: %s" % error)
-    server.start()
-    address = args.listen
-    if not address.startswith("unix:") and address.endswith(":0"):
-        address = address[:-1] + str(port)
-    print("listening on " + address, file=sys.stderr, flush=True)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    signal.signal(signal.SIGHUP, lambda *_: authenticator.reload())
-    stop.wait()
-    server.stop(grace=2).wait()
+    serve_service(server, args.listen, "authenticator",
+                  on_hup=authenticator.reload, **listener_options(args))
 
 
 def main():

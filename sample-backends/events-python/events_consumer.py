@@ -18,16 +18,19 @@ event once. A batch is written and flushed to the file before Publish
 returns OK; a failure (the file cannot be written) answers UNAVAILABLE and
 sftpgate retries the batch later.
 
-Run it with /usr/bin/python3 and the generated stubs on PYTHONPATH (the
-CMake launcher build/bin/sftpgate-events-consumer does that). "-" as the
-output writes to stdout.
+Across machines, give it --tls-cert, --tls-key and --tls-client-ca (mutual
+TLS: only a front end with a certificate from that CA, started with
+--events-tls-cert/-key/-ca, gets in); a unix socket is created 0600 unless
+--socket-mode says 0660.
+
+Run it with /usr/bin/python3 and the Python SDK and the generated stubs on
+PYTHONPATH (the CMake launcher build/bin/sftpgate-events-consumer does
+that). "-" as the output writes to stdout.
 """
 
-import argparse
 import concurrent.futures
 import json
 import os
-import signal
 import sys
 import threading
 
@@ -36,6 +39,9 @@ from google.protobuf import json_format
 
 try:
     from sftpgate.v1 import events_pb2, events_pb2_grpc
+    from sftpgate_sdk import cli
+    from sftpgate_sdk.server import (add_listener_arguments,
+                                     listener_options, serve_service)
 except ImportError as exc:  # pragma: no cover - environment problem
     raise SystemExit(
         "events_consumer: the generated stubs were not found (%s); build the "
@@ -88,27 +94,17 @@ def serve(args):
     server = grpc.server(concurrent.futures.ThreadPoolExecutor(
         max_workers=4, thread_name_prefix="events"))
     events_pb2_grpc.add_EventsServicer_to_server(Consumer(args.output), server)
-    port = server.add_insecure_port(args.listen)
-    if port == 0:
-        raise SystemExit("events_consumer: cannot listen on " + args.listen)
-    server.start()
-    address = args.listen
-    if not address.startswith("unix:") and address.endswith(":0"):
-        address = address[:-1] + str(port)
-    print("listening on " + address, file=sys.stderr, flush=True)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    stop.wait()
-    server.stop(grace=2).wait()
+    serve_service(server, args.listen, "events_consumer",
+                  **listener_options(args))
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = cli.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--listen", default="127.0.0.1:7200",
                         help="host:port (port 0: any free port) or unix:/path")
     parser.add_argument("--output", default="-",
                         help="file the JSON lines are appended to (- : stdout)")
+    add_listener_arguments(parser)
     serve(parser.parse_args())
 
 

@@ -245,7 +245,9 @@ absl::Status ValidateSettings(const Settings& s) {
        {std::pair<const char*, std::array<const std::string*, 3>>{
             "backend_tls_",
             {&s.backend_tls_cert, &s.backend_tls_key, &s.backend_tls_ca}},
-        {"auth_tls_", {&s.auth_tls_cert, &s.auth_tls_key, &s.auth_tls_ca}}}) {
+        {"auth_tls_", {&s.auth_tls_cert, &s.auth_tls_key, &s.auth_tls_ca}},
+        {"events_tls_",
+         {&s.events_tls_cert, &s.events_tls_key, &s.events_tls_ca}}}) {
     const int set =
         !files[0]->empty() + !files[1]->empty() + !files[2]->empty();
     if (set != 0 && set != 3) {

@@ -62,6 +62,17 @@ namespace sftpgate::server {
     "Event notifications: grpc:TARGET sends logins, logouts, committed "     \
     "uploads, finished downloads, removals, renames and directory changes "  \
     "to an sftpgate.v1.Events service, at least once; empty: none")          \
+  X(std::string, events_tls_cert, "",                                        \
+    "Mutual TLS to the --events service: the front end's certificate "       \
+    "(PEM); with events_tls_key and events_tls_ca")                          \
+  X(std::string, events_tls_key, "",                                         \
+    "Mutual TLS to the events service: the front end's private key (PEM)")   \
+  X(std::string, events_tls_ca, "",                                          \
+    "Mutual TLS to the events service: the CA (PEM) its certificate must "   \
+    "chain to")                                                              \
+  X(std::string, events_tls_server_name, "",                                 \
+    "Name the events service's certificate is checked against when it "      \
+    "differs from the target's host")                                        \
   X(int, events_queue_size, 10000,                                           \
     "Events held for delivery while the --events service is slow or down; "  \
     "past it new events are dropped (counted and logged)")                   \

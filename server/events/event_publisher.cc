@@ -29,8 +29,14 @@ std::shared_ptr<v1::Events::StubInterface> MakeStub(
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS,
               static_cast<int>(absl::ToInt64Milliseconds(options.min_backoff)));
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, max_ms);
+  if (!options.tls_server_name.empty()) {
+    args.SetSslTargetNameOverride(options.tls_server_name);
+  }
   return v1::Events::NewStub(grpc::CreateCustomChannel(
-      options.target, grpc::InsecureChannelCredentials(), args));
+      options.target,
+      options.credentials != nullptr ? options.credentials
+                                     : grpc::InsecureChannelCredentials(),
+      args));
 }
 
 }  // namespace

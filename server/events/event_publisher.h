@@ -29,6 +29,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "grpcpp/security/credentials.h"
 #include "server/common/metrics.h"
 #include "server/events/event_sink.h"
 #include "sftpgate/v1/events.grpc.pb.h"
@@ -47,6 +48,11 @@ struct EventPublisherOptions {
   // Wait after a failed call: doubles from min to max.
   absl::Duration min_backoff = absl::Milliseconds(100);
   absl::Duration max_backoff = absl::Seconds(2);
+  // Channel credentials (mutual TLS, sftpgate/grpc_tls.h); null: plaintext.
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
+  // The name the service's certificate must carry when it is not the
+  // target's host; empty: the host.
+  std::string tls_server_name;
 };
 
 class EventPublisher final : public EventSink {

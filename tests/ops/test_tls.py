@@ -1,11 +1,12 @@
 """Backends and the authenticator trust only the front end: mutual TLS on
 every gRPC channel the product serves or opens (C++ SDK host, Python SDK
-host, Node backend, Python authenticator; front end -> backend and ->
-authenticator), owner-only unix sockets, and no passwords in clear to a
+host, Node backend, Python authenticator, events consumer; front end ->
+backend, -> authenticator and -> events service), owner-only unix sockets, and no passwords in clear to a
 remote authenticator. Certificates are made at test time with the openssl
 command line: a CA the parties share, and a rogue CA whose certificates
 must get nothing."""
 
+import json
 import os
 import stat
 import subprocess
@@ -14,8 +15,9 @@ import unittest
 import grpc
 import paramiko
 
-from ops_harness import BIN_DIR, HOST, OpsTestCase, Process
+from ops_harness import BIN_DIR, HOST, OpsTestCase, Process, wait_until
 from sftpgate.v1 import auth_pb2, auth_pb2_grpc, backend_pb2, backend_pb2_grpc  # pylint: disable=wrong-import-order
+from sftpgate.v1 import events_pb2, events_pb2_grpc  # pylint: disable=wrong-import-order
 
 SFTPGATE = os.path.join(BIN_DIR, "sftpgate")
 HOSTS = {
@@ -24,6 +26,7 @@ HOSTS = {
     "node": os.path.join(BIN_DIR, "sftpgate-node-memory-backend"),
 }
 AUTHENTICATOR = os.path.join(BIN_DIR, "sftpgate-python-authenticator")
+CONSUMER = os.path.join(BIN_DIR, "sftpgate-events-consumer")
 # The C++ host spells its flags with underscores, the others with dashes.
 TLS_FLAGS = {
     "cpp": ("--tls_cert", "--tls_key", "--tls_client_ca", "--socket_mode"),
@@ -246,6 +249,43 @@ class TlsTest(OpsTestCase):
         self.start_gate(backend, ["--auth=grpc:" + target] +
                         self.gate_tls_args("auth"))
         self.assertEqual(self.sftp("carol", password="carol-pw").listdir("/"), [])
+
+
+    def test_front_end_to_events_consumer_over_mutual_tls(self):
+        backend = self.start_memory_backend()
+        self.add_user("alice", "alice-pw")
+        output = self.path("events.jsonl")
+        consumer = Process(
+            [CONSUMER, "--listen=127.0.0.1:0", "--output=" + output,
+             "--tls-cert=" + self.server_cert, "--tls-key=" + self.server_key,
+             "--tls-client-ca=" + self.pki.ca], self.path("consumer.log"))
+        self.processes.append(consumer)
+        match = consumer.wait_for_log(r"listening on (\S+)")
+        self.assertTrue(match, consumer.log())
+        target = match.group(1)
+        # A caller without the front end's certificate cannot plant events.
+        forged = events_pb2.PublishRequest(events=[events_pb2.Event(
+            event_id="forged-1", kind=events_pb2.EVENT_KIND_LOGIN)])
+        for cert, key in ((None, None), (self.rogue_cert, self.rogue_key),
+                          ("plain", None)):
+            with self.channel(target, cert, key) as channel:
+                with self.assertRaises(grpc.RpcError) as caught:
+                    events_pb2_grpc.EventsStub(channel).Publish(forged, timeout=10)
+                self.assertEqual(caught.exception.code(),
+                                 grpc.StatusCode.UNAVAILABLE)
+        self.start_gate(backend, ["--events=grpc:" + target] +
+                        self.gate_tls_args("events"))
+        self.sftp("alice").listdir("/")
+
+        def logins():
+            if not os.path.exists(output):
+                return []
+            with open(output, encoding="utf-8") as f:
+                return [e for e in map(json.loads, f)
+                        if e.get("kind") == "EVENT_KIND_LOGIN"]
+        self.assertTrue(wait_until(lambda: logins(), timeout=30),
+                        consumer.log())
+        self.assertEqual([e["session"]["user"] for e in logins()], ["alice"])
 
 
 if __name__ == "__main__":

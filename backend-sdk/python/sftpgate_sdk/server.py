@@ -24,7 +24,7 @@ from .servicer import BackendServicer
 
 __all__ = ["ServeOptions", "BackendServer", "start_server", "serve",
            "mutual_tls_server_credentials", "add_port",
-           "add_listener_arguments", "listener_options"]
+           "add_listener_arguments", "listener_options", "serve_service"]
 
 _MESSAGE_OVERHEAD = 64 * 1024  # Room for the fields around a chunk's bytes.
 # How long shutdown() reports NOT_SERVING before it stops taking calls
@@ -240,6 +240,31 @@ def listener_options(args):
     return {"tls_cert": args.tls_cert, "tls_key": args.tls_key,
             "tls_client_ca": args.tls_client_ca,
             "unix_socket_mode": args.socket_mode}
+
+
+def serve_service(server, listen_address, name, on_hup=None, grace=2.0,
+                  **listener_kwargs):
+    """Runs any gRPC service host (an authenticator, an events consumer)
+    the way the backend hosts run: binds `server` (a grpc.server with its
+    servicers added, not started) with add_port(**listener_kwargs), prints
+    "listening on ADDR" to stderr (the real port when ADDR asked for port
+    0), serves until SIGTERM or SIGINT, then stops within `grace` seconds.
+    SIGHUP calls `on_hup` when given. Call it from the main thread; a bind
+    or TLS error ends the program with one line naming `name`."""
+    try:
+        port = add_port(server, listen_address, **listener_kwargs)
+    except (RuntimeError, ValueError) as error:
+        raise SystemExit("%s: %s" % (name, error))
+    server.start()
+    print("listening on " + _bound_address(listen_address, port),
+          file=sys.stderr, flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    if on_hup is not None:
+        signal.signal(signal.SIGHUP, lambda *_: on_hup())
+    stop.wait()
+    server.stop(grace=grace).wait()
 
 
 def _bound_address(listen_address, port):
