@@ -43,6 +43,9 @@ void SessionImpl::Readdir(Op op, PacketReader& in) {
   if (h->listing == nullptr) {
     return SendStatus(op, kFxFailure, "not a directory handle");
   }
+  // The reply counts against the output limits from now on, at the size
+  // it is built for (as READ's does).
+  replier_.ReserveOutput(&op, kReaddirBytes);
   ++h->pending;
   h->listing->Next(kEntriesPerReaddir, kReaddirBytes,
                    [this, h, op = std::move(op)](

@@ -64,9 +64,9 @@ struct SftpLimits {
   uint32_t max_in_flight = 128;
   // Open handles per session; more gives SSH_FX_FAILURE.
   uint32_t max_handles = 256;
-  // Output bytes queued, or promised to READs already taken (each READ
-  // counts its reply's full size until it is sent), before the channel's
-  // input pauses. A client that never reads its channel thus makes the
+  // Output bytes queued, or promised to READs and READDIRs already taken
+  // (each counts its reply's full size until it is sent), before the
+  // channel's input pauses. A client that never reads its channel thus makes the
   // front end hold at most this plus one READ reply per channel.
   size_t max_queued_output = 4 * 1024 * 1024;
   // The same, over all the SFTP channels of one SSH connection.

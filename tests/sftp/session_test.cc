@@ -964,6 +964,37 @@ TEST_F(SessionTest, FullOutputQueuePausesInputUntilItDrains) {
   EXPECT_EQ(r->type, kFxpAttrs);
 }
 
+TEST_F(SessionTest, PromisedReadRepliesCountAgainstTheOutputLimit) {
+  // READ replies count at their full size from the moment the request is
+  // taken: the session pauses before it could queue more than the limit,
+  // even while none of them has been answered yet.
+  backend_.PutFile("/f", Pattern(8 * 255 * 1024));
+  server::SftpLimits limits = DefaultLimits();
+  limits.max_queued_output = 300 * 1024;
+  auto s = Connect(false, limits);
+  const std::string h = s->Open("/f", kFxfRead).handle();
+  backend_.stall_ms = 100;
+  std::string batch;
+  for (uint32_t id = 100; id < 108; ++id) {
+    batch += PacketBuilder(kFxpRead)
+                 .U32(id)
+                 .Str(h)
+                 .U64(uint64_t{id - 100} * 255 * 1024)
+                 .U32(255 * 1024)
+                 .Build();
+  }
+  s->Feed(batch);
+  // 255 KiB taken, then 510 KiB promised: over 300 KiB.
+  EXPECT_EQ(s->InFlight(), 2u);
+  EXPECT_GT(s->pending_input(), 0u);
+  for (uint32_t id = 100; id < 108; ++id) {
+    auto r = s->Wait(id);
+    ASSERT_TRUE(r.has_value()) << id;
+    EXPECT_EQ(r->type, kFxpData);
+  }
+  backend_.stall_ms = 0;
+}
+
 TEST_F(SessionTest, CloseWaitsForPipelinedReadsOnTheHandle) {
   const std::string data = Pattern(200000);
   backend_.PutFile("/f", data);
