@@ -369,17 +369,5 @@ def part_sftp(stack):
 PARTS = {"conformance": part_conformance, "concurrency": part_concurrency, "sftp": part_sftp}
 
 
-def main():
-    if len(sys.argv) != 2 or sys.argv[1] not in PARTS:
-        print("usage: run_postgres_test.py {%s}" % "|".join(PARTS), file=sys.stderr)
-        return 2
-    with h.Stack("sftpgate-pg-%s-" % sys.argv[1]) as stack:
-        ok = PARTS[sys.argv[1]](stack)
-        if not ok:
-            stack.dump_logs()
-    h.log("postgres %s: %s" % (sys.argv[1], "PASSED" if ok else "FAILED"))
-    return 0 if ok else 1
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(h.run_part("postgres", PARTS, sys.argv))

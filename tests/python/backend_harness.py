@@ -157,6 +157,24 @@ class Stack:
                   flush=True)
 
 
+def run_part(suite, parts, argv):
+    """The main() of a runner whose ctest entries each run one part:
+    `argv` is [PROGRAM, PART]; parts maps a part's name to a function
+    taking the Stack and returning whether the part passed. Prints the
+    logs of the stack's processes when it failed. Returns the exit status
+    (0 passed, 1 failed, 2 usage)."""
+    if len(argv) != 2 or argv[1] not in parts:
+        print("usage: %s {%s}" % (os.path.basename(argv[0]), "|".join(parts)),
+              file=sys.stderr)
+        return 2
+    with Stack("sftpgate-%s-%s-" % (suite, argv[1])) as stack:
+        ok = parts[argv[1]](stack)
+        if not ok:
+            stack.dump_logs()
+    log("%s %s: %s" % (suite, argv[1], "PASSED" if ok else "FAILED"))
+    return 0 if ok else 1
+
+
 def _raise_exit(signum, _frame):
     raise SystemExit("interrupted by signal %d" % signum)
 

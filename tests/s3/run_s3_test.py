@@ -717,17 +717,5 @@ PARTS = {"backend": part_backend, "clients": part_clients, "crash": part_crash,
          "scaleout": part_scaleout}
 
 
-def main():
-    if len(sys.argv) != 2 or sys.argv[1] not in PARTS:
-        print("usage: run_s3_test.py {%s}" % "|".join(PARTS), file=sys.stderr)
-        return 2
-    with h.Stack("sftpgate-s3-%s-" % sys.argv[1]) as stack:
-        ok = PARTS[sys.argv[1]](stack)
-        if not ok:
-            stack.dump_logs()
-    h.log("s3 %s: %s" % (sys.argv[1], "PASSED" if ok else "FAILED"))
-    return 0 if ok else 1
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(h.run_part("s3", PARTS, sys.argv))
