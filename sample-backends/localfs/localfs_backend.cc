@@ -12,6 +12,7 @@
 #include <limits>
 #include <optional>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -419,6 +420,45 @@ absl::StatusOr<std::string> LocalFsBackend::RealPath(const Session& session,
   LOCALFS_ASSIGN_OR_RETURN(std::string parent,
                            req.tree.ViewPathOf(target.dir.get(), req.what));
   return JoinPath(parent, target.name);
+}
+
+absl::StatusOr<UsageInfo> LocalFsBackend::Usage(const Session& session) {
+  LOCALFS_ASSIGN_OR_RETURN(Request req,
+                           Begin(session, "usage", "/", Access::kRead));
+  LOCALFS_ASSIGN_OR_RETURN(
+      UniqueFd top, req.tree.Open(req.rel, O_RDONLY | O_DIRECTORY, req.what));
+  UsageInfo usage;
+  std::vector<UniqueFd> pending;
+  pending.push_back(std::move(top));
+  while (!pending.empty()) {
+    UniqueFd dir = std::move(pending.back());
+    pending.pop_back();
+    DIR* stream = ::fdopendir(dir.get());
+    if (stream == nullptr) return StatusFromErrno(errno, req.what);
+    dir.release();  // the DIR* owns it now
+    while (const dirent* entry = ::readdir(stream)) {
+      absl::string_view name = entry->d_name;
+      if (name == "." || name == ".." || IsMarkedTemp(::dirfd(stream), name)) {
+        continue;
+      }
+      struct stat st;
+      if (::fstatat(::dirfd(stream), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) !=
+          0) {
+        continue;  // removed meanwhile
+      }
+      if (S_ISREG(st.st_mode)) {
+        usage.set_bytes(usage.bytes() + static_cast<uint64_t>(st.st_size));
+        usage.set_files(usage.files() + 1);
+      } else if (S_ISDIR(st.st_mode)) {
+        UniqueFd child(
+            ::openat(::dirfd(stream), entry->d_name,
+                     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        if (child.valid()) pending.push_back(std::move(child));
+      }
+    }
+    ::closedir(stream);
+  }
+  return usage;
 }
 
 absl::StatusOr<StatFsInfo> LocalFsBackend::StatFs(const Session& session,

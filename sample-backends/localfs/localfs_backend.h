@@ -69,6 +69,9 @@ class LocalFsBackend final : public Backend {
                     absl::string_view new_path) override;
   absl::StatusOr<std::string> RealPath(const Session& session,
                                        absl::string_view path) override;
+  // Walks the session's tree without following symlinks (temporary files
+  // of uploads in progress are not counted).
+  absl::StatusOr<UsageInfo> Usage(const Session& session) override;
   absl::StatusOr<StatFsInfo> StatFs(const Session& session,
                                     absl::string_view path) override;
   absl::Status SetStatNoFollow(const Session& session, absl::string_view path,

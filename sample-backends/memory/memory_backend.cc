@@ -2,6 +2,7 @@
 
 #include <deque>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -600,6 +601,27 @@ absl::StatusOr<std::string> MemoryBackend::RealPath(const Session& session,
   absl::StatusOr<Location> loc = Resolve(session, path, true);
   if (!loc.ok()) return loc.status();
   return loc->Path();
+}
+
+absl::StatusOr<UsageInfo> MemoryBackend::Usage(const Session& session) {
+  absl::MutexLock lock(&mu_);
+  absl::StatusOr<std::shared_ptr<Inode>> root = SessionRoot(session);
+  if (!root.ok()) return root.status();
+  UsageInfo usage;
+  std::vector<const Inode*> pending = {root->get()};
+  while (!pending.empty()) {
+    const Inode* dir = pending.back();
+    pending.pop_back();
+    for (const auto& [name, child] : dir->entries) {
+      if (child->is_directory()) {
+        pending.push_back(child.get());
+      } else if (child->is_file()) {
+        usage.set_bytes(usage.bytes() + child->data->size());
+        usage.set_files(usage.files() + 1);
+      }
+    }
+  }
+  return usage;
 }
 
 absl::StatusOr<StatFsInfo> MemoryBackend::StatFs(const Session& session,

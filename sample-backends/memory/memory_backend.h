@@ -82,6 +82,8 @@ class MemoryBackend : public Backend {
                     absl::string_view new_path) override;
   absl::StatusOr<std::string> RealPath(const Session& session,
                                        absl::string_view path) override;
+  // Walks the session's subtree (under the lock: fine for a sample).
+  absl::StatusOr<UsageInfo> Usage(const Session& session) override;
   absl::StatusOr<StatFsInfo> StatFs(const Session& session,
                                     absl::string_view path) override;
   absl::Status SetStatNoFollow(const Session& session, absl::string_view path,

@@ -147,6 +147,8 @@ class BackendClient {
                         Done<v1::RealPathResponse> done) = 0;
   virtual void StatFs(v1::StatFsRequest request,
                       Done<v1::StatFsResponse> done) = 0;
+  virtual void Usage(v1::UsageRequest request,
+                     Done<v1::UsageResponse> done) = 0;
 
   // Server-streaming calls. Each starts the call with the session stamped
   // on `request` and requests the first message. Streams have no overall

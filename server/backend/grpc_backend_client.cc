@@ -69,6 +69,9 @@ class GrpcBackendClient final
               Done<v1::StatFsResponse> done) override {
     Call(&BackendAsync::StatFs, std::move(request), std::move(done));
   }
+  void Usage(v1::UsageRequest request, Done<v1::UsageResponse> done) override {
+    Call(&BackendAsync::Usage, std::move(request), std::move(done));
+  }
 
   std::shared_ptr<IncomingStream<v1::ReadChunk>> Read(
       v1::ReadRequest request,

@@ -68,12 +68,15 @@ void SessionImpl::CopyChunk(uint64_t job_id, v1::ReadChunk chunk) {
   }
   job->copied += chunk.data().size();
   ++job->writes_waiting;
+  const uint64_t write_at =
+      job->write_offset + (chunk.offset() - job->read_offset);
+  // Past the quota the upload fails for good: the Write below reports it.
+  WithinQuota(job->to, write_at, chunk.data().size());
   // Last use of `job`: the answer may come back at once and end the copy.
-  job->to->upload->Write(
-      job->write_offset + (chunk.offset() - job->read_offset), chunk.data(),
-      [this, job_id](const grpc::Status& status) {
-        CopyWritten(job_id, status);
-      });
+  job->to->upload->Write(write_at, chunk.data(),
+                         [this, job_id](const grpc::Status& status) {
+                           CopyWritten(job_id, status);
+                         });
 }
 
 void SessionImpl::CopyWritten(uint64_t job_id, const grpc::Status& status) {

@@ -29,6 +29,13 @@
 
 namespace sftpgate::server::sftp {
 
+// What a handle of a user with a byte quota may grow its file to.
+struct QuotaAllowance {
+  uint64_t size = 0;      // the file's size as far as we know
+  uint64_t max_size = 0;  // beyond it the upload fails ("quota exceeded")
+  bool append = false;    // WRITE offsets are ignored: data goes at the end
+};
+
 struct Handle {
   std::string id;
   std::string path;  // normalized, session view
@@ -40,6 +47,8 @@ struct Handle {
   // FSETSTAT on an upload: applied after the commit, so the attributes
   // land on the committed file, not the one it replaces.
   std::optional<v1::Attributes> deferred_attributes;
+  // Set for uploads of a user with a quota.
+  std::optional<QuotaAllowance> quota;
   // Directories.
   std::unique_ptr<DirListing> listing;
 

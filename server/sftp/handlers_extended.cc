@@ -28,27 +28,34 @@ void SessionImpl::Fstatvfs(Op op, PacketReader& in) {
 void SessionImpl::StatFsPath(Op op, std::string path) {
   v1::StatFsRequest request;
   request.set_path(std::move(path));
-  backend_->StatFs(
-      std::move(request), [this, op = std::move(op)](const grpc::Status& status,
-                                                     v1::StatFsResponse& fs) {
-        if (!status.ok()) return SendResult(op, status);
-        uint64_t flags = fs.flags() & (kStatVfsReadOnly | kStatVfsNoSuid);
-        if (read_only()) flags |= kStatVfsReadOnly;
-        PacketWriter out(kFxpExtendedReply, 100);
-        out.U32(op.id)
-            .U64(fs.block_size())
-            .U64(fs.fragment_size())
-            .U64(fs.blocks())
-            .U64(fs.blocks_free())
-            .U64(fs.blocks_available())
-            .U64(fs.files())
-            .U64(fs.files_free())
-            .U64(fs.files_available())
-            .U64(fs.filesystem_id())
-            .U64(flags)
-            .U64(fs.max_name_length());
-        SendPacket(op, std::move(out).Finish(), kFxOk);
-      });
+  backend_->StatFs(std::move(request),
+                   [this, op = std::move(op)](const grpc::Status& status,
+                                              v1::StatFsResponse& fs) mutable {
+                     if (!status.ok()) return SendResult(op, status);
+                     if (QuotaApplies()) {
+                       return StatFsWithQuota(std::move(op), std::move(fs));
+                     }
+                     SendStatFs(op, fs);
+                   });
+}
+
+void SessionImpl::SendStatFs(const Op& op, const v1::StatFsResponse& fs) {
+  uint64_t flags = fs.flags() & (kStatVfsReadOnly | kStatVfsNoSuid);
+  if (read_only()) flags |= kStatVfsReadOnly;
+  PacketWriter out(kFxpExtendedReply, 100);
+  out.U32(op.id)
+      .U64(fs.block_size())
+      .U64(fs.fragment_size())
+      .U64(fs.blocks())
+      .U64(fs.blocks_free())
+      .U64(fs.blocks_available())
+      .U64(fs.files())
+      .U64(fs.files_free())
+      .U64(fs.files_available())
+      .U64(fs.filesystem_id())
+      .U64(flags)
+      .U64(fs.max_name_length());
+  SendPacket(op, std::move(out).Finish(), kFxOk);
 }
 
 void SessionImpl::Hardlink(Op op, PacketReader& in) {

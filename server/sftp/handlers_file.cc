@@ -67,7 +67,8 @@ void SessionImpl::Open(Op op, PacketReader& in) {
       // -r`): only a directory in the file's place could make open(2)
       // fail, and the backend refuses that when the upload starts (the
       // client then gets the error on WRITE or CLOSE). Answer at once.
-      if ((pflags & kFxfTrunc) && !(pflags & kFxfExcl)) {
+      // (Not with a quota: the size of the file it replaces counts.)
+      if ((pflags & kFxfTrunc) && !(pflags & kFxfExcl) && !QuotaApplies()) {
         return FinishOpen(std::move(op), std::move(path), pflags,
                           std::move(attrs), /*exists=*/false);
       }
@@ -112,6 +113,12 @@ void SessionImpl::OpenChecked(OpenCheck check) {
     if (writing && (check.pflags & kFxfCreat) && (check.pflags & kFxfExcl)) {
       return SendStatus(check.op, kFxFailure, "File exists");
     }
+    if (writing && QuotaApplies()) {
+      const uint64_t size = check.file.attrs.size();
+      return OpenWithinQuota(std::move(check.op), std::move(check.path),
+                             check.pflags, std::move(check.attrs),
+                             /*exists=*/true, size);
+    }
     return FinishOpen(std::move(check.op), std::move(check.path), check.pflags,
                       std::move(check.attrs), /*exists=*/true);
   }
@@ -126,14 +133,21 @@ void SessionImpl::OpenChecked(OpenCheck check) {
   if (!IsDirectory(check.parent.attrs)) {
     return SendStatus(check.op, kFxNoSuchFile, "Not a directory");
   }
+  if (QuotaApplies()) {
+    return OpenWithinQuota(std::move(check.op), std::move(check.path),
+                           check.pflags, std::move(check.attrs),
+                           /*exists=*/false, 0);
+  }
   FinishOpen(std::move(check.op), std::move(check.path), check.pflags,
              std::move(check.attrs), /*exists=*/false);
 }
 
 void SessionImpl::FinishOpen(Op op, std::string path, uint32_t pflags,
-                             v1::Attributes attrs, bool exists) {
+                             v1::Attributes attrs, bool exists,
+                             std::optional<QuotaAllowance> quota) {
   auto handle = std::make_unique<Handle>();
   handle->path = path;
+  handle->quota = quota;
   const bool writing = OpensForWriting(pflags);
   if ((pflags & kFxfRead) || !writing) {
     handle->reader = std::make_unique<ReadAhead>(
@@ -270,6 +284,9 @@ void SessionImpl::Write(Op op, PacketReader& in) {
   if (h == nullptr) return;
   if (h->upload == nullptr) {
     return SendStatus(op, kFxFailure, "handle not open for writing");
+  }
+  if (!WithinQuota(h, offset, data.size())) {
+    return SendStatus(op, kFxFailure, kQuotaExceededMessage);
   }
   h->upload->Write(
       offset, data,

@@ -3,7 +3,7 @@
 // Its members are defined in session_impl.cc (input, dispatch tables,
 // INIT/VERSION, flow control, timers, shutdown) and in files named for the
 // requests or the concern they serve (handlers_*.cc, copy_data.cc,
-// bandwidth.cc).
+// bandwidth.cc, quota.cc).
 //
 // Every request is answered exactly once through the session's Replier
 // (replier.h), which also logs it, counts it in the metrics and accounts
@@ -45,6 +45,8 @@ namespace sftpgate::server::sftp {
 // the message; "Permission denied" is what they (and people) expect.
 inline constexpr absl::string_view kReadOnlyMessage =
     "Permission denied (read-only session)";
+// What an upload past the user's quota gets (on WRITE and on CLOSE).
+inline constexpr absl::string_view kQuotaExceededMessage = "quota exceeded";
 
 class SessionImpl final : public SftpSession {
  public:
@@ -203,7 +205,8 @@ class SessionImpl final : public SftpSession {
   };
   void OpenChecked(OpenCheck check);
   void FinishOpen(Op op, std::string path, uint32_t pflags,
-                  v1::Attributes attrs, bool exists);
+                  v1::Attributes attrs, bool exists,
+                  std::optional<QuotaAllowance> quota = std::nullopt);
   void Close(Op op, PacketReader& in);
   void FinishClose(Op op, const std::string& id);
   void Committed(Op op, const std::string& id, const grpc::Status& status);
@@ -253,6 +256,21 @@ class SessionImpl final : public SftpSession {
   void CopyStreamEnded(uint64_t job_id, const grpc::Status& status);
   void MaybeFinishCopy(uint64_t job_id);
   void CheckCopyTimeouts(backend::Clock::time_point now);
+
+  // ---- quotas (quota.cc) ----
+  bool QuotaApplies() const { return options_.quota.has_quota(); }
+  // An OPEN for writing of a user with a quota: asks the backend's Usage,
+  // refuses a new file past quota_files, and opens with the allowance
+  // quota_bytes leaves (`old_size`: the file's size when it exists).
+  void OpenWithinQuota(Op op, std::string path, uint32_t pflags,
+                       v1::Attributes attrs, bool exists, uint64_t old_size);
+  // Whether writing `n` bytes at `offset` keeps `h` within its allowance;
+  // if not, fails its upload for good (nothing of it is committed).
+  bool WithinQuota(Handle* h, uint64_t offset, size_t n);
+  // statvfs for a user with a quota: `fs` with the quota as the size and
+  // the usage as used.
+  void StatFsWithQuota(Op op, v1::StatFsResponse fs);
+  void SendStatFs(const Op& op, const v1::StatFsResponse& fs);
 
   // ---- bandwidth limits (bandwidth.cc) ----
   // The user's upload bucket is in debt: take no more input for now.

@@ -24,6 +24,7 @@
 #include "absl/strings/string_view.h"
 #include "server/backend/backend_client.h"
 #include "server/common/executor.h"
+#include "server/config/user_limits.h"
 #include "server/events/event_sink.h"
 #include "server/sftp/rate_limiter.h"
 #include "sftpgate/v1/backend.pb.h"
@@ -104,6 +105,9 @@ struct SftpSessionOptions {
   // payloads and READ replies are paced by them through backpressure.
   std::shared_ptr<sftp::RateLimiter> upload_rate;
   std::shared_ptr<sftp::RateLimiter> download_rate;
+  // The user's quotas (quota_bytes, quota_files; 0: none). The rates in
+  // it are not used here (see upload_rate, download_rate).
+  UserLimits quota;
 };
 
 class SftpSession : public std::enable_shared_from_this<SftpSession> {

@@ -78,6 +78,10 @@ class Upload {
   // status. WRITEs arriving meanwhile go to the next stream.
   void Commit(Done done);
 
+  // Fails the upload for good with `status`: the stream is cancelled (the
+  // backend discards it), waiting WRITEs and the next commit get `status`.
+  void Abort(const grpc::Status& status) { Fail(status); }
+
   // Fails what waits on the backend (and the upload) once it has made no
   // progress for longer than the call timeout.
   void CheckTimeout(backend::Clock::time_point now);

@@ -310,6 +310,7 @@ SftpSessionOptions Connection::NewSftpSessionOptions() const {
   SftpSessionOptions options;
   options.session = SessionProto();
   options.events = context_->events;
+  options.quota = identity_.limits;
   if (context_->rate_limits != nullptr) {
     UserRateLimits::Limiters rates =
         context_->rate_limits->For(identity_.user, identity_.limits);

@@ -222,6 +222,9 @@ class FakeBackendClient
   void StatFs(v1::StatFsRequest, Done<v1::StatFsResponse> done) override {
     Unimplemented(std::move(done));
   }
+  void Usage(v1::UsageRequest, Done<v1::UsageResponse> done) override {
+    Unimplemented(std::move(done));
+  }
 
   std::shared_ptr<IncomingStream<v1::ReadChunk>> Read(
       v1::ReadRequest request,

@@ -38,6 +38,10 @@ absl::StatusOr<StatFsInfo> Backend::StatFs(const Session&, absl::string_view) {
   return NotServed("statfs");
 }
 
+absl::StatusOr<UsageInfo> Backend::Usage(const Session&) {
+  return NotServed("usage");
+}
+
 absl::Status Backend::SetStatNoFollow(const Session&, absl::string_view,
                                       const Attributes&) {
   return NotServed("setstat on a symlink");

@@ -116,6 +116,7 @@ grpc::Status BackendService::Describe(grpc::ServerContext*,
   response->set_symlinks(capabilities_.symlinks);
   response->set_hard_links(capabilities_.hard_links);
   response->set_stat_fs(capabilities_.stat_fs);
+  response->set_usage(capabilities_.usage);
   response->set_real_path(capabilities_.real_path);
   response->set_set_stat_no_follow(capabilities_.set_stat_no_follow);
   response->set_random_write(backend_->AcceptsRandomWrites());
@@ -244,6 +245,14 @@ grpc::Status BackendService::StatFs(grpc::ServerContext*,
       *request, {request->path()}, [&](const Session& session) -> absl::Status {
         return Take(backend_->StatFs(session, request->path()), response);
       });
+}
+
+grpc::Status BackendService::Usage(grpc::ServerContext*,
+                                   const v1::UsageRequest* request,
+                                   v1::UsageResponse* response) {
+  return Handle(*request, {}, [&](const Session& session) -> absl::Status {
+    return Take(backend_->Usage(session), response);
+  });
 }
 
 grpc::Status BackendService::ListDir(

@@ -62,6 +62,9 @@ class BackendService final : public v1::Backend::Service {
   grpc::Status StatFs(grpc::ServerContext* context,
                       const v1::StatFsRequest* request,
                       v1::StatFsResponse* response) override;
+  grpc::Status Usage(grpc::ServerContext* context,
+                     const v1::UsageRequest* request,
+                     v1::UsageResponse* response) override;
   grpc::Status ListDir(
       grpc::ServerContext* context, const v1::ListDirRequest* request,
       grpc::ServerWriter<v1::ListDirResponse>* writer) override;

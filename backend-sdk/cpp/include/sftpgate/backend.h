@@ -41,6 +41,7 @@ using Session = v1::Session;
 using Attributes = v1::Attributes;
 using DirEntry = v1::DirEntry;
 using StatFsInfo = v1::StatFsResponse;
+using UsageInfo = v1::UsageResponse;
 using WriteHeader = v1::WriteHeader;
 
 // Reads one file sequentially, starting at the offset given to
@@ -192,6 +193,10 @@ class Backend {
   // Returns statvfs(3)-style figures for the filesystem holding `path`.
   virtual absl::StatusOr<StatFsInfo> StatFs(const Session& session,
                                             absl::string_view path);
+
+  // Bytes and number of the regular files beneath the session's root, for
+  // per-user quotas.
+  virtual absl::StatusOr<UsageInfo> Usage(const Session& session);
 
   // SetStat on a symlink itself (lsetstat@openssh.com).
   virtual absl::Status SetStatNoFollow(const Session& session,

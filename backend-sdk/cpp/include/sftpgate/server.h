@@ -60,6 +60,7 @@ struct Capabilities {
   bool symlinks = false;
   bool hard_links = false;
   bool stat_fs = false;
+  bool usage = false;
   bool real_path = false;
   bool set_stat_no_follow = false;
 };
@@ -76,6 +77,7 @@ constexpr Capabilities CapabilitiesOf() {
       !std::is_same_v<decltype(&B::Symlink), decltype(&Backend::Symlink)>;
   c.hard_links = !std::is_same_v<decltype(&B::Link), decltype(&Backend::Link)>;
   c.stat_fs = !std::is_same_v<decltype(&B::StatFs), decltype(&Backend::StatFs)>;
+  c.usage = !std::is_same_v<decltype(&B::Usage), decltype(&Backend::Usage)>;
   c.real_path =
       !std::is_same_v<decltype(&B::RealPath), decltype(&Backend::RealPath)>;
   c.set_stat_no_follow = !std::is_same_v<decltype(&B::SetStatNoFollow),
