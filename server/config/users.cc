@@ -166,7 +166,8 @@ absl::Status ParseUser(const toml::table& table, const UserErrors& errors,
     } else if (key == "tenant") {
       absl::Status status = ReadString(node, key, errors, &user->tenant);
       if (!status.ok()) return status;
-    } else if (key == "upload_kib_per_second" ||
+    } else if (key == "quota_bytes" || key == "quota_files" ||
+               key == "upload_kib_per_second" ||
                key == "download_kib_per_second") {
       const auto* value = node.as_integer();
       if (value == nullptr || value->get() < 0 ||
@@ -177,6 +178,8 @@ absl::Status ParseUser(const toml::table& table, const UserErrors& errors,
                                                 : absl::StrCat(value->get())));
       }
       const uint64_t v = static_cast<uint64_t>(value->get());
+      if (key == "quota_bytes") user->limits.quota_bytes = v;
+      if (key == "quota_files") user->limits.quota_files = v;
       if (key == "upload_kib_per_second") {
         user->limits.upload_bytes_per_second = v * 1024;
       }
@@ -188,6 +191,7 @@ absl::Status ParseUser(const toml::table& table, const UserErrors& errors,
           node, absl::StrCat("unknown key \"", ToAbsl(raw_key.str()),
                              "\" (known: name, password_hash, "
                              "authorized_keys, root, read_only, tenant, "
+                             "quota_bytes, quota_files, "
                              "upload_kib_per_second, "
                              "download_kib_per_second)"));
     }

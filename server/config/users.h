@@ -9,6 +9,8 @@
 //   read_only = false                   # optional
 //   tenant = "acme"                     # optional: selects the backend
 //                                       # route [tenants.acme] (settings)
+//   quota_bytes = 10737418240           # optional: bytes stored at most
+//   quota_files = 100000                # optional: files stored at most
 //   upload_kib_per_second = 4096        # optional: rate over all sessions
 //   download_kib_per_second = 4096      # optional
 //
