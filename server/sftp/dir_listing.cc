@@ -3,6 +3,13 @@
 #include <utility>
 
 namespace sftpgate::server::sftp {
+namespace {
+
+// What a buffered entry costs: a long name is about twice the name plus
+// fixed columns, as are the entry and its attributes in memory.
+size_t EntryCost(const v1::DirEntry& e) { return 2 * e.name().size() + 128; }
+
+}  // namespace
 
 DirListing::DirListing(std::shared_ptr<backend::BackendClient> backend,
                        std::string path, size_t buffer_limit)
@@ -22,7 +29,10 @@ void DirListing::StartStream() {
        [this](const grpc::Status& status) { OnFinish(status); }});
 }
 
-DirListing::~DirListing() = default;  // dropping stream_ cancels it
+DirListing::~DirListing() {
+  // Dropping stream_ cancels it.
+  backend_->budget().Refund(charged_);
+}
 
 void DirListing::WaitStarted(StartedDone done) {
   if (started_) {
@@ -58,20 +68,25 @@ void DirListing::Serve() {
     std::vector<v1::DirEntry> out;
     size_t bytes = 0;
     while (!entries_.empty() && out.size() < w.max_entries) {
-      // A long name is about twice the name plus fixed columns.
-      const size_t cost = 2 * entries_.front().name().size() + 128;
+      const size_t cost = EntryCost(entries_.front());
       if (!out.empty() && bytes + cost > w.max_bytes) break;
       bytes += cost;
       out.push_back(std::move(entries_.front()));
       entries_.pop_front();
+      backend_->budget().Refund(cost);
+      charged_ -= cost;
     }
     w.done(grpc::Status::OK, std::move(out), false);
   }
-  if (!finished_ && entries_.size() < buffer_limit_) stream_->RequestNext();
+  if (!finished_ && entries_.size() < buffer_limit_ &&
+      (entries_.empty() || !backend_->budget().exhausted())) {
+    stream_->RequestNext();
+  }
 }
 
 void DirListing::OnBatch(v1::ListDirResponse batch) {
   last_progress_ = backend::Clock::now();
+  const size_t before = entries_.size();
   for (v1::DirEntry& e : *batch.mutable_entries()) {
     if (skip_ > 0) {
       --skip_;  // received before the stream was resumed
@@ -81,6 +96,12 @@ void DirListing::OnBatch(v1::ListDirResponse batch) {
     ++received_;
     entries_.push_back(std::move(e));
   }
+  size_t cost = 0;
+  for (size_t i = before; i < entries_.size(); ++i) {
+    cost += EntryCost(entries_[i]);
+  }
+  backend_->budget().Charge(cost);
+  charged_ += cost;
   Serve();
 }
 

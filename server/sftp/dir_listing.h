@@ -4,13 +4,16 @@
 // The stream starts with OPENDIR; WaitStarted() reports when the first
 // batch arrived (or the stream ended), which is when OPENDIR can answer
 // with a handle or with the listing's error, without a separate Stat.
-// Entries are buffered up to a bound; the next batch is requested only
-// below it. Next() hands out up to a given number of entries per READDIR,
-// then EOF once the stream ended cleanly and the buffer is empty; an error
-// that ends the stream is reported once the entries before it are out.
-// A stream that breaks on the backend side (its replica died) is
-// started again and the entries already received are skipped, up to
-// kMaxResumes times in a row without a new entry.
+// Entries are buffered up to a bound, and charged to the session's
+// TransferBudget; the next batch is requested only below the bound and,
+// while the budget is exhausted, only once the buffer is empty (so a
+// client cannot make many idle directory handles hold the whole listing).
+// Next() hands out up to a given number of entries per READDIR, then EOF once
+// the stream ended cleanly and the buffer is empty; an error that ends the
+// stream is reported once the entries before it are out. A stream that breaks
+// on the backend side (its replica died) is started again and the entries
+// already received are skipped, up to kMaxResumes times in a row without a new
+// entry.
 //
 // Thread safety: loop thread only.
 
@@ -83,6 +86,8 @@ class DirListing {
   // As in ReadAhead: two resumes reach a live replica when one is down.
   static constexpr int kMaxResumes = 2;
   int resumes_left_ = kMaxResumes;
+  // Bytes of entries_ charged to the session's TransferBudget.
+  size_t charged_ = 0;
 };
 
 }  // namespace sftpgate::server::sftp

@@ -582,6 +582,51 @@ TEST_F(SessionTest, UploadsFillingTheSessionBudgetNeverBlockEachOther) {
   }
 }
 
+TEST_F(SessionTest, DirectoryListingsAreChargedToTheTransferBudget) {
+  // Idle directory handles on a large directory: what their listings
+  // buffer is charged to the budget, and past it a listing fetches more
+  // only once its buffer is empty, so the handles cannot hold it all.
+  backend_.PutDir("/big");
+  const std::string prefix(150, 'n');
+  for (int i = 0; i < 1000; ++i) {
+    backend_.PutFile(absl::StrCat("/big/", prefix, i), "");
+  }
+  backend_.list_batch = 50;
+  server::SftpLimits limits = DefaultLimits();
+  limits.max_transfer_buffer = 64 * 1024;
+  auto total = std::make_shared<server::backend::TransferBudget>(1 << 30);
+  auto s = Connect(false, limits, "", total);
+  std::vector<std::string> handles;
+  for (int i = 0; i < 20; ++i) {
+    handles.push_back(s->PathOp(kFxpOpendir, "/big").handle());
+  }
+  // The first batches (50 entries of ~450 bytes each) exhaust the budget.
+  for (int i = 0; i < 500 && total->used() < limits.max_transfer_buffer; ++i) {
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  EXPECT_GE(total->used(), limits.max_transfer_buffer);
+  // Without the gate the 20 listings would buffer 1000 entries each (9 MB).
+  EXPECT_LE(total->used(), size_t{20 * 2 * 50 * 450});
+  // A listing still reads to its end while the budget stays exhausted.
+  size_t names = 0;
+  for (;;) {
+    const uint32_t id = s->NextId();
+    Reply r = s->Call(PacketBuilder(kFxpReaddir).U32(id).Str(handles[0]), id);
+    if (r.type == kFxpStatus) {
+      EXPECT_EQ(r.status(), kFxEof);
+      break;
+    }
+    names += r.names().size();
+  }
+  EXPECT_EQ(names, 1000u);
+  for (const std::string& h : handles) EXPECT_EQ(s->Close(h).status(), kFxOk);
+  // Closed listings give their bytes back.
+  for (int i = 0; i < 500 && total->used() > 0; ++i) {
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  EXPECT_EQ(total->used(), 0u);
+}
+
 TEST_F(SessionTest, SessionsShareTheProcessWideTransferBudget) {
   const std::string data = Pattern(4 << 20, 3);
   backend_.PutFile("/big", data);
