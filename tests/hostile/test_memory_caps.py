@@ -12,7 +12,9 @@ same settings, plus ALLOCATOR_SLACK_MIB.
 The attacks:
   - WRITEs ahead of the next offset, held for a sequential-only backend,
     on 16 handles (each up to the 16 MiB reorder window);
-  - READs on 8 channels of one connection whose replies are never read;
+  - READs on 8 channels of one connection whose replies are never read
+    (and on 2 such connections under a process-wide budget: the
+    process's bound);
   - WRITEs sent while their file commits (fsync@openssh.com on a backend
     slow to commit), on 8 channels;
   - WRITEs pipelined to a backend that stalls, on 8 channels;
@@ -39,6 +41,7 @@ MIB = 1 << 20
 # The settings of the gate under attack, and the limits docs/operations.md
 # ("Memory") states for them.
 TRANSFER_BUFFER_MIB = 4  # --transfer_buffer_mb
+TOTAL_BUFFER_MIB = 8  # --transfer_buffer_total_mb of *_process_wide tests
 MAX_READ = 255 * 1024  # largest READ reply payload (SftpLimits)
 READ_REPLY = MAX_READ + 13
 MAX_PACKET = 256 * 1024 + 1024
@@ -84,6 +87,18 @@ class ReplyReader(threading.Thread):
             return  # the test closed the connection
 
 
+def process_worst_case(connections, channels, total_mib):
+    """docs/operations.md's worst case for the process with `connections`
+    connections of `channels` channels, one transfer each, under
+    --transfer_buffer_total_mb `total_mib`, in bytes."""
+    n = connections * channels
+    transfers = min(n * TRANSFER_BUFFER_MIB, total_mib) * MIB \
+        + n * TRANSFER_MESSAGE
+    output = min(channels * (QUEUED_OUTPUT + READ_REPLY),
+                 CONNECTION_OUTPUT + channels * READ_REPLY)
+    return transfers + connections * (channels * CHANNEL_INPUT + output)
+
+
 def status_kib(pid, field):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -97,10 +112,12 @@ class MemoryCapsTest(unittest.TestCase):
     not hide the next one's growth."""
 
     def setUp(self):
+        flags = ["--transfer_buffer_mb", str(TRANSFER_BUFFER_MIB),
+                 "--metrics_listen", "127.0.0.1:0"]
+        if self._testMethodName.endswith("_process_wide"):
+            flags += ["--transfer_buffer_total_mb", str(TOTAL_BUFFER_MIB)]
         self.gate = HostileGate(
-            INSTRUMENTED,
-            gate_flags=["--transfer_buffer_mb", str(TRANSFER_BUFFER_MIB),
-                        "--metrics_listen", "127.0.0.1:0"],
+            INSTRUMENTED, gate_flags=flags,
             backend_flags=["--sequential", "--delay", "20"])
         self.addCleanup(self.gate.cleanup)
         self.gate.start()
@@ -255,6 +272,17 @@ class MemoryCapsTest(unittest.TestCase):
         # The attacking connection's channels are stalled, not broken.
         self.assertTrue(all(c.is_open() for c in chans))
 
+    def test_replies_never_read_process_wide(self):
+        # The same from 2 connections of 8 channels, under an 8 MiB
+        # process-wide transfer budget: the process's bound holds.
+        chans = self.connect(channels=8) + self.connect(channels=8)
+        base = status_kib(self.pid, "VmRSS")
+        self.flood_reads(chans, 400)
+        self.wait_until_stalled(chans)
+        self.assertWithin(base, process_worst_case(2, 8, TOTAL_BUFFER_MIB),
+                          "2 connections x 8 channels never reading READ "
+                          "replies, process-wide budget")
+
     def test_writes_held_during_commit(self):
         # On each of 8 channels: a file whose commit takes 20 s, an fsync
         # (a commit) and then 120 WRITEs of 255 KiB, which must wait for it.
@@ -295,7 +323,15 @@ class MemoryCapsTest(unittest.TestCase):
         # On each of 8 channels, 120 pipelined WRITEs of 255 KiB to a file
         # whose backend takes 20 s per chunk: write-behind must stop at the
         # budget (the channel stops reading) instead of queueing them all.
-        chans = self.connect(channels=8)
+        base = self.stalled_writes(channels=8)
+        self.assertWithin(base, connection_worst_case(8),
+                          "8 channels writing to a stalled backend")
+
+    def stalled_writes(self, channels):
+        """Sends 120 WRITEs of 255 KiB on each of `channels` channels of
+        one connection to slowwrite files, waits until the front end takes
+        no more; returns VmRSS before."""
+        chans = self.connect(channels=channels)
         block = os.urandom(MAX_READ)
         handles = [self.open_file(c, f"/slowwrite-{n}.bin",
                                   FXF_WRITE | FXF_CREAT | FXF_TRUNC)
@@ -327,8 +363,7 @@ class MemoryCapsTest(unittest.TestCase):
 
         self.wait_for("the front end stops taking WRITEs or takes all",
                       stalled)
-        self.assertWithin(base, connection_worst_case(8),
-                          "8 channels writing to a stalled backend")
+        return base
 
     def test_data_past_the_window_ends_the_connection(self):
         (s,) = self.connect()
