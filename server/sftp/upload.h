@@ -1,31 +1,8 @@
-// Upload: the WRITEs of one file handle, streamed to the backend.
-//
-// Write-behind: a WRITE is answered OK as soon as its bytes are queued for
-// the Write stream, while at most `queue_limit` bytes wait for gRPC (and
-// the session's TransferBudget is not exhausted, or the queue is empty);
-// beyond that its answer waits until the queue drains, counted in
-// Options::waiting_for_room (the session then reads no more requests,
-// which throttles the client through the SSH window). The stream starts lazily at the
-// first write or commit, with a header carrying the open flags and the
-// attributes for a new file; its offset is the first chunk's.
-//
-// Backends without random writes (Describe.random_write false) receive
-// strictly sequential chunks: a WRITE ahead of the expected offset is held
-// back (and answered OK) while it lies within `reorder_window` bytes and
-// its bytes fit in the session's TransferBudget (charged while held); a
-// WRITE behind the expected offset, beyond the window or over the budget
-// fails the upload with a clear message (the client sees FAILURE on it and
-// on CLOSE), as does a commit that still has a gap. In append mode offsets
-// are ignored.
-//
-// Commit() half-closes the stream and reports the backend's commit status;
-// later writes start a new stream that neither truncates nor requires the
-// file to be new (fsync@openssh.com). WRITEs that arrive during a commit
-// wait for it, charged to the TransferBudget; one that does not fit is
-// answered with an error and fails the upload once the commit is over.
-// Any stream error fails waiting and later WRITEs and the next commit.
-// Destroying the Upload cancels the stream: the backend aborts, nothing
-// partial becomes visible.
+// Upload: the WRITEs of one file handle, streamed to the backend over one
+// Write stream (write-behind within the session's TransferBudget; strictly
+// sequential chunks for backends without random writes; Commit() at CLOSE
+// or fsync). Destroying it cancels the stream: nothing partial is
+// published. The rules in full: docs/architecture.md, "Uploads".
 //
 // Thread safety: loop thread only.
 
