@@ -260,6 +260,11 @@ class MemoryBackend(sdk.Backend):
                                  files_free=1 << 20, files_available=1 << 20,
                                  max_name_length=255)
 
+    def usage(self, session):
+        with self._lock:
+            files, size = _files_beneath(self._root(session))
+        return pb.UsageResponse(bytes=size, files=files)
+
     # ---- Data. ----
 
     def open_read(self, session, path, offset):
@@ -317,6 +322,19 @@ def _bytes_used(node):
     if node.kind == sdk.S_IFDIR:
         return sum(_bytes_used(child) for child in node.children.values())
     return 0
+
+
+def _files_beneath(node):
+    """(number, total size) of the regular files beneath directory `node`,
+    a hard-linked file once per name (as the C++ memory backend counts)."""
+    files = size = 0
+    for child in node.children.values():
+        if child.kind == sdk.S_IFREG:
+            files, size = files + 1, size + len(child.data)
+        elif child.kind == sdk.S_IFDIR:
+            more_files, more_size = _files_beneath(child)
+            files, size = files + more_files, size + more_size
+    return files, size
 
 
 class _Reader(sdk.FileReader):

@@ -86,7 +86,8 @@ class Backend:
 
     The mandatory operations raise NotImplementedError here and must be
     overridden. The optional ones (symlink, read_link, link, real_path,
-    stat_fs, set_stat_no_follow) answer UNIMPLEMENTED unless overridden, and
+    stat_fs, set_stat_no_follow, usage) answer UNIMPLEMENTED unless
+    overridden, and
     Describe reports exactly those a subclass overrides
     (capabilities_of()).
     """
@@ -199,19 +200,28 @@ class Backend:
         """set_stat on a symlink itself (lsetstat@openssh.com)."""
         _unimplemented("lsetstat")
 
+    def usage(self, session):
+        """Returns a UsageResponse: the total size (bytes) and the number
+        (files) of the regular files beneath the session's root, for
+        per-user quotas. Uploads in progress are not counted. Without it,
+        the front end refuses uploads of users with a quota."""
+        _unimplemented("usage")
+
 
 class Capabilities:
     """Which optional operations a backend serves (reported by Describe)."""
 
-    __slots__ = ("symlinks", "hard_links", "stat_fs", "real_path", "set_stat_no_follow")
+    __slots__ = ("symlinks", "hard_links", "stat_fs", "real_path", "set_stat_no_follow",
+                 "usage")
 
     def __init__(self, symlinks=False, hard_links=False, stat_fs=False, real_path=False,
-                 set_stat_no_follow=False):
+                 set_stat_no_follow=False, usage=False):
         self.symlinks = symlinks
         self.hard_links = hard_links
         self.stat_fs = stat_fs
         self.real_path = real_path
         self.set_stat_no_follow = set_stat_no_follow
+        self.usage = usage
 
     def __repr__(self):
         return "Capabilities(%s)" % ", ".join(
@@ -233,4 +243,5 @@ def capabilities_of(backend):
         stat_fs=_overrides(backend, "stat_fs"),
         real_path=_overrides(backend, "real_path"),
         set_stat_no_follow=_overrides(backend, "set_stat_no_follow"),
+        usage=_overrides(backend, "usage"),
     )

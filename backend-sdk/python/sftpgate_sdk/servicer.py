@@ -115,6 +115,7 @@ class BackendServicer(pb_grpc.BackendServicer):
             real_path=caps.real_path,
             random_write=bool(self._backend.accepts_random_writes()),
             set_stat_no_follow=caps.set_stat_no_follow,
+            usage=caps.usage,
             preferred_chunk_size=self._preferred_chunk,
             max_chunk_size=self._max_chunk,
             max_list_batch=self._list_batch)
@@ -190,6 +191,10 @@ class BackendServicer(pb_grpc.BackendServicer):
     @_handled
     def StatFs(self, request, context):
         return self._backend.stat_fs(_session_of(request), _path(request.path))
+
+    @_handled
+    def Usage(self, request, context):
+        return self._backend.usage(_session_of(request))
 
     # ---- Streaming operations. ----
 

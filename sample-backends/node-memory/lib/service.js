@@ -188,6 +188,8 @@ function backendHandlers(fs, writeFlags) {
       symlinks: true,
       hard_links: true,
       stat_fs: false,
+      // No Usage: the front end refuses uploads of users with a quota.
+      usage: false,
       real_path: true,
       random_write: true,
       set_stat_no_follow: true,
@@ -215,6 +217,9 @@ function backendHandlers(fs, writeFlags) {
     RealPath: unary((r) => ({path: fs.realPath(checked(r, r.path), r.path)})),
     StatFs: unary(() => {
       throw new FsError(status.UNIMPLEMENTED, 'statvfs is not supported');
+    }),
+    Usage: unary(() => {
+      throw new FsError(status.UNIMPLEMENTED, 'usage is not supported');
     }),
     ListDir: (call) => pump(call, listBatches(fs, call.request)),
     Read: (call) => pump(call, readChunks(fs, call.request)),
