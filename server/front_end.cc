@@ -116,6 +116,7 @@ FrontEnd::FrontEnd(Settings settings, UserDb users, ssh_key host_key)
                 SourceGroupingFromSettings(settings_)) {
   context_.throttle = &throttle_;
   context_.rate_limits = &rate_limits_;
+  context_.quota_ledgers = &quota_ledgers_;
   context_.startups = &startups_;
   context_.user_sessions = &user_sessions_;
   context_.sftp_limits = SftpLimitsFromSettings(settings_);

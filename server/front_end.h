@@ -91,6 +91,7 @@ class FrontEnd {
   AuthThrottle throttle_;
   SessionCounter user_sessions_;
   UserRateLimits rate_limits_;
+  sftp::QuotaLedgers quota_ledgers_;
   StartupLimiter startups_;
   ServerContext context_;
   std::unique_ptr<SshServer> server_;

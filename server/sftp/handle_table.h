@@ -18,22 +18,38 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/strings/string_view.h"
 #include "server/sftp/dir_listing.h"
+#include "server/sftp/quota_ledger.h"
 #include "server/sftp/read_ahead.h"
 #include "server/sftp/upload.h"
 
 namespace sftpgate::server::sftp {
 
-// What a handle of a user with a byte quota may grow its file to.
+// An upload of a user with a quota, accounted in the user's QuotaLedger
+// from OPEN until the handle is released (the destructor ends it there).
 struct QuotaAllowance {
-  uint64_t size = 0;      // the file's size as far as we know
-  uint64_t max_size = 0;  // beyond it the upload fails ("quota exceeded")
-  bool append = false;    // WRITE offsets are ignored: data goes at the end
+  QuotaAllowance(std::shared_ptr<QuotaLedger> ledger,
+                 QuotaLedger::Upload upload)
+      : ledger(std::move(ledger)), upload(upload) {}
+  QuotaAllowance(QuotaAllowance&&) = default;
+  QuotaAllowance& operator=(QuotaAllowance&&) = delete;
+  ~QuotaAllowance() {
+    if (ledger != nullptr) ledger->End(upload, committed);
+  }
+
+  std::shared_ptr<QuotaLedger> ledger;  // null once moved from
+  QuotaLedger::Upload upload;
+  uint64_t size = 0;    // the file's size as far as we know
+  bool append = false;  // WRITE offsets are ignored: data goes at the end
+  // A commit (CLOSE or fsync) was asked for: what the upload reserved may
+  // be in the backend's usage from then on.
+  bool committed = false;
 };
 
 struct Handle {

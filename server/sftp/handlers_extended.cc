@@ -73,7 +73,10 @@ void SessionImpl::Fsync(Op op, PacketReader& in) {
   if (h == nullptr) return;
   // Reading handles have nothing to flush.
   if (h->upload == nullptr) return SendStatus(op, kFxOk);
-  // Commit what was written so far; later WRITEs continue the file.
+  // Commit what was written so far; later WRITEs continue the file. (For
+  // the quota it counts as committed from now: the answer may come after
+  // the handle is gone.)
+  if (h->quota.has_value()) h->quota->committed = true;
   h->upload->Commit([this, op = std::move(op)](const grpc::Status& status) {
     SendResult(op, status);
   });

@@ -147,7 +147,7 @@ void SessionImpl::FinishOpen(Op op, std::string path, uint32_t pflags,
                              std::optional<QuotaAllowance> quota) {
   auto handle = std::make_unique<Handle>();
   handle->path = path;
-  handle->quota = quota;
+  if (quota.has_value()) handle->quota.emplace(std::move(*quota));
   const bool writing = OpensForWriting(pflags);
   if ((pflags & kFxfRead) || !writing) {
     handle->reader = std::make_unique<ReadAhead>(
@@ -219,6 +219,7 @@ void SessionImpl::Committed(Op op, const std::string& id,
     LogTransfer(*h, status.error_message());
     return SendResult(op, status);
   }
+  if (h->quota.has_value()) h->quota->committed = true;
   LogTransfer(*h, "ok");
   NotifyTransfer(*h);
   if (!h->deferred_attributes.has_value()) return SendResult(op, status);

@@ -3,22 +3,25 @@
 // Describe.usage).
 //
 //  - OPEN for writing asks Usage. A new file past quota_files is refused;
-//    otherwise the handle gets an allowance: the size its file may reach,
-//    quota_bytes minus what the user's other files hold (the file being
-//    replaced or extended does not count against itself).
-//  - Every WRITE (and copy-data chunk) is checked against the allowance
-//    before it is queued. The one that would pass it fails, and so does
-//    the upload for good: its stream is cancelled, the backend discards
+//    otherwise the upload is accounted in the user's ledger, which knows
+//    the user's other uploads in progress (the file being replaced or
+//    extended does not count against itself).
+//  - Every WRITE (and copy-data chunk) reserves its bytes in the ledger
+//    before it is queued. The one that would pass quota_bytes fails, and so
+//    does the upload for good: its stream is cancelled, the backend discards
 //    it, CLOSE reports "quota exceeded" and nothing of it is committed.
 //  - statvfs shows the quota as the size and the usage as used.
 //
-// The check is per upload against the usage at its OPEN: uploads of one
-// user running at the same time may together pass the quota by at most
-// what they add concurrently. A backend that cannot report usage gets no
-// uploads from users with a quota (failing open, not unlimited).
+// Uploads running at the same time, in any of the user's sessions on this
+// front end, are accounted together in the user's QuotaLedger
+// (quota_ledger.h): together they never pass the quota. A backend that
+// cannot report usage gets no uploads from users with a quota (refused,
+// not unlimited), and each such session logs quota_unenforceable.
 
 #include <algorithm>
-#include <limits>
+#include <optional>
+#include <string>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "server/common/log.h"
@@ -32,52 +35,70 @@ namespace {
 // statvfs units when showing a byte quota.
 constexpr uint64_t kQuotaBlock = 1024;
 
-Counter* QuotaExceeded(const char* kind) {
+Counter* QuotaRefusals(const char* kind) {
   return Metrics::Global().GetCounter(
       "sftpgate_quota_exceeded_total",
-      "Uploads refused for the user's quota, by kind: bytes, files",
+      "Uploads refused for the user's quota, by kind: bytes, files, "
+      "no_usage (the backend cannot report usage)",
       {{"kind", kind}});
 }
 
 }  // namespace
 
+void SessionImpl::QuotaExceeded(absl::string_view path, const char* kind,
+                                uint64_t quota) {
+  QuotaRefusals(kind)->Increment();
+  LogEvent(LogLevel::kWarning, "quota_exceeded",
+           {{"session", options_.session.session_id()},
+            {"user", options_.session.user()},
+            {"path", std::string(path)},
+            {"kind", kind},
+            {"quota", absl::StrCat(quota)}});
+}
+
+void SessionImpl::CheckQuotaCapability() {
+  if (!QuotaApplies() || caps_.usage()) return;
+  // Not silent: the operator set a quota this backend cannot support.
+  LogEvent(LogLevel::kWarning, "quota_unenforceable",
+           {{"session", options_.session.session_id()},
+            {"user", options_.session.user()},
+            {"backend", caps_.name()},
+            {"uploads", "refused"}});
+}
+
 void SessionImpl::OpenWithinQuota(Op op, std::string path, uint32_t pflags,
                                   v1::Attributes attrs, bool exists,
                                   uint64_t old_size) {
   if (!caps_.usage()) {
-    return SendStatus(op, kFxFailure,
-                      "quota exceeded (the backend reports no usage)");
+    QuotaExceeded(path, "no_usage", 0);
+    return SendStatus(op, kFxFailure, kQuotaNoUsageMessage);
   }
+  // Commits that finish from here on may be missing from the answer: the
+  // ledger counts them on top of it.
+  const QuotaLedger::Mark mark = options_.quota_ledger->Now();
   backend_->Usage(
       v1::UsageRequest(),
       [this, op = std::move(op), path = std::move(path), pflags,
-       attrs = std::move(attrs), exists,
-       old_size](const grpc::Status& status, v1::UsageResponse& usage) mutable {
+       attrs = std::move(attrs), exists, old_size,
+       mark](const grpc::Status& status, v1::UsageResponse& answer) mutable {
         if (!status.ok()) return SendResult(op, status);
         const UserLimits& quota = options_.quota;
-        if (!exists && quota.quota_files > 0 &&
-            usage.files() >= quota.quota_files) {
-          QuotaExceeded("files")->Increment();
-          LogEvent(LogLevel::kWarning, "quota_exceeded",
-                   {{"session", options_.session.session_id()},
-                    {"user", options_.session.user()},
-                    {"path", path},
-                    {"kind", "files"},
-                    {"quota", absl::StrCat(quota.quota_files)}});
+        QuotaLedger::Usage usage;
+        usage.bytes = answer.bytes();
+        usage.files = answer.files();
+        usage.mark = mark;
+        std::optional<QuotaLedger::Upload> upload =
+            options_.quota_ledger->Begin(quota, usage, exists ? old_size : 0,
+                                         /*new_file=*/!exists);
+        if (!upload.has_value()) {
+          QuotaExceeded(path, "files", quota.quota_files);
           return SendStatus(op, kFxFailure, "quota exceeded (files)");
         }
-        QuotaAllowance allowance;
+        QuotaAllowance allowance(options_.quota_ledger, *upload);
         allowance.append = (pflags & kFxfAppend) != 0;
         allowance.size = exists && !(pflags & kFxfTrunc) ? old_size : 0;
-        allowance.max_size = std::numeric_limits<uint64_t>::max();
-        if (quota.quota_bytes > 0) {
-          const uint64_t others =
-              usage.bytes() - std::min(usage.bytes(), exists ? old_size : 0);
-          allowance.max_size =
-              quota.quota_bytes > others ? quota.quota_bytes - others : 0;
-        }
         FinishOpen(std::move(op), std::move(path), pflags, std::move(attrs),
-                   exists, allowance);
+                   exists, std::move(allowance));
       });
 }
 
@@ -85,19 +106,16 @@ bool SessionImpl::WithinQuota(Handle* h, uint64_t offset, size_t n) {
   if (!h->quota.has_value()) return true;
   QuotaAllowance& allowance = *h->quota;
   const uint64_t end = allowance.append ? allowance.size + n : offset + n;
-  if (end <= allowance.max_size) {
+  if (options_.quota_ledger->Grow(options_.quota, allowance.upload, end)) {
     allowance.size = std::max(allowance.size, end);
     return true;
   }
-  QuotaExceeded("bytes")->Increment();
-  LogEvent(LogLevel::kWarning, "quota_exceeded",
-           {{"session", options_.session.session_id()},
-            {"user", options_.session.user()},
-            {"path", h->path},
-            {"kind", "bytes"},
-            {"quota", absl::StrCat(options_.quota.quota_bytes)}});
+  QuotaExceeded(h->path, "bytes", options_.quota.quota_bytes);
   h->upload->Abort(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                                 std::string(kQuotaExceededMessage)));
+  // The upload can commit nothing more: its room goes back to the user's
+  // other uploads now, not when the client closes the handle.
+  h->quota.reset();
   return false;
 }
 

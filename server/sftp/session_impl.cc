@@ -94,6 +94,9 @@ SessionImpl::SessionImpl(SftpSessionOptions options)
                     SftpMetrics::kMaxOpSlots,
                 "more request types than metrics slots");
   poster_ = std::make_shared<backend::LoopPoster>(options_.executor);
+  if (QuotaApplies() && options_.quota_ledger == nullptr) {
+    options_.quota_ledger = std::make_shared<QuotaLedger>();
+  }
   backend::BackendClientOptions client;
   client.session = options_.session;
   client.poster = poster_;
@@ -141,6 +144,7 @@ void SessionImpl::Start() {
                 {"error", status.error_message()}});
     }
     describe_done_ = true;
+    CheckQuotaCapability();
     if (init_received_ && !version_sent_) SendVersion();
   });
 }

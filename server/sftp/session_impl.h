@@ -47,6 +47,9 @@ inline constexpr absl::string_view kReadOnlyMessage =
     "Permission denied (read-only session)";
 // What an upload past the user's quota gets (on WRITE and on CLOSE).
 inline constexpr absl::string_view kQuotaExceededMessage = "quota exceeded";
+// What an upload of a user with a quota gets from a backend without Usage.
+inline constexpr absl::string_view kQuotaNoUsageMessage =
+    "quota exceeded (the backend reports no usage)";
 
 class SessionImpl final : public SftpSession {
  public:
@@ -267,6 +270,11 @@ class SessionImpl final : public SftpSession {
   // Whether writing `n` bytes at `offset` keeps `h` within its allowance;
   // if not, fails its upload for good (nothing of it is committed).
   bool WithinQuota(Handle* h, uint64_t offset, size_t n);
+  // Counts and logs a refusal of `kind` (bytes, files, no_usage).
+  void QuotaExceeded(absl::string_view path, const char* kind, uint64_t quota);
+  // Once Describe answered: logs quota_unenforceable for a user with a
+  // quota on a backend without Usage (whose uploads are then refused).
+  void CheckQuotaCapability();
   // statvfs for a user with a quota: `fs` with the quota as the size and
   // the usage as used.
   void StatFsWithQuota(Op op, v1::StatFsResponse fs);

@@ -26,6 +26,7 @@
 #include "server/common/executor.h"
 #include "server/config/user_limits.h"
 #include "server/events/event_sink.h"
+#include "server/sftp/quota_ledger.h"
 #include "server/sftp/rate_limiter.h"
 #include "sftpgate/v1/backend.pb.h"
 
@@ -67,8 +68,8 @@ struct SftpLimits {
   uint32_t max_handles = 256;
   // Output bytes queued, or promised to READs and READDIRs already taken
   // (each counts its reply's full size until it is sent), before the
-  // channel's input pauses. A client that never reads its channel thus makes the
-  // front end hold at most this plus one READ reply per channel.
+  // channel's input pauses. A client that never reads its channel thus makes
+  // the front end hold at most this plus one READ reply per channel.
   size_t max_queued_output = 4 * 1024 * 1024;
   // The same, over all the SFTP channels of one SSH connection.
   size_t max_connection_output = 8 * 1024 * 1024;
@@ -108,6 +109,9 @@ struct SftpSessionOptions {
   // The user's quotas (quota_bytes, quota_files; 0: none). The rates in
   // it are not used here (see upload_rate, download_rate).
   UserLimits quota;
+  // Where the uploads of every session of this user (and root) are
+  // accounted against the quota; null: the session makes its own.
+  std::shared_ptr<sftp::QuotaLedger> quota_ledger;
 };
 
 class SftpSession : public std::enable_shared_from_this<SftpSession> {

@@ -311,6 +311,10 @@ SftpSessionOptions Connection::NewSftpSessionOptions() const {
   options.session = SessionProto();
   options.events = context_->events;
   options.quota = identity_.limits;
+  if (identity_.limits.has_quota() && context_->quota_ledgers != nullptr) {
+    options.quota_ledger =
+        context_->quota_ledgers->For(identity_.user, identity_.root);
+  }
   if (context_->rate_limits != nullptr) {
     UserRateLimits::Limiters rates =
         context_->rate_limits->For(identity_.user, identity_.limits);

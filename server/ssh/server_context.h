@@ -14,6 +14,7 @@
 #include "server/auth/session_counter.h"
 #include "server/auth/startup_limiter.h"
 #include "server/events/event_sink.h"
+#include "server/sftp/quota_ledger.h"
 #include "server/sftp/sftp_session.h"
 #include "server/ssh/backend_router.h"
 #include "server/ssh/user_rate_limits.h"
@@ -50,6 +51,8 @@ struct ServerContext {
   BackendRouter* backends = nullptr;        // not owned
   EventSink* events = nullptr;              // not owned; null: no events
   UserRateLimits* rate_limits = nullptr;    // not owned; null: unlimited
+  // Not owned; null: each session accounts its own uploads only.
+  sftp::QuotaLedgers* quota_ledgers = nullptr;
   SftpLimits sftp_limits;
   // Shared by every session's transfers (setting transfer_buffer_total_mb).
   std::shared_ptr<backend::TransferBudget> transfer_budget;
