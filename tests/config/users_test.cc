@@ -54,6 +54,22 @@ TEST(UsersTest, ParsesAGoodFile) {
   EXPECT_EQ(db->Find("carol"), nullptr);
 }
 
+TEST(UsersTest, ParsesQuotasAndRates) {
+  absl::StatusOr<UserDb> db = ParseUsers(
+      absl::StrCat("[[user]]\nname = \"alice\"\npassword_hash = \"", kHash,
+                   "\"\nquota_bytes = 10737418240\nquota_files = 100000\n"
+                   "upload_kib_per_second = 4096\n"),
+      "users.toml");
+  ASSERT_TRUE(db.ok()) << db.status();
+  const UserRecord* alice = db->Find("alice");
+  ASSERT_NE(alice, nullptr);
+  EXPECT_EQ(alice->limits.quota_bytes, uint64_t{10737418240});
+  EXPECT_EQ(alice->limits.quota_files, 100000u);
+  EXPECT_TRUE(alice->limits.has_quota());
+  EXPECT_EQ(alice->limits.upload_bytes_per_second, 4096u * 1024);
+  EXPECT_EQ(alice->limits.download_bytes_per_second, 0u);
+}
+
 struct BadCase {
   const char* name;
   std::string toml;
@@ -154,6 +170,15 @@ INSTANTIATE_TEST_SUITE_P(
                 User("name = \"alice\"\n" + kGoodHashLine +
                      "read_only = \"yes\"\n"),
                 {"user \"alice\"", "read_only must be true or false"}},
+        BadCase{
+            "quota_negative",
+            User("name = \"alice\"\n" + kGoodHashLine + "quota_bytes = -1\n"),
+            {"users.toml:4", "user \"alice\"",
+             "quota_bytes must be an integer from 0 to 2^52, not -1"}},
+        BadCase{"quota_files_string",
+                User("name = \"alice\"\n" + kGoodHashLine +
+                     "quota_files = \"10\"\n"),
+                {"user \"alice\"", "quota_files must be an integer"}},
         BadCase{"duplicate",
                 User("name = \"alice\"\n" + kGoodHashLine) + "\n" +
                     User("name = \"alice\"\n" + kGoodHashLine),
