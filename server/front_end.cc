@@ -30,6 +30,9 @@ SftpLimits SftpLimitsFromSettings(const Settings& settings) {
   limits.max_handles = static_cast<uint32_t>(settings.max_handles);
   limits.max_transfer_buffer =
       size_t{static_cast<uint32_t>(settings.transfer_buffer_mb)} << 20;
+  limits.max_hash_bytes =
+      uint64_t{static_cast<uint32_t>(settings.hash_limit_mb)} << 20;
+  limits.exec_commands = settings.exec_commands;
   return limits;
 }
 

@@ -149,6 +149,9 @@ class BackendClient {
                       Done<v1::StatFsResponse> done) = 0;
   virtual void Usage(v1::UsageRequest request,
                      Done<v1::UsageResponse> done) = 0;
+  // Optional in the contract (Describe.hash_algorithms): UNIMPLEMENTED
+  // when the backend cannot answer this request from what it stores.
+  virtual void Hash(v1::HashRequest request, Done<v1::HashResponse> done) = 0;
 
   // Server-streaming calls. Each starts the call with the session stamped
   // on `request` and requests the first message. Streams have no overall

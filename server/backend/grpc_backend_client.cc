@@ -72,6 +72,9 @@ class GrpcBackendClient final
   void Usage(v1::UsageRequest request, Done<v1::UsageResponse> done) override {
     Call(&BackendAsync::Usage, std::move(request), std::move(done));
   }
+  void Hash(v1::HashRequest request, Done<v1::HashResponse> done) override {
+    Call(&BackendAsync::Hash, std::move(request), std::move(done));
+  }
 
   std::shared_ptr<IncomingStream<v1::ReadChunk>> Read(
       v1::ReadRequest request,

@@ -334,6 +334,10 @@ absl::Status ValidateSettings(const Settings& s) {
         s.transfer_buffer_mb, ") and at most 1048576 (got ",
         s.transfer_buffer_total_mb, ")"));
   }
+  if (s.hash_limit_mb < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "hash_limit_mb must not be negative (got ", s.hash_limit_mb, ")"));
+  }
   if (s.source_ipv4_prefix < 1 || s.source_ipv4_prefix > 32) {
     return absl::InvalidArgumentError(absl::StrCat(
         "source_ipv4_prefix must be 1-32 (got ", s.source_ipv4_prefix, ")"));

@@ -163,7 +163,15 @@ namespace sftpgate::server {
     "Download rate of all users together, KiB/s (0: unlimited)")             \
   X(int, transfer_buffer_total_mb, 1024,                                     \
     "MiB of file data all channels together may hold; past it every "        \
-    "transfer holds at most one message at a time")
+    "transfer holds at most one message at a time")                          \
+  X(bool, exec_commands, true,                                               \
+    "Serve the SSH exec allow-list: legacy scp (scp -O), md5sum, sha1sum, "  \
+    "sha256sum and echo, inside sftpgate (never a shell); false refuses "    \
+    "every exec request")                                                    \
+  X(int, hash_limit_mb, 65536,                                               \
+    "MiB of file data one SSH connection may have the front end read to "    \
+    "compute checksums (check-file, md5sum...); digests the backend stores " \
+    "cost nothing; 0: only backend digests")
 
 struct Settings {
 #define SFTPGATE_SETTINGS_FIELD(type, name, default_value, help) \

@@ -72,7 +72,12 @@ const SessionImpl::Extension SessionImpl::kExtensions[] = {
     {"home-directory", "1", &SessionImpl::HomeDirectory, false, &Always},
     {"users-groups-by-id@openssh.com", "1", &SessionImpl::UsersGroupsById,
      false, &Always},
+    {"check-file-name", "1", &SessionImpl::CheckFileName, false, &Always},
+    {"check-file-handle", "1", &SessionImpl::CheckFileHandle, false, &Always},
 };
+
+// paramiko's SFTPFile.check() sends check-file-handle under this name.
+constexpr absl::string_view kParamikoCheckFile = "check-file";
 
 // Metrics slots: 0 for unknown request types, then kRequests in order,
 // then kExtensions in order.
@@ -105,6 +110,10 @@ SessionImpl::SessionImpl(SftpSessionOptions options)
   client.budget = std::make_shared<backend::TransferBudget>(
       options_.limits.max_transfer_buffer, options_.total_transfer_budget);
   backend_ = options_.backend(std::move(client));
+  if (options_.hash_budget == nullptr) {
+    options_.hash_budget =
+        std::make_shared<HashBudget>(options_.limits.max_hash_bytes);
+  }
 }
 
 SessionImpl::~SessionImpl() { Teardown(); }
@@ -234,6 +243,7 @@ void SessionImpl::HandlePacket(absl::string_view body) {
 void SessionImpl::Extended(Op op, PacketReader& in) {
   absl::string_view name;
   if (!in.ReadString(&name)) return SendBadMessage(op);
+  if (name == kParamikoCheckFile) name = "check-file-handle";
   for (const Extension& e : kExtensions) {
     if (name != e.name) continue;
     op.name = e.name;
@@ -299,6 +309,7 @@ void SessionImpl::Teardown() {
   copies_.clear();  // before the handles they point to
   deferred_reads_.clear();
   rate_timer_.reset();
+  hashers_.clear();  // cancels their backend calls
   // Dropping the handles cancels their streams: uploads abort.
   handles_.TakeAll();
   tick_.reset();

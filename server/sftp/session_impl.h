@@ -3,7 +3,7 @@
 // Its members are defined in session_impl.cc (input, dispatch tables,
 // INIT/VERSION, flow control, timers, shutdown) and in files named for the
 // requests or the concern they serve (handlers_*.cc, copy_data.cc,
-// bandwidth.cc, quota.cc).
+// bandwidth.cc, quota.cc, check_file.cc).
 //
 // Every request is answered exactly once through the session's Replier
 // (replier.h), which also logs it, counts it in the metrics and accounts
@@ -30,6 +30,7 @@
 #include "absl/types/span.h"
 #include "grpcpp/alarm.h"
 #include "server/backend/backend_client.h"
+#include "server/sftp/file_hasher.h"
 #include "server/sftp/handle_table.h"
 #include "server/sftp/known_directories.h"
 #include "server/sftp/op.h"
@@ -254,6 +255,10 @@ class SessionImpl final : public SftpSession {
       absl::string_view ids,
       const absl::flat_hash_map<uint32_t, std::string>& names) const;
   void CopyData(Op op, PacketReader& in);
+  // check-file-name / check-file-handle (check_file.cc).
+  void CheckFileName(Op op, PacketReader& in);
+  void CheckFileHandle(Op op, PacketReader& in);
+  void CheckFile(Op op, std::string path, PacketReader& in);
   void CopyChunk(uint64_t job_id, v1::ReadChunk chunk);
   void CopyWritten(uint64_t job_id, const grpc::Status& status);
   void CopyStreamEnded(uint64_t job_id, const grpc::Status& status);
@@ -331,6 +336,8 @@ class SessionImpl final : public SftpSession {
   size_t writes_waiting_for_room_ = 0;
 
   absl::flat_hash_map<uint64_t, std::unique_ptr<CopyJob>> copies_;
+  // check-file requests being hashed, by request id.
+  absl::flat_hash_map<uint32_t, std::shared_ptr<FileHasher>> hashers_;
   uint64_t next_copy_id_ = 1;
 
   std::unique_ptr<grpc::Alarm> tick_;

@@ -1,4 +1,6 @@
-// SftpSession: one SFTP v3 conversation over one SSH channel.
+// SftpSession: one SFTP v3 conversation over one SSH channel. The
+// interface is also what the SSH layer runs for an exec request (the
+// allow-listed commands in server/exec implement it too).
 //
 // The SSH layer (server/ssh) owns the channel and feeds its bytes in; the
 // session decodes packets, dispatches each to a handler that calls the
@@ -26,6 +28,7 @@
 #include "server/common/executor.h"
 #include "server/config/user_limits.h"
 #include "server/events/event_sink.h"
+#include "server/sftp/hash_budget.h"
 #include "server/sftp/quota_ledger.h"
 #include "server/sftp/rate_limiter.h"
 #include "sftpgate/v1/backend.pb.h"
@@ -52,6 +55,15 @@ class PacketSink {
   // Ends the channel (after flushing what is queued), e.g. on a protocol
   // violation that cannot be answered with a status.
   virtual void Close() = 0;
+  // Exec commands only: queues `bytes` for the channel's stderr stream
+  // (diagnostics), in order with Send(). The default drops them.
+  virtual void SendStderr(std::string bytes) { (void)bytes; }
+  // Like Close(), and reports `status` to the client as the exit-status of
+  // the command the channel ran (Close() reports 0).
+  virtual void Exit(int status) {
+    (void)status;
+    Close();
+  }
 };
 
 struct SftpLimits {
@@ -79,6 +91,11 @@ struct SftpLimits {
   size_t max_transfer_buffer = 16 * 1024 * 1024;
   // Deadline of every unary backend call, and of a stream between chunks.
   int call_timeout_ms = 30000;
+  // File bytes one SSH connection may have the front end read to compute
+  // digests (HashBudget); backend-computed digests are free.
+  uint64_t max_hash_bytes = uint64_t{64} << 30;
+  // Whether exec requests (the allow-list in server/exec) are served.
+  bool exec_commands = true;
 };
 
 struct SftpSessionOptions {
@@ -92,6 +109,9 @@ struct SftpSessionOptions {
   SftpLimits limits;
   // The budget all sessions' transfers share (null: no process-wide cap).
   std::shared_ptr<backend::TransferBudget> total_transfer_budget;
+  // What the SSH connection may still read for digests (null: the
+  // session makes one from limits.max_hash_bytes).
+  std::shared_ptr<sftp::HashBudget> hash_budget;
   // Called (on the loop thread) when the session can take input again
   // after OnChannelData consumed less than it was offered.
   std::function<void()> resume_input;
@@ -138,6 +158,12 @@ class SftpSession : public std::enable_shared_from_this<SftpSession> {
   // Bytes of replies promised to requests being served (a READ's reply at
   // its full length), not yet handed to the sink.
   virtual size_t ReservedOutput() const { return 0; }
+
+  // Whether the client's EOF ends the session (SFTP, like sftp-server on
+  // EOF of its stdin). When false (exec commands) the SSH layer calls
+  // OnInputEnd() instead and waits for the session to Close()/Exit().
+  virtual bool EndsWithInput() const { return true; }
+  virtual void OnInputEnd() {}
 
   // Optional: the SSH layer took queued output off the sink (call it after
   // writing to the channel). A session whose input waits for the output

@@ -87,7 +87,9 @@ Connection::Connection(ServerContext* context, EventLoop* loop,
       id_(std::move(id)),
       remote_address_(std::move(remote_address)),
       remote_host_(HostOf(remote_address_)),
-      started_(absl::Now()) {
+      started_(absl::Now()),
+      hash_budget_(std::make_shared<sftp::HashBudget>(
+          context->sftp_limits.max_hash_bytes)) {
   server_callbacks_ = {};
   GetSshMetrics().connections_total->Increment();
   GetSshMetrics().connections_open->Add(1);
@@ -325,6 +327,7 @@ SftpSessionOptions Connection::NewSftpSessionOptions() const {
   options.executor = loop_;
   options.limits = context_->sftp_limits;
   options.total_transfer_budget = context_->transfer_budget;
+  options.hash_budget = hash_budget_;
   return options;
 }
 

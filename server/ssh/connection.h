@@ -138,6 +138,9 @@ class Connection {
   Identity identity_;  // set once authenticated
   // The backend serving the user (set once authenticated).
   std::shared_ptr<v1::Backend::StubInterface> backend_;
+  // File bytes this connection's channels may still read for digests
+  // (setting hash_limit_mb), shared by all of them.
+  std::shared_ptr<sftp::HashBudget> hash_budget_;
   bool holds_user_slot_ = false;  // counted in context_->user_sessions
   // Held until authenticated (context_->startups).
   std::unique_ptr<StartupLimiter::Slot> startup_slot_;

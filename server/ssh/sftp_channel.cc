@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/common/log.h"
+#include "server/exec/exec_session.h"
 #include "server/ssh/connection.h"
 
 namespace sftpgate::server {
@@ -85,10 +86,9 @@ int SftpChannel::OnShellRequest(ssh_session, ssh_channel, void* self) {
   return 1;
 }
 
-int SftpChannel::OnExecRequest(ssh_session, ssh_channel, const char*,
+int SftpChannel::OnExecRequest(ssh_session, ssh_channel, const char* command,
                                void* self) {
-  Self(self)->Refuse("exec");
-  return 1;
+  return Self(self)->StartExec(command) ? 0 : 1;
 }
 
 int SftpChannel::OnEnvRequest(ssh_session, ssh_channel, const char*,
@@ -139,6 +139,39 @@ bool SftpChannel::StartSftp() {
   return true;
 }
 
+bool SftpChannel::StartExec(const char* command) {
+  if (sftp_started_) {
+    Refuse("exec (channel already running a program)");
+    return false;
+  }
+  if (!owner_->context().sftp_limits.exec_commands) {
+    Refuse("exec (exec_commands is off)");
+    return false;
+  }
+  absl::StatusOr<exec::ExecCommand> parsed = exec::ParseExecCommand(command);
+  if (!parsed.ok()) {
+    // The command itself is not logged: a refused line can be anything
+    // (including a password typed as a command).
+    LogEvent(LogLevel::kInfo, "exec_refused",
+             {{"session", owner_->id()},
+              {"user", owner_->user()},
+              {"reason", std::string(parsed.status().message())}});
+    return false;
+  }
+  const std::string name(exec::ExecCommandName(*parsed));
+  SftpSessionOptions options = owner_->NewSftpSessionOptions();
+  options.sink = this;
+  options.resume_input = [this, alive = std::weak_ptr<int>(alive_)] {
+    if (alive.lock() != nullptr) OnResume();
+  };
+  session_ = exec::StartExecSession(*std::move(parsed), std::move(options));
+  sftp_started_ = true;
+  LogEvent(
+      LogLevel::kInfo, "exec_start",
+      {{"session", owner_->id()}, {"user", owner_->user()}, {"command", name}});
+  return true;
+}
+
 int SftpChannel::HandleData(const char* data, uint32_t len) {
   // libssh hands over everything it holds for the channel (0.10.6 accepts
   // data past the window from a "buggy remote" and keeps it). More than the
@@ -185,13 +218,24 @@ void SftpChannel::OnResume() {
   paused_ = false;
 }
 
-void SftpChannel::Send(std::string bytes) {
+void SftpChannel::Send(std::string bytes) { Queue(std::move(bytes), false); }
+
+void SftpChannel::SendStderr(std::string bytes) {
+  Queue(std::move(bytes), true);
+}
+
+void SftpChannel::Queue(std::string bytes, bool to_stderr) {
   if (session_ended_ || bytes.empty()) return;
   queued_bytes_ += bytes.size();
-  out_.push_back(std::move(bytes));
+  out_.push_back({std::move(bytes), to_stderr});
 }
 
 void SftpChannel::Close() { close_requested_ = true; }
+
+void SftpChannel::Exit(int status) {
+  exit_status_ = status;
+  close_requested_ = true;
+}
 
 void SftpChannel::Abort() { EndSession(); }
 
@@ -226,11 +270,15 @@ void SftpChannel::Flush() {
     if (window == 0) return;
     // The front string is not touched by anything libssh may re-enter
     // (only session input is, and it is held back while in_libssh_).
-    const std::string& front = out_.front();
+    const std::string& front = out_.front().bytes;
     size_t n = std::min<size_t>({front.size() - out_offset_, window, budget});
     in_libssh_ = true;
-    int rc = ssh_channel_write(channel_, front.data() + out_offset_,
-                               static_cast<uint32_t>(n));
+    int rc =
+        out_.front().to_stderr
+            ? ssh_channel_write_stderr(channel_, front.data() + out_offset_,
+                                       static_cast<uint32_t>(n))
+            : ssh_channel_write(channel_, front.data() + out_offset_,
+                                static_cast<uint32_t>(n));
     in_libssh_ = false;
     if (rc < 0) {
       broken_ = true;
@@ -318,8 +366,8 @@ void SftpChannel::CloseLocal() {
   closed_local_ = true;
   if (broken_ || closed_by_peer_) return;
   in_libssh_ = true;
-  // Like sshd when sftp-server exits: exit-status 0, EOF, CLOSE.
-  ssh_channel_request_send_exit_status(channel_, 0);
+  // Like sshd when the program exits: exit-status, EOF, CLOSE.
+  ssh_channel_request_send_exit_status(channel_, exit_status_);
   ssh_channel_send_eof(channel_);
   ssh_channel_close(channel_);
   in_libssh_ = false;
@@ -358,8 +406,15 @@ bool SftpChannel::Service(bool* busy) {
   // The client will send nothing more once it sent EOF and we took all of
   // its input: end the session (like sftp-server on EOF of its stdin).
   bool input_done = !libssh_has_input_ && pending_offset_ >= pending_.size();
-  if (eof_received_ && input_done) EndSession();
-  if ((eof_received_ && input_done) || close_requested_) {
+  bool ends_with_input = session_ == nullptr || session_->EndsWithInput();
+  if (eof_received_ && input_done && !ends_with_input && !input_end_told_) {
+    // An exec command: its input ended; it decides when it is done.
+    input_end_told_ = true;
+    session_->OnInputEnd();
+    *busy = true;  // it may have queued output or ended: come back at once
+  }
+  if (eof_received_ && input_done && ends_with_input) EndSession();
+  if ((eof_received_ && input_done && ends_with_input) || close_requested_) {
     EndSession();
     if (out_.empty()) {
       LogEvent(LogLevel::kDebug, "channel_end",

@@ -1,8 +1,10 @@
-// SftpChannel: one SSH "session" channel that may carry the SFTP subsystem.
+// SftpChannel: one SSH "session" channel that may carry the SFTP subsystem
+// or one allow-listed exec command (server/exec: legacy scp, md5sum...).
 //
-// It refuses every request but "subsystem sftp" (shell, exec, pty, env,
-// x11, agent forwarding are answered with failure), then feeds the
-// channel's bytes to an SftpSession and is that session's PacketSink.
+// It refuses every other request (shell, pty, env, x11, agent forwarding,
+// exec of anything off the allow-list are answered with failure), then
+// feeds the channel's bytes to the SftpSession (or exec command) and is
+// its PacketSink.
 //
 // libssh 0.10 constraints handled here (see docs/architecture.md):
 //  - Output is queued; Service() writes it as the peer's window allows
@@ -58,6 +60,8 @@ class SftpChannel final : public PacketSink {
   size_t QueuedBytes() const override { return queued_bytes_; }
   size_t ConnectionBacklog() const override;
   void Close() override;
+  void SendStderr(std::string bytes) override;
+  void Exit(int status) override;
 
   // Does the pending work: writes queued output, feeds buffered input to
   // the session, acts on EOF/close. Sets *busy when it stopped for its
@@ -91,6 +95,9 @@ class SftpChannel final : public PacketSink {
 
   int HandleData(const char* data, uint32_t len);
   bool StartSftp();
+  bool StartExec(const char* command);
+  // Queues output for stdout or stderr.
+  void Queue(std::string bytes, bool to_stderr);
   void Refuse(const char* request);
   void OnResume();
   // Offers `pending_` to the session; false when it stopped taking input.
@@ -109,9 +116,13 @@ class SftpChannel final : public PacketSink {
   // Lets resume_input closures detect that the channel is gone.
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 
-  // Output not yet accepted by libssh; the front string is partly written
-  // up to out_offset_.
-  std::deque<std::string> out_;
+  // Output not yet accepted by libssh; the front one is partly written up
+  // to out_offset_.
+  struct Output {
+    std::string bytes;
+    bool to_stderr;
+  };
+  std::deque<Output> out_;
   size_t out_offset_ = 0;
   size_t queued_bytes_ = 0;
 
@@ -124,7 +135,9 @@ class SftpChannel final : public PacketSink {
   bool libssh_has_input_ = false;  // bytes left in libssh's channel buffer
   bool paused_ = false;            // session refused input; wait for resume
   bool resumed_during_offer_ = false;
-  bool sftp_started_ = false;
+  bool sftp_started_ = false;    // the SFTP subsystem or an exec command
+  int exit_status_ = 0;          // sent at the end (Exit())
+  bool input_end_told_ = false;  // OnInputEnd() called
   bool session_ended_ = false;
   bool eof_received_ = false;
   bool closed_by_peer_ = false;

@@ -234,9 +234,10 @@ class Gate:
     every process it started (whole process groups) and may be called twice.
     """
 
-    def __init__(self, backend, host=HOST):
+    def __init__(self, backend, host=HOST, gate_args=()):
         self.backend = backend
         self.host = host  # where every server listens: 127.0.0.1 or ::1
+        self.gate_args = list(gate_args)  # extra sftpgate flags
         self.tmp = tempfile.mkdtemp(prefix=f"sftpgate-e2e-{backend}-")
         os.chmod(self.tmp, 0o755)
         self.data = os.path.join(self.tmp, "data")  # store on disk, if any
@@ -329,7 +330,7 @@ class Gate:
             gate_bin, "--listen", f"{self.bracketed_host}:0",
             "--backend", self.backend_target,
             "--host-key", os.path.join(self.tmp, "host_key"),
-            "--users", users_file] + shlex.split(GATE_ARGS), GATE_LISTENING)
+            "--users", users_file] + self.gate_args + shlex.split(GATE_ARGS), GATE_LISTENING)
         self.port = int(listening.group(1))
 
     def _users_toml(self, gate_bin):
@@ -566,12 +567,14 @@ class GateTestCase(unittest.TestCase):
 
     BACKEND = None
     GATE_HOST = HOST  # where the servers listen and clients connect
+    GATE_ARGS = ()  # extra sftpgate flags for this class's Gate
     maxDiff = None
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.gate = Gate(cls.BACKEND, host=cls.GATE_HOST)
+        cls.gate = Gate(cls.BACKEND, host=cls.GATE_HOST,
+                        gate_args=cls.GATE_ARGS)
         cls.addClassCleanup(cls.gate.cleanup)
         try:
             cls.gate.start()

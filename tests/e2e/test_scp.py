@@ -1,12 +1,20 @@
-"""OpenSSH scp (which speaks SFTP since 9.0) in both directions."""
+"""OpenSSH scp in both directions: over SFTP (the default since 9.0) and,
+in LegacyScpTest, over the legacy SCP protocol (`scp -O`, which runs
+`scp -t`/`scp -f` over exec)."""
 
 import os
+import subprocess
 import unittest
 
 import harness
 
 
 class ScpTest(harness.GateTestCase):
+
+    SCP_FLAGS = ()  # extra scp flags for every transfer ("-O": legacy)
+
+    def scp(self, user, *paths, **kwargs):
+        return self.gate.scp(user, *self.SCP_FLAGS, *paths, **kwargs)
 
     def mkdir(self, path, user="alice"):
         self.gate.sftp_batch(user, [f"mkdir {path}"])
@@ -16,16 +24,16 @@ class ScpTest(harness.GateTestCase):
         self.mkdir(d)
         big = self.local_file("big.bin", harness.BIG)
         empty = self.local_file("empty.bin", b"")
-        self.gate.scp("alice", big, empty, f":{d}/")
-        self.gate.scp("alice", f":{d}/big.bin", self.local_path("big.back"))
-        self.gate.scp("alice", f":{d}/empty.bin", self.local_path("empty.back"))
+        self.scp("alice", big, empty, f":{d}/")
+        self.scp("alice", f":{d}/big.bin", self.local_path("big.back"))
+        self.scp("alice", f":{d}/empty.bin", self.local_path("empty.back"))
         self.assertSameFile(self.local_path("big.back"), harness.BIG)
         self.assertSameFile(self.local_path("empty.back"), b"")
 
     def test_password_auth(self):
         src = self.local_file("f.bin", harness.BIG[:1 << 20])
-        self.gate.scp("alice", src, f":{self.name('f.bin')}", auth="password")
-        self.gate.scp("alice", f":{self.name('f.bin')}",
+        self.scp("alice", src, f":{self.name('f.bin')}", auth="password")
+        self.scp("alice", f":{self.name('f.bin')}",
                       self.local_path("f.back"), auth="password")
         self.assertSameFile(self.local_path("f.back"), src)
 
@@ -38,10 +46,10 @@ class ScpTest(harness.GateTestCase):
         os.makedirs(os.path.join(tree, "emptydir"))
         d = self.name("dir")
         self.mkdir(d)
-        self.gate.scp("alice", tree, f":{d}/", recursive=True)
+        self.scp("alice", tree, f":{d}/", recursive=True)
         back = self.local_path("back")
         os.makedirs(back)
-        self.gate.scp("alice", f":{d}/tree", back, recursive=True)
+        self.scp("alice", f":{d}/tree", back, recursive=True)
         self.assertEqual(harness.tree_digest(os.path.join(back, "tree")),
                          harness.tree_digest(tree))
 
@@ -49,29 +57,29 @@ class ScpTest(harness.GateTestCase):
         src = self.local_file("p.txt", b"preserved\n", mode=0o640)
         os.utime(src, (1_000_000_000, 1_100_000_000))
         remote = f":{self.name('p.txt')}"
-        self.gate.scp("alice", "-p", src, remote)
+        self.scp("alice", "-p", src, remote)
         back = self.local_path("p.back")
-        self.gate.scp("alice", "-p", remote, back)
+        self.scp("alice", "-p", remote, back)
         self.assertSameFile(back, b"preserved\n")
         st = os.stat(back)
         self.assertEqual(int(st.st_mtime), 1_100_000_000)
         self.assertEqual(st.st_mode & 0o777, 0o640)
 
     def test_missing_remote_file(self):
-        proc = self.gate.scp("alice", f":{self.name('nope')}",
+        proc = self.scp("alice", f":{self.name('nope')}",
                              self.local_path("x"), check=False)
         self.assertFails(proc, "No such file or directory")
         self.assertFalse(os.path.exists(self.local_path("x")))
 
     def test_read_only_user_cannot_upload(self):
         src = self.local_file("f.txt", b"x")
-        proc = self.gate.scp("reader", src, ":new.txt", check=False)
+        proc = self.scp("reader", src, ":new.txt", check=False)
         self.assertFails(proc, "Permission denied")
-        self.gate.scp("reader", ":readme.txt", self.local_path("r"))
+        self.scp("reader", ":readme.txt", self.local_path("r"))
         self.assertSameFile(self.local_path("r"), b"shared, read only\n")
 
     def test_user_root_confines_paths(self):
-        proc = self.gate.scp("alice", ":/../bob/secret.txt",
+        proc = self.scp("alice", ":/../bob/secret.txt",
                              self.local_path("s"), check=False)
         self.assertFails(proc, "No such file or directory")
         self.assertFalse(os.path.exists(self.local_path("s")))
@@ -80,12 +88,75 @@ class ScpTest(harness.GateTestCase):
         args, env = self.gate.openssh_client("scp", "alice", "password",
                                              password="wrong")
         src = self.local_file("f.txt", b"x")
-        proc = harness.run(args + [src, f"alice@{harness.HOST}:f.txt"],
+        proc = harness.run(args + list(self.SCP_FLAGS) + [src, f"alice@{harness.HOST}:f.txt"],
                            env=env, check=False)
         self.assertNotEqual(proc.returncode, 0, harness.describe(proc))
 
 
+class LegacyScpTest(ScpTest):
+    """The same cases with `scp -O`, plus what only the SCP protocol has."""
+
+    SCP_FLAGS = ("-O",)
+
+    def ssh(self, user, command, check=False):
+        u = self.gate.user(user)
+        return subprocess.run(
+            ["ssh"] + self.gate.ssh_options(u) +
+            ["-p", str(self.gate.port), f"{u.name}@{self.gate.host}", command],
+            stdin=subprocess.DEVNULL, capture_output=True,
+            timeout=harness.CLIENT_TIMEOUT, check=check)
+
+    def test_directory_modes_and_times_preserved_both_ways(self):
+        tree = self.local_path("t")
+        self.local_file("t/x.sh", b"#!/bin/sh\n", mode=0o751)
+        self.local_file("t/d/y", b"y" * 5000, mode=0o600)
+        os.chmod(os.path.join(tree, "d"), 0o710)
+        os.utime(os.path.join(tree, "d", "y"), (1_200_000_000, 1_300_000_000))
+        os.utime(os.path.join(tree, "d"), (1_200_000_000, 1_250_000_000))
+        remote = f":{self.name('t')}"
+        self.scp("alice", "-p", tree, remote, recursive=True)
+        back = self.local_path("back")
+        self.scp("alice", "-p", remote, back, recursive=True)
+        self.assertEqual(harness.tree_digest(back), harness.tree_digest(tree))
+        for rel, mode in (("x.sh", 0o751), ("d", 0o710), ("d/y", 0o600)):
+            self.assertEqual(os.stat(os.path.join(back, rel)).st_mode & 0o777,
+                             mode, rel)
+        self.assertEqual(int(os.stat(os.path.join(back, "d/y")).st_mtime),
+                         1_300_000_000)
+        self.assertEqual(int(os.stat(os.path.join(back, "d")).st_mtime),
+                         1_250_000_000)
+
+    def test_error_on_one_file_the_others_still_go(self):
+        # The target already holds a directory where the second file goes:
+        # that file fails (reported by the protocol), the others arrive.
+        d = self.name("dir")
+        self.mkdir(d)
+        self.mkdir(f"{d}/b.txt")
+        files = [self.local_file(n, n.encode()) for n in ("a.txt", "b.txt",
+                                                           "c.txt")]
+        proc = self.scp("alice", *files, f":{d}/", check=False)
+        self.assertNotEqual(proc.returncode, 0, harness.describe(proc))
+        self.assertIn("b.txt", proc.stderr)
+        for n in ("a.txt", "c.txt"):
+            self.scp("alice", f":{d}/{n}", self.local_path(n + ".back"))
+            self.assertSameFile(self.local_path(n + ".back"), n.encode())
+
+    def test_download_of_a_directory_needs_r(self):
+        d = self.name("dir")
+        self.mkdir(d)
+        proc = self.scp("alice", f":{d}", self.local_path("x"), check=False)
+        self.assertFails(proc, "not a regular file")
+
+    def test_nothing_else_runs_over_exec(self):
+        for command in ("ls", "sh -c id", "md5sum x; id", "scp -t /x | id",
+                        "cat /etc/passwd"):
+            proc = self.ssh("alice", command)
+            self.assertEqual(proc.returncode, 255, (command, proc))
+            self.assertIn(b"exec request failed", proc.stderr, command)
+
+
 harness.parametrize(globals(), ScpTest)
+harness.parametrize(globals(), LegacyScpTest)
 
 if __name__ == "__main__":
     unittest.main()

@@ -225,6 +225,9 @@ class FakeBackendClient
   void Usage(v1::UsageRequest, Done<v1::UsageResponse> done) override {
     Unimplemented(std::move(done));
   }
+  void Hash(v1::HashRequest, Done<v1::HashResponse> done) override {
+    Unimplemented(std::move(done));
+  }
 
   std::shared_ptr<IncomingStream<v1::ReadChunk>> Read(
       v1::ReadRequest request,

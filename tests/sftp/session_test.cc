@@ -129,7 +129,8 @@ TEST_F(SessionTest, VersionAdvertisesOnlyWhatDescribeAllows) {
               (std::vector<std::string>{
                   "posix-rename@openssh.com", "fsync@openssh.com",
                   "limits@openssh.com", "expand-path@openssh.com", "copy-data",
-                  "home-directory", "users-groups-by-id@openssh.com"}));
+                  "home-directory", "users-groups-by-id@openssh.com",
+                  "check-file-name", "check-file-handle"}));
   }
   AllCapabilities();
   auto s = Connect();
@@ -140,7 +141,8 @@ TEST_F(SessionTest, VersionAdvertisesOnlyWhatDescribeAllows) {
                 "fstatvfs@openssh.com", "hardlink@openssh.com",
                 "fsync@openssh.com", "lsetstat@openssh.com",
                 "limits@openssh.com", "expand-path@openssh.com", "copy-data",
-                "home-directory", "users-groups-by-id@openssh.com"}));
+                "home-directory", "users-groups-by-id@openssh.com",
+                "check-file-name", "check-file-handle"}));
 }
 
 TEST_F(SessionTest, UploadThenDownloadRoundTrip) {
