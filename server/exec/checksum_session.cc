@@ -92,6 +92,7 @@ void ChecksumSession::OnHashed(const std::string& name,
             ? status.error_message()
             : Reason(status)));
   }
+  CountOperation(command_.program, status);
   LogEvent(LogLevel::kInfo, "checksum",
            {{"session", options().session.session_id()},
             {"user", options().session.user()},
@@ -121,5 +122,7 @@ void ChecksumSession::OnEndOfInput() {
 }
 
 void ChecksumSession::OnShutdown() { hasher_.reset(); }
+
+bool ChecksumSession::Busy() const { return !reading_input_; }
 
 }  // namespace sftpgate::server::exec

@@ -30,6 +30,8 @@ class ChecksumSession final : public ExecSession {
   size_t OnInput(absl::string_view data) override;
   void OnEndOfInput() override;
   void OnShutdown() override;
+  // Hashing a file; waiting for the client's input ("-") is idle.
+  bool Busy() const override;
 
  private:
   // Hashes operand next_ (or exits after the last).

@@ -1,5 +1,6 @@
 #include "server/exec/exec_session.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -7,6 +8,8 @@
 #include "server/common/log.h"
 #include "server/exec/checksum_session.h"
 #include "server/exec/scp_session.h"
+#include "server/sftp/sftp_metrics.h"
+#include "server/sftp/status_mapping.h"
 
 namespace sftpgate::server::exec {
 namespace {
@@ -30,7 +33,43 @@ class EchoSession final : public ExecSession {
   const EchoCommand command_;
 };
 
+// An exec request accepted only to say why it is not served.
+class RefusalSession final : public ExecSession {
+ public:
+  RefusalSession(std::string message, SftpSessionOptions options)
+      : ExecSession(std::move(options)), message_(std::move(message)) {}
+
+ protected:
+  void Run() override {
+    Err(absl::StrCat(message_, "\n"));
+    Exit(1);
+  }
+  size_t OnInput(absl::string_view data) override { return data.size(); }
+  void OnEndOfInput() override {}
+
+ private:
+  const std::string message_;
+};
+
+// Rate-limit timer bounds, as for SFTP (server/sftp/bandwidth.cc).
+constexpr auto kMinRateWait = std::chrono::milliseconds(1);
+constexpr auto kMaxRateWait = std::chrono::milliseconds(50);
+
+// The sftpgate_operations_total op labels of exec commands. Their metric
+// slots are the top ones: SFTP requests and extensions use the first 34
+// of SftpMetrics::kMaxOpSlots (64), from 0 up.
+constexpr const char* kOpNames[] = {"scp-upload", "scp-download", "scp-mkdir",
+                                    "md5sum",     "sha1sum",      "sha256sum"};
+
 }  // namespace
+
+std::shared_ptr<SftpSession> StartExecRefusal(std::string message,
+                                              SftpSessionOptions options) {
+  auto session =
+      std::make_shared<RefusalSession>(std::move(message), std::move(options));
+  session->Start();
+  return session;
+}
 
 std::shared_ptr<SftpSession> StartExecSession(ExecCommand command,
                                               SftpSessionOptions options) {
@@ -67,6 +106,7 @@ ExecSession::ExecSession(SftpSessionOptions options)
 }
 
 ExecSession::~ExecSession() {
+  rate_timer_.reset();
   poster_->Detach();
   backend_->Shutdown();
 }
@@ -111,6 +151,7 @@ void ExecSession::Shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
   finished_ = true;
+  rate_timer_.reset();
   poster_->Detach();
   backend_->Shutdown();
   OnShutdown();
@@ -149,6 +190,52 @@ uint32_t ExecSession::max_chunk() const {
     chunk = caps_.max_chunk_size();
   }
   return chunk;
+}
+
+void ExecSession::CountOperation(absl::string_view op,
+                                 const grpc::Status& status) const {
+  for (int i = 0; i < static_cast<int>(std::size(kOpNames)); ++i) {
+    if (op != kOpNames[i]) continue;
+    sftp::SftpMetrics::Get().CountOperation(
+        sftp::SftpMetrics::kMaxOpSlots - 1 - i, kOpNames[i],
+        sftp::ToSftpStatus(status).code);
+    return;
+  }
+}
+
+void ExecSession::Notify(v1::EventKind kind, const std::string& path,
+                         uint64_t size,
+                         std::chrono::steady_clock::duration duration) const {
+  if (options_.events == nullptr) return;
+  v1::Event event = NewEvent(kind, options_.session, path);
+  event.set_size(size);
+  event.set_duration_ms(
+      std::chrono::duration_cast<std::chrono::milliseconds>(duration).count());
+  options_.events->Publish(std::move(event));
+}
+
+bool ExecSession::RateReady(sftp::RateLimiter* limit,
+                            absl::AnyInvocable<void()> then) {
+  if (limit == nullptr || finished_) return true;
+  const auto now = sftp::RateLimiter::Clock::now();
+  if (rate_timer_ == nullptr && limit->Ready(now)) return true;
+  if (rate_timer_ != nullptr) return false;  // already waiting
+  const auto wait = std::clamp<sftp::RateLimiter::Clock::duration>(
+      limit->Wait(now), kMinRateWait, kMaxRateWait);
+  rate_timer_ = std::make_unique<grpc::Alarm>();
+  rate_timer_->Set(std::chrono::system_clock::now() + wait,
+                   [poster = poster_, weak = weak_from_this(), this,
+                    then = std::make_shared<absl::AnyInvocable<void()>>(
+                        std::move(then))](bool fired) {
+                     if (!fired)
+                       return;  // cancelled: the session is going away
+                     poster->Post([weak, this, then] {
+                       if (weak.lock() == nullptr) return;
+                       rate_timer_.reset();
+                       if (!finished_) (*then)();
+                     });
+                   });
+  return false;
 }
 
 }  // namespace sftpgate::server::exec

@@ -12,20 +12,29 @@
 #ifndef SFTPGATE_SERVER_EXEC_EXEC_SESSION_H_
 #define SFTPGATE_SERVER_EXEC_EXEC_SESSION_H_
 
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <string>
 
 #include "absl/functional/any_invocable.h"
 #include "absl/strings/string_view.h"
+#include "grpcpp/alarm.h"
 #include "server/backend/backend_client.h"
 #include "server/exec/exec_command.h"
+#include "server/sftp/rate_limiter.h"
 #include "server/sftp/sftp_session.h"
 
 namespace sftpgate::server::exec {
 
 // Starts serving `command` on the channel behind options.sink. Never null.
 std::shared_ptr<SftpSession> StartExecSession(ExecCommand command,
+                                              SftpSessionOptions options);
+
+// Starts a command that only prints `message` (a line) on stderr and exits
+// 1: an exec request that was accepted so that the client can show why it
+// is not served (a refused request carries no message). Never null.
+std::shared_ptr<SftpSession> StartExecRefusal(std::string message,
                                               SftpSessionOptions options);
 
 class ExecSession : public SftpSession {
@@ -36,7 +45,13 @@ class ExecSession : public SftpSession {
   // SftpSession.
   size_t OnChannelData(absl::string_view data) final;
   void Shutdown() final;
-  size_t InFlight() const final { return finished_ ? 0 : 1; }
+  // 1 while the command works (before Run(), or while Busy()), 0 while
+  // it waits for its client: an `scp -t` waiting for the next file is as
+  // idle as an SFTP session with no request, for the idle timeout and for
+  // draining.
+  size_t InFlight() const final {
+    return finished_ ? 0 : (!running_ || Busy()) ? 1 : 0;
+  }
   bool EndsWithInput() const final { return false; }
   void OnInputEnd() final;
 
@@ -54,6 +69,9 @@ class ExecSession : public SftpSession {
   virtual void OnEndOfInput() = 0;
   // The session is shutting down (channel gone): drop backend work.
   virtual void OnShutdown() {}
+  // Whether the command is doing something other than waiting for its
+  // client's input (a backend call, a file being sent, a rate-limit wait).
+  virtual bool Busy() const { return true; }
 
   void Out(std::string bytes);
   void Err(std::string bytes);
@@ -72,12 +90,28 @@ class ExecSession : public SftpSession {
   // Largest chunk to send in one Write message.
   uint32_t max_chunk() const;
 
+  // Counts one finished exec operation in sftpgate_operations_total with
+  // the SFTP status `status` maps to (as SFTP requests are counted). `op`:
+  // "scp-upload", "scp-download", "scp-mkdir" (per file or directory) or
+  // "md5sum", "sha1sum", "sha256sum" (per file hashed).
+  void CountOperation(absl::string_view op, const grpc::Status& status) const;
+  // Reports `kind` for `path` to the event sink (if any), like the SFTP
+  // layer: `size` and `duration` for UPLOAD and DOWNLOAD.
+  void Notify(v1::EventKind kind, const std::string& path, uint64_t size = 0,
+              std::chrono::steady_clock::duration duration = {}) const;
+  // Whether `limit` (null: unlimited) lets bytes flow now. When it does
+  // not, `then` runs on the loop once it should (Busy() meanwhile: see
+  // rate_waiting()), and false is returned.
+  bool RateReady(sftp::RateLimiter* limit, absl::AnyInvocable<void()> then);
+  bool rate_waiting() const { return rate_timer_ != nullptr; }
+
  private:
   SftpSessionOptions options_;
   std::shared_ptr<backend::LoopPoster> poster_;
   std::shared_ptr<backend::BackendClient> backend_;
   v1::DescribeResponse caps_;
-  bool running_ = false;  // Run() was called
+  std::unique_ptr<grpc::Alarm> rate_timer_;  // set while RateReady waits
+  bool running_ = false;                     // Run() was called
   bool input_ended_ = false;
   bool finished_ = false;  // Exit() or Shutdown()
   bool shut_down_ = false;

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "server/common/log.h"
+#include "server/sftp/sftp_metrics.h"
 #include "server/sftp/sftp_session.h"
 #include "sftpgate/paths.h"
 
@@ -102,10 +103,15 @@ void ScpSession::Fatal(absl::string_view message) {
   Exit(1);
 }
 
-void ScpSession::LogTransfer(
-    absl::string_view direction, const std::string& path, uint64_t bytes,
-    absl::string_view result,
-    std::chrono::steady_clock::time_point start) const {
+void ScpSession::LogTransfer(absl::string_view direction,
+                             const std::string& path, uint64_t bytes,
+                             absl::string_view result,
+                             std::chrono::steady_clock::time_point start,
+                             const grpc::Status& status) const {
+  if (result != "aborted") {
+    CountOperation(direction == "upload" ? "scp-upload" : "scp-download",
+                   status);
+  }
   LogEvent(LogLevel::kInfo, "transfer",
            {{"session", options().session.session_id()},
             {"user", options().session.user()},
@@ -138,6 +144,12 @@ void ScpSession::Run() {
     if (!ok) return Exit(1);
     SourceStep();
   });
+}
+
+bool ScpSession::Busy() const {
+  // kHold: a backend call or a download is under way; blocked_: an upload
+  // chunk waits for the backend. Otherwise the client is to speak.
+  return input_ == Input::kHold || blocked_ || rate_waiting();
 }
 
 void ScpSession::OnShutdown() {
@@ -181,6 +193,10 @@ size_t ScpSession::OnInput(absl::string_view data) {
         break;
       case Input::kFileData:
         if (blocked_) return used;
+        if (!RateReady(options().upload_rate.get(),
+                       [this] { ResumeInput(); })) {
+          return used;
+        }
         used += SinkData(data.substr(used));
         break;
       case Input::kFileStatus: {
@@ -350,7 +366,9 @@ void ScpSession::SinkDirectory(std::string path, const ScpEntryRecord& entry,
     backend()->MakeDir(std::move(mkdir), [this, path, entry, times, preserve](
                                              const grpc::Status& status,
                                              v1::MakeDirResponse&) {
+      CountOperation("scp-mkdir", status);
       if (!status.ok()) return SinkRefuse(Describe(path, status));
+      Notify(v1::EVENT_KIND_MKDIR, path);
       LogEvent(LogLevel::kInfo, "scp_mkdir",
                {{"session", options().session.session_id()},
                 {"user", options().session.user()},
@@ -401,6 +419,10 @@ size_t ScpSession::SinkData(absl::string_view data) {
       std::min<uint64_t>(data.size(), file_.size - file_.received));
   const uint64_t offset = file_.received;
   file_.received += n;
+  if (options().upload_rate != nullptr) {
+    options().upload_rate->Charge(n, sftp::RateLimiter::Clock::now());
+  }
+  sftp::SftpMetrics::Get().bytes_written()->Increment(n);
   if (file_.received == file_.size) input_ = Input::kFileStatus;
   if (file_.error.ok()) {
     auto answered = std::make_shared<bool>(false);
@@ -433,7 +455,8 @@ void ScpSession::SinkEndFile(bool client_ok) {
   }
   if (!file_.error.ok()) {
     upload_.reset();
-    LogTransfer("upload", file_.path, file_.received, "failed", file_.start);
+    LogTransfer("upload", file_.path, file_.received, "failed", file_.start,
+                file_.error);
     return SinkRefuse(Describe(file_.path, file_.error));
   }
   upload_->Commit([this, weak = weak_from_this()](const grpc::Status& status) {
@@ -444,12 +467,16 @@ void ScpSession::SinkEndFile(bool client_ok) {
 }
 
 void ScpSession::SinkCommitted(const grpc::Status& status) {
+  const uint64_t committed = upload_->committed_size();
   upload_.reset();
   if (!status.ok()) {
-    LogTransfer("upload", file_.path, file_.received, "failed", file_.start);
+    LogTransfer("upload", file_.path, file_.received, "failed", file_.start,
+                status);
     return SinkRefuse(Describe(file_.path, status));
   }
   LogTransfer("upload", file_.path, file_.received, "ok", file_.start);
+  Notify(v1::EVENT_KIND_UPLOAD, file_.path, committed,
+         std::chrono::steady_clock::now() - file_.start);
   std::optional<uint32_t> mode;
   if (command_.preserve) mode = file_.mode;
   SetTimesAndMode(file_.path, command_.preserve ? file_.times : std::nullopt,
@@ -639,6 +666,10 @@ void ScpSession::SourceStream() {
            stream_->Cancel();
            return SourcePump();
          }
+         if (options().download_rate != nullptr) {
+           options().download_rate->Charge(n, sftp::RateLimiter::Clock::now());
+         }
+         sftp::SftpMetrics::Get().bytes_read()->Increment(n);
          if (n == chunk.data().size()) {
            Out(std::move(*chunk.mutable_data()));
          } else {
@@ -663,6 +694,10 @@ void ScpSession::SourcePump() {
   while (options().sink->QueuedBytes() < limit) {
     if (!stream_done_) {
       if (!chunk_requested_ && stream_ != nullptr) {
+        if (!RateReady(options().download_rate.get(),
+                       [this] { SourcePump(); })) {
+          return;
+        }
         chunk_requested_ = true;
         stream_->RequestNext();
       }
@@ -692,7 +727,11 @@ void ScpSession::SourceFileDone() {
     SendError(Describe(path, stream_status_));
   }
   LogTransfer("download", path, sent_, stream_status_.ok() ? "ok" : "failed",
-              send_start_);
+              send_start_, stream_status_);
+  if (stream_status_.ok()) {
+    Notify(v1::EVENT_KIND_DOWNLOAD, path, sent_,
+           std::chrono::steady_clock::now() - send_start_);
+  }
   AwaitAck([this](bool, bool fatal) {
     if (fatal) return Exit(1);
     SourceStep();

@@ -11,9 +11,13 @@
 // status is 1 when anything failed.
 //
 // Flow control: uploads take channel input only while the Upload accepts
-// it (the SSH window then throttles the client); downloads request the
-// next chunk only while the channel's output queue is under
-// limits.max_queued_output.
+// it and the user's upload rate limit is out of debt (the SSH window then
+// throttles the client); downloads request the next chunk only while the
+// channel's output queue is under limits.max_queued_output and the
+// download rate limit is out of debt. Like SFTP transfers, files count in
+// sftpgate_operations_total (op scp-upload, scp-download, scp-mkdir) and
+// sftpgate_bytes_total, and a committed upload, a file sent whole and a
+// directory made are reported to the event sink (UPLOAD, DOWNLOAD, MKDIR).
 //
 // Thread safety: loop thread only.
 
@@ -48,6 +52,7 @@ class ScpSession final : public ExecSession {
   void OnEndOfInput() override;
   void OnShutdown() override;
   void OnOutputDrained() override;
+  bool Busy() const override;
 
  private:
   // What the channel's next input bytes are.
@@ -98,9 +103,12 @@ class ScpSession final : public ExecSession {
   void SendError(absl::string_view message);
   // Sends a \1 record with `message` and exits 1 (protocol errors).
   void Fatal(absl::string_view message);
+  // Logs a file's `transfer` line and, unless it was aborted, counts it
+  // in the op metrics with `status`.
   void LogTransfer(absl::string_view direction, const std::string& path,
                    uint64_t bytes, absl::string_view result,
-                   std::chrono::steady_clock::time_point start) const;
+                   std::chrono::steady_clock::time_point start,
+                   const grpc::Status& status = grpc::Status::OK) const;
 
   // ---- sink (scp -t) ----
   void SinkStart(const grpc::Status& status, const v1::Attributes& attrs);

@@ -144,9 +144,24 @@ bool SftpChannel::StartExec(const char* command) {
     Refuse("exec (channel already running a program)");
     return false;
   }
+  SftpSessionOptions options = owner_->NewSftpSessionOptions();
+  options.sink = this;
+  options.resume_input = [this, alive = std::weak_ptr<int>(alive_)] {
+    if (alive.lock() != nullptr) OnResume();
+  };
   if (!owner_->context().sftp_limits.exec_commands) {
-    Refuse("exec (exec_commands is off)");
-    return false;
+    // Accepted, only to tell the client why: a refused request carries no
+    // message (OpenSSH prints "exec request failed on channel 0").
+    LogEvent(LogLevel::kInfo, "exec_refused",
+             {{"session", owner_->id()},
+              {"user", owner_->user()},
+              {"reason", "exec_commands is off"}});
+    session_ = exec::StartExecRefusal(
+        "sftpgate: exec commands (legacy scp -O, md5sum, ...) are disabled "
+        "on this server; use SFTP (sftp, or scp without -O)",
+        std::move(options));
+    sftp_started_ = true;
+    return true;
   }
   absl::StatusOr<exec::ExecCommand> parsed = exec::ParseExecCommand(command);
   if (!parsed.ok()) {
@@ -159,11 +174,6 @@ bool SftpChannel::StartExec(const char* command) {
     return false;
   }
   const std::string name(exec::ExecCommandName(*parsed));
-  SftpSessionOptions options = owner_->NewSftpSessionOptions();
-  options.sink = this;
-  options.resume_input = [this, alive = std::weak_ptr<int>(alive_)] {
-    if (alive.lock() != nullptr) OnResume();
-  };
   session_ = exec::StartExecSession(*std::move(parsed), std::move(options));
   sftp_started_ = true;
   LogEvent(

@@ -155,8 +155,72 @@ class LegacyScpTest(ScpTest):
             self.assertIn(b"exec request failed", proc.stderr, command)
 
 
+class ExecDisabledTest(harness.GateTestCase):
+    """With exec_commands off, legacy scp and md5sum are refused with a
+    message the user can act on, and SFTP (sftp, scp without -O) works."""
+
+    GATE_ARGS = ("--exec_commands=false",)
+    MESSAGE = "exec commands (legacy scp -O, md5sum, ...) are disabled"
+
+    def test_legacy_scp_and_md5sum_refused_sftp_works(self):
+        src = self.local_file("f.txt", b"over sftp\n")
+        proc = self.gate.scp("alice", "-O", src, f":{self.name('legacy')}",
+                             check=False)
+        self.assertFails(proc, self.MESSAGE)
+        u = self.gate.user("alice")
+        md5 = subprocess.run(
+            ["ssh"] + self.gate.ssh_options(u) +
+            ["-p", str(self.gate.port), f"alice@{self.gate.host}",
+             "md5sum " + self.name("legacy")],
+            stdin=subprocess.DEVNULL, capture_output=True,
+            timeout=harness.CLIENT_TIMEOUT)
+        self.assertEqual(md5.returncode, 1, md5)
+        self.assertEqual(md5.stdout, b"")
+        self.assertIn(self.MESSAGE.encode(), md5.stderr)
+        self.assertIn('reason="exec_commands is off"', self.gate.log_tail())
+        # Nothing of the legacy upload reached the backend; SFTP works.
+        self.assertIsNone(self.gate.admin_read(f"/alice/{self.name('legacy')}"))
+        self.gate.scp("alice", src, f":{self.name('sftp')}")
+        self.gate.scp("alice", f":{self.name('sftp')}", self.local_path("back"))
+        self.assertSameFile(self.local_path("back"), b"over sftp\n")
+
+
+class ScpIdleTest(harness.GateTestCase):
+    """An `scp -t` waiting for its client is idle, not a request in flight:
+    the idle timeout closes it (draining uses the same count)."""
+
+    GATE_ARGS = ("--idle_timeout_seconds=2",)
+
+    def test_idle_scp_sink_is_closed_by_the_idle_timeout(self):
+        u = self.gate.user("alice")
+        d = self.name("dir")
+        self.gate.sftp_batch("alice", [f"mkdir {d}"])
+        start = self.gate.log_offsets()
+        # The sink acknowledges the start (one \0), then waits for a record
+        # the client never sends (its stdin stays open and empty).
+        proc = subprocess.Popen(
+            ["ssh"] + self.gate.ssh_options(u) +
+            ["-p", str(self.gate.port), f"alice@{self.gate.host}",
+             f"scp -t {d}"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE)
+        try:
+            self.assertEqual(proc.stdout.read(1), b"\0")
+            proc.wait(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            proc.stdin.close()
+            proc.stdout.close()
+            proc.stderr.close()
+        self.gate.wait_for_gate_log(r"session_end .*idle timeout", since=start)
+
+
 harness.parametrize(globals(), ScpTest)
 harness.parametrize(globals(), LegacyScpTest)
+harness.parametrize(globals(), ExecDisabledTest)
+harness.parametrize(globals(), ScpIdleTest)
 
 if __name__ == "__main__":
     unittest.main()

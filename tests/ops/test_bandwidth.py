@@ -1,6 +1,7 @@
 """Per-user bandwidth limits with OpenSSH sftp against the real binary: a
-32 MiB transfer at 4 MiB/s takes 8 s +- 15 % in each direction, and an
-unlimited user transferring beside it is not slowed."""
+32 MiB transfer at 4 MiB/s takes 8 s +- 15 % in each direction (also
+with legacy `scp -O`), and an unlimited user transferring beside it is not
+slowed."""
 
 import hashlib
 import os
@@ -121,6 +122,29 @@ class BandwidthTest(OpsTestCase):
         want = digest(self.data)
         for name in ("slow-get.bin", "fast-get.bin"):
             self.assertEqual(digest(self.path(name)), want, name)
+
+    def test_legacy_scp_at_4_mib_per_second(self):
+        """scp -O (the SCP protocol over exec) goes through the same
+        limits."""
+        def scp(source, target):
+            started = time.monotonic()
+            proc = subprocess.run(
+                ["scp", "-O", "-q", "-F", "/dev/null", "-P", str(self.port),
+                 "-i", self.users["slow"]["key"],
+                 "-o", "StrictHostKeyChecking=no",
+                 "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes",
+                 "-o", "IdentitiesOnly=yes", source, target],
+                capture_output=True, text=True, timeout=120)
+            self.assertEqual(proc.returncode, 0, proc)
+            return time.monotonic() - started
+        remote = "slow@%s:/scp.bin" % HOST
+        up_seconds = scp(self.data, remote)
+        down_seconds = scp(remote, self.path("scp-get.bin"))
+        print("scp -O limited: upload %.2f s, download %.2f s" %
+              (up_seconds, down_seconds))
+        self.assert_about_8s(up_seconds, "limited scp -O upload")
+        self.assert_about_8s(down_seconds, "limited scp -O download")
+        self.assertEqual(digest(self.path("scp-get.bin")), digest(self.data))
 
 
 if __name__ == "__main__":

@@ -12,11 +12,12 @@ import json
 import os
 import re
 import signal
+import subprocess
 import time
 import unittest
 import urllib.request
 
-from ops_harness import BIN_DIR, OpsTestCase, Process, wait_until
+from ops_harness import BIN_DIR, HOST, OpsTestCase, Process, wait_until
 
 CONSUMER = os.path.join(BIN_DIR, "sftpgate-events-consumer")
 PASSWORD = "alice-Events-42"
@@ -100,6 +101,49 @@ class EventsTest(OpsTestCase):
         return [e for e in events if e["kind"] == "EVENT_KIND_UPLOAD"]
 
     # ---- tests ----
+
+    def scp_legacy(self, user, *args):
+        """OpenSSH `scp -O` (the SCP protocol over exec) as `user`."""
+        proc = subprocess.run(
+            ["scp", "-O", "-q", "-F", "/dev/null", "-P", str(self.port),
+             "-i", self.users[user]["key"], "-o", "StrictHostKeyChecking=no",
+             "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes",
+             "-o", "IdentitiesOnly=yes"] + list(args),
+            capture_output=True, text=True, timeout=120)
+        self.assertEqual(proc.returncode, 0, proc)
+
+    def test_legacy_scp_gives_the_events_and_metrics_sftp_gives(self):
+        self.add_user("carol", key=True)
+        self.start()
+        tree = self.path("tree")
+        os.makedirs(os.path.join(tree, "sub"))
+        sizes = {"/tree/a.bin": 100000, "/tree/sub/b.bin": 3000}
+        for path, size in sizes.items():
+            with open(self.path(path.lstrip("/")), "wb") as f:
+                f.write(os.urandom(size))
+        self.scp_legacy("carol", "-r", tree, "carol@%s:/" % HOST)
+        self.scp_legacy("carol", "carol@%s:/tree/a.bin" % HOST,
+                        self.path("a.back"))
+        with open(self.path("a.back"), "rb") as back, \
+                open(self.path("tree/a.bin"), "rb") as sent:
+            self.assertEqual(back.read(), sent.read())
+        events = self.wait_for_events(lambda ev: sum(
+            e["kind"] == "EVENT_KIND_LOGOUT" for e in ev) == 2)
+        ours = [e for e in events if e["session"]["user"] == "carol"]
+        uploads = self.uploads(ours)
+        self.assertEqual({e["path"]: int(e["size"]) for e in uploads}, sizes)
+        self.assertEqual(len(uploads), 2, uploads)
+        self.assertEqual(sorted(e["path"] for e in ours
+                                if e["kind"] == "EVENT_KIND_MKDIR"),
+                         ["/tree", "/tree/sub"])
+        downloads = [e for e in ours if e["kind"] == "EVENT_KIND_DOWNLOAD"]
+        self.assertEqual([(e["path"], int(e["size"])) for e in downloads],
+                         [("/tree/a.bin", 100000)])
+        for op, count in (("scp-upload", 2), ("scp-download", 1),
+                          ("scp-mkdir", 2)):
+            self.assertEqual(self.metric(re.escape(
+                'sftpgate_operations_total{op="%s",status="ok"}' % op)),
+                count, op)
 
     def test_each_committed_upload_gives_one_event_aborted_ones_none(self):
         self.start()
