@@ -234,11 +234,17 @@ Reply<v1::StatFsResponse> Client::StatFs(absl::string_view path) const {
           Unary(&v1::Backend::Stub::StatFs, std::move(request))};
 }
 
-Reply<Listing> Client::ListDir(absl::string_view path) const {
+Reply<Listing> Client::ListDir(absl::string_view path,
+                               absl::string_view start_after) const {
   v1::ListDirRequest request;
   *request.mutable_session() = session_;
   request.set_path(std::string(path));
-  std::string call = CallName("ListDir", Quote(path));
+  request.set_start_after(std::string(start_after));
+  std::string call =
+      start_after.empty()
+          ? CallName("ListDir", Quote(path))
+          : CallName("ListDir", absl::StrCat(Quote(path), ", start_after ",
+                                             Quote(start_after)));
   std::unique_ptr<grpc::ClientContext> context = NewContext();
   std::unique_ptr<grpc::ClientReader<v1::ListDirResponse>> reader =
       stub_->ListDir(context.get(), request);

@@ -29,12 +29,13 @@ namespace sftpgate::conformance {
 namespace {
 
 constexpr absl::string_view kMutations[] = {
-    "stat_missing_ok",   "list_drops_entry",
-    "abort_commits",     "rename_ignores_overwrite",
-    "truncate_ignored",  "read_ignores_root",
-    "reader_drops_byte", "symlink_unimplemented",
-    "mkdir_exists_ok",   "stat_hangs",
-    "list_order_varies", "rmdir_without_message"};
+    "stat_missing_ok",         "list_drops_entry",
+    "abort_commits",           "rename_ignores_overwrite",
+    "truncate_ignored",        "read_ignores_root",
+    "reader_drops_byte",       "symlink_unimplemented",
+    "mkdir_exists_ok",         "stat_hangs",
+    "list_order_varies",       "rmdir_without_message",
+    "list_ignores_start_after"};
 
 // Forwards to the real writer, except that an abort publishes the upload.
 class CommitOnAbortWriter : public FileWriter {
@@ -142,6 +143,17 @@ class MutantBackend : public memory::MemoryBackend {
           }
           return sink(std::move(entry));
         });
+  }
+
+  absl::Status ListDirAfter(const Session& session, absl::string_view path,
+                            absl::string_view start_after,
+                            const DirEntrySink& sink) override {
+    // list_ignores_start_after lists from the start whatever the request
+    // says. Otherwise through ListDir above, so that its mutations apply.
+    if (Is("list_ignores_start_after") || start_after.empty()) {
+      return ListDir(session, path, sink);
+    }
+    return Backend::ListDirAfter(session, path, start_after, sink);
   }
 
   absl::StatusOr<std::unique_ptr<FileReader>> OpenRead(

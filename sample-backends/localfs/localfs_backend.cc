@@ -9,6 +9,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <limits>
 #include <optional>
 #include <utility>
@@ -276,6 +277,13 @@ absl::Status LocalFsBackend::SetStatNoFollow(const Session& session,
 absl::Status LocalFsBackend::ListDir(const Session& session,
                                      absl::string_view path,
                                      const DirEntrySink& sink) {
+  return LocalFsBackend::ListDirAfter(session, path, "", sink);
+}
+
+absl::Status LocalFsBackend::ListDirAfter(const Session& session,
+                                          absl::string_view path,
+                                          absl::string_view start_after,
+                                          const DirEntrySink& sink) {
   LOCALFS_ASSIGN_OR_RETURN(Request req,
                            Begin(session, "list", path, Access::kRead));
   LOCALFS_ASSIGN_OR_RETURN(
@@ -283,29 +291,36 @@ absl::Status LocalFsBackend::ListDir(const Session& session,
   std::unique_ptr<DIR, int (*)(DIR*)> dir(::fdopendir(fd.get()), ::closedir);
   if (dir == nullptr) return StatusFromErrno(errno, req.what);
   fd.release();  // the DIR owns it now
+  // The names first (only those after start_after), sorted: the contract
+  // lists in name order. The attributes are read as each entry goes out.
+  std::vector<std::string> names;
   for (;;) {
     errno = 0;
     const struct dirent* ent = ::readdir(dir.get());
     if (ent == nullptr) {
       if (errno != 0) return StatusFromErrno(errno, req.what);
-      return absl::OkStatus();
+      break;
     }
     const absl::string_view name = ent->d_name;
-    if (name == "." || name == ".." || IsMarkedTemp(::dirfd(dir.get()), name)) {
-      continue;
-    }
+    if (name == "." || name == ".." || name <= start_after) continue;
+    names.emplace_back(name);
+  }
+  std::sort(names.begin(), names.end());
+  for (const std::string& name : names) {
+    if (IsMarkedTemp(::dirfd(dir.get()), name)) continue;
     struct stat st;
-    if (::fstatat(::dirfd(dir.get()), ent->d_name, &st, AT_SYMLINK_NOFOLLOW) !=
+    if (::fstatat(::dirfd(dir.get()), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) !=
         0) {
       if (errno == ENOENT) continue;  // removed while listing
       return StatusFromErrno(errno, req.what);
     }
     DirEntry entry;
-    entry.set_name(std::string(name));
+    entry.set_name(name);
     *entry.mutable_attributes() = AttributesFromStat(st);
     absl::Status status = sink(std::move(entry));
     if (!status.ok()) return status;
   }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::unique_ptr<FileReader>> LocalFsBackend::OpenRead(

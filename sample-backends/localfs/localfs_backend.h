@@ -55,6 +55,10 @@ class LocalFsBackend final : public Backend {
                        const Attributes& attributes) override;
   absl::Status ListDir(const Session& session, absl::string_view path,
                        const DirEntrySink& sink) override;
+  // readdir(3) has no order: the names are read and sorted first.
+  absl::Status ListDirAfter(const Session& session, absl::string_view path,
+                            absl::string_view start_after,
+                            const DirEntrySink& sink) override;
   absl::StatusOr<std::unique_ptr<FileReader>> OpenRead(
       const Session& session, absl::string_view path, uint64_t offset) override;
   absl::StatusOr<std::unique_ptr<FileWriter>> OpenWrite(

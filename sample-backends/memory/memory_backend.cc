@@ -467,6 +467,13 @@ absl::Status MemoryBackend::SetStatNoFollow(const Session& session,
 absl::Status MemoryBackend::ListDir(const Session& session,
                                     absl::string_view path,
                                     const DirEntrySink& sink) {
+  return MemoryBackend::ListDirAfter(session, path, "", sink);
+}
+
+absl::Status MemoryBackend::ListDirAfter(const Session& session,
+                                         absl::string_view path,
+                                         absl::string_view start_after,
+                                         const DirEntrySink& sink) {
   std::shared_ptr<Inode> dir;
   {
     absl::MutexLock lock(&mu_);
@@ -481,8 +488,8 @@ absl::Status MemoryBackend::ListDir(const Session& session,
   // the lock (the sink may wait for a slow client). Resuming after the
   // last name keeps the listing consistent under concurrent changes: every
   // entry present throughout is listed exactly once.
-  std::string after;
-  bool started = false;
+  std::string after(start_after);
+  bool started = !after.empty();
   while (true) {
     std::vector<DirEntry> batch;
     {

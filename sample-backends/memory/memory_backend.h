@@ -68,6 +68,10 @@ class MemoryBackend : public Backend {
                        const Attributes& attributes) override;
   absl::Status ListDir(const Session& session, absl::string_view path,
                        const DirEntrySink& sink) override;
+  // Seeks in the ordered entries (no skipping).
+  absl::Status ListDirAfter(const Session& session, absl::string_view path,
+                            absl::string_view start_after,
+                            const DirEntrySink& sink) override;
   absl::StatusOr<std::unique_ptr<FileReader>> OpenRead(
       const Session& session, absl::string_view path, uint64_t offset) override;
   absl::StatusOr<std::unique_ptr<FileWriter>> OpenWrite(

@@ -214,12 +214,18 @@ class MemoryBackend(sdk.Backend):
             _apply(self._existing(session, path, False).entry.handle, attributes)
 
     def list_dir(self, session, path):
+        return self.list_dir_after(session, path, "")
+
+    def list_dir_after(self, session, path, start_after):
+        # Names in code point order (= the UTF-8 byte order the contract
+        # asks for), from a snapshot taken under the lock.
         with self._lock:
             directory = self._existing(session, path, True).entry.handle
             if directory.kind != sdk.S_IFDIR:
                 raise BackendError(StatusCode.FAILED_PRECONDITION, "not a directory")
             entries = [pb.DirEntry(name=name, attributes=child.attributes())
-                       for name, child in directory.children.items()]
+                       for name, child in sorted(directory.children.items())
+                       if name > start_after]
         yield from entries
 
     # ---- Optional operations. ----

@@ -1,12 +1,14 @@
 #include "s3_backend.h"
 
 #include <cstdlib>
+#include <map>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "name_order.h"
 #include "object_reader.h"
 #include "object_writer.h"
 #include "sftpgate/attributes.h"
@@ -417,17 +419,31 @@ absl::Status S3Backend::SetStat(const Session& session, absl::string_view path,
 
 absl::Status S3Backend::ListDir(const Session& session, absl::string_view path,
                                 const DirEntrySink& sink) {
+  return S3Backend::ListDirAfter(session, path, "", sink);
+}
+
+absl::Status S3Backend::ListDirAfter(const Session& session,
+                                     absl::string_view path,
+                                     absl::string_view start_after,
+                                     const DirEntrySink& sink) {
   absl::StatusOr<Location> location = Locate(session, path);
   if (!location.ok()) return location.status();
   const bool at_prefix_root = location->folder == options_.prefix;
+  // Keys after folder + start_after hold every name after start_after
+  // (and the directory start_after itself, dropped below).
+  const std::string start_key =
+      start_after.empty() ? "" : absl::StrCat(location->folder, start_after);
+  NameOrderer ordered(sink);
+  // One page's objects and directories, merged back into key order.
+  std::map<std::string, DirEntry> page_entries;
   std::string token;
   bool first_page = true;
   do {
     absl::StatusOr<ListPage> page =
-        client_->List(location->folder, true, token, kListPage);
+        client_->List(location->folder, true, token, kListPage, start_key);
     if (!page.ok()) return page.status();
-    if (first_page && !location->root && page->objects.empty() &&
-        page->prefixes.empty()) {
+    if (first_page && start_after.empty() && !location->root &&
+        page->objects.empty() && page->prefixes.empty()) {
       // Nothing beneath it (not even a marker): a file or nothing.
       absl::StatusOr<ObjectInfo> file = client_->Head(location->key);
       if (file.ok()) return absl::FailedPreconditionError("not a directory");
@@ -436,15 +452,13 @@ absl::Status S3Backend::ListDir(const Session& session, absl::string_view path,
     }
     first_page = false;
     for (const ListedObject& object : page->objects) {
-      const std::string name = object.key.substr(location->folder.size());
+      std::string name = object.key.substr(location->folder.size());
       if (!IsValidName(name)) continue;  // the marker itself, or "a//b"
       DirEntry entry;
       entry.set_name(name);
       *entry.mutable_attributes() = MakeFileAttributes(
           object.size, kDefaultFilePermissions, object.last_modified);
-      if (absl::Status status = sink(std::move(entry)); !status.ok()) {
-        return status;
-      }
+      page_entries.emplace(std::move(name), std::move(entry));
     }
     for (const std::string& prefix : page->prefixes) {
       std::string name = prefix.substr(location->folder.size());
@@ -452,18 +466,24 @@ absl::Status S3Backend::ListDir(const Session& session, absl::string_view path,
       if (!IsValidName(name)) continue;
       if (at_prefix_root && name == kJournalDirName) continue;
       DirEntry entry;
-      entry.set_name(std::move(name));
+      entry.set_name(name);
       // A listing has no marker metadata: the mtime is left unknown.
       *entry.mutable_attributes() =
           MakeDirectoryAttributes(kDefaultDirectoryPermissions, 0);
       entry.mutable_attributes()->clear_mtime();
-      if (absl::Status status = sink(std::move(entry)); !status.ok()) {
+      page_entries.emplace(name + "/", std::move(entry));
+    }
+    for (auto& [key, entry] : page_entries) {
+      if (absl::string_view(entry.name()) <= start_after) continue;
+      if (absl::Status status = ordered.Add(key, std::move(entry));
+          !status.ok()) {
         return status;
       }
     }
+    page_entries.clear();
     token = page->next_continuation_token;
   } while (!token.empty());
-  return absl::OkStatus();
+  return ordered.Finish();
 }
 
 absl::StatusOr<std::unique_ptr<FileReader>> S3Backend::OpenRead(

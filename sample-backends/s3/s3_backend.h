@@ -68,6 +68,10 @@ class S3Backend final : public Backend {
                        const Attributes& attributes) override;
   absl::Status ListDir(const Session& session, absl::string_view path,
                        const DirEntrySink& sink) override;
+  // Lists with S3's start-after, in name order (NameOrderer).
+  absl::Status ListDirAfter(const Session& session, absl::string_view path,
+                            absl::string_view start_after,
+                            const DirEntrySink& sink) override;
   absl::StatusOr<std::unique_ptr<FileReader>> OpenRead(
       const Session& session, absl::string_view path, uint64_t offset) override;
   absl::StatusOr<std::unique_ptr<FileWriter>> OpenWrite(

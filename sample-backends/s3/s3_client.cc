@@ -330,12 +330,14 @@ absl::Status S3Client::GetRange(const std::string& key, uint64_t first,
 
 absl::StatusOr<ListPage> S3Client::List(const std::string& prefix,
                                         bool delimited,
-                                        const std::string& token,
-                                        int max_keys) {
+                                        const std::string& token, int max_keys,
+                                        const std::string& start_after) {
   Request request{"GET", "", {{"list-type", "2"}, {"prefix", prefix}}, {}, {}};
   request.query.emplace_back("max-keys", absl::StrCat(max_keys));
   if (delimited) request.query.emplace_back("delimiter", "/");
   if (!token.empty()) request.query.emplace_back("continuation-token", token);
+  if (!start_after.empty())
+    request.query.emplace_back("start-after", start_after);
   absl::StatusOr<Response> response = Send(request);
   if (absl::Status status = ExpectOk(response, "LIST " + prefix);
       !status.ok()) {

@@ -104,9 +104,11 @@ class S3Client {
   absl::Status GetRange(const std::string& key, uint64_t first, uint64_t last,
                         std::string* out);
   // One ListObjectsV2 page under `prefix` (delimiter "/" when
-  // `delimited`), at most `max_keys` entries, after `token`.
+  // `delimited`), at most `max_keys` entries, after `token`; with
+  // `start_after` (a full key), only keys after it.
   absl::StatusOr<ListPage> List(const std::string& prefix, bool delimited,
-                                const std::string& token, int max_keys);
+                                const std::string& token, int max_keys,
+                                const std::string& start_after = "");
 
   // Multipart uploads. Part numbers start at 1; results are ETags.
   absl::StatusOr<std::string> CreateMultipart(const std::string& key,

@@ -11,4 +11,11 @@ Histogram* BackendCallHistogramFor(absl::string_view method) {
       {{"method", std::string(method)}});
 }
 
+Gauge* BackendStreamsOpenFor(absl::string_view method) {
+  return Metrics::Global().GetGauge(
+      "sftpgate_backend_streams_open",
+      "Server-streaming backend calls (Read, ListDir) not yet ended",
+      {{"method", std::string(method)}});
+}
+
 }  // namespace sftpgate::server::backend

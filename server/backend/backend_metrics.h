@@ -1,6 +1,8 @@
 // The backend call histogram, sftpgate_backend_call_seconds{method}:
 // unary calls from start to completion; streams (Read, Write, ListDir)
-// over their whole life. Registered in Metrics::Global().
+// over their whole life. And the gauge of server-streaming calls (Read,
+// ListDir) not yet ended, sftpgate_backend_streams_open{method}: a leaked
+// stream shows there. Registered in Metrics::Global().
 //
 // Thread safety: thread-safe.
 
@@ -17,16 +19,31 @@ namespace sftpgate::server::backend {
 // registry: callers cache the pointer.
 Histogram* BackendCallHistogramFor(absl::string_view method);
 
-// The histogram of the method whose request message is `Req`
-// ("StatRequest" -> "Stat"), looked up once per request type.
+// The open-streams gauge of gRPC method `method` ("Read", "ListDir").
+Gauge* BackendStreamsOpenFor(absl::string_view method);
+
+// The gRPC method whose request message is `Req` ("StatRequest" -> "Stat").
+template <typename Req>
+absl::string_view BackendMethodOf() {
+  absl::string_view name = Req::descriptor()->name();
+  if (absl::EndsWith(name, "Request")) name.remove_suffix(7);
+  return name;
+}
+
+// The histogram of the method whose request message is `Req`, looked up
+// once per request type.
 template <typename Req>
 Histogram* BackendCallHistogram() {
-  static Histogram* const histogram = [] {
-    absl::string_view name = Req::descriptor()->name();
-    if (absl::EndsWith(name, "Request")) name.remove_suffix(7);
-    return BackendCallHistogramFor(name);
-  }();
+  static Histogram* const histogram =
+      BackendCallHistogramFor(BackendMethodOf<Req>());
   return histogram;
+}
+
+// The open-streams gauge of the method whose request message is `Req`.
+template <typename Req>
+Gauge* BackendStreamsOpen() {
+  static Gauge* const gauge = BackendStreamsOpenFor(BackendMethodOf<Req>());
+  return gauge;
 }
 
 }  // namespace sftpgate::server::backend

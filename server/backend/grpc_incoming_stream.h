@@ -106,12 +106,15 @@ class GrpcIncomingStream<Resp>::Reactor final
           std::shared_ptr<LoopPoster> poster,
           std::weak_ptr<GrpcIncomingStream> stream,
           std::unique_ptr<google::protobuf::Message> request,
-          Histogram* duration)
+          Histogram* duration, Gauge* open)
       : context_(std::move(context)),
         poster_(std::move(poster)),
         stream_(std::move(stream)),
         request_(std::move(request)),
-        duration_(duration) {}
+        duration_(duration),
+        open_(open) {
+    open_->Add(1);
+  }
 
   void Next() { this->StartRead(&message_); }
 
@@ -135,6 +138,7 @@ class GrpcIncomingStream<Resp>::Reactor final
   void OnDone(const grpc::Status& status) override {
     duration_->Observe(
         std::chrono::duration<double>(Clock::now() - start_).count());
+    open_->Add(-1);
     poster_->Post([stream = stream_, status] {
       if (auto s = stream.lock()) s->OnFinished(status);
     });
@@ -147,6 +151,7 @@ class GrpcIncomingStream<Resp>::Reactor final
   std::weak_ptr<GrpcIncomingStream> stream_;
   std::unique_ptr<google::protobuf::Message> request_;
   Histogram* const duration_;
+  Gauge* const open_;
   const Clock::time_point start_ = Clock::now();
   Resp message_;
 };
@@ -160,8 +165,9 @@ std::shared_ptr<GrpcIncomingStream<Resp>> GrpcIncomingStream<Resp>::Start(
       new GrpcIncomingStream(poster, std::move(handler)));
   auto owned = std::make_unique<Req>(std::move(request));
   const Req* req = owned.get();
-  auto* reactor = new Reactor(stream->context_, std::move(poster), stream,
-                              std::move(owned), BackendCallHistogram<Req>());
+  auto* reactor =
+      new Reactor(stream->context_, std::move(poster), stream, std::move(owned),
+                  BackendCallHistogram<Req>(), BackendStreamsOpen<Req>());
   stream->reactor_ = reactor;
   (async->*method)(stream->context_.get(), req, reactor);
   reactor->AddHold();

@@ -2,6 +2,9 @@
 
 #include <utility>
 
+#include "absl/strings/escaping.h"
+#include "server/common/log.h"
+
 namespace sftpgate::server::sftp {
 namespace {
 
@@ -12,17 +15,25 @@ size_t EntryCost(const v1::DirEntry& e) { return 2 * e.name().size() + 128; }
 }  // namespace
 
 DirListing::DirListing(std::shared_ptr<backend::BackendClient> backend,
-                       std::string path, size_t buffer_limit)
+                       std::string path, std::string session_id,
+                       size_t buffer_limit)
     : backend_(std::move(backend)),
       path_(std::move(path)),
-      buffer_limit_(buffer_limit) {
+      buffer_limit_(buffer_limit),
+      session_id_(std::move(session_id)) {
   StartStream();
+}
+
+bool DirListing::IsClientSafeName(const std::string& name) {
+  return !name.empty() && name != "." && name != ".." &&
+         name.find_first_of(std::string("/\0", 2)) == std::string::npos;
 }
 
 void DirListing::StartStream() {
   last_progress_ = backend::Clock::now();
   v1::ListDirRequest request;
   request.set_path(path_);
+  if (resumed_) request.set_start_after(last_name_);
   stream_ = backend_->ListDir(
       std::move(request),
       {[this](v1::ListDirResponse batch) { OnBatch(std::move(batch)); },
@@ -88,12 +99,21 @@ void DirListing::OnBatch(v1::ListDirResponse batch) {
   last_progress_ = backend::Clock::now();
   const size_t before = entries_.size();
   for (v1::DirEntry& e : *batch.mutable_entries()) {
-    if (skip_ > 0) {
-      --skip_;  // received before the stream was resumed
+    // A resumed stream starts after last_name_; a backend that ignores
+    // start_after lists from the start again: drop what we have.
+    if (resumed_ && e.name() <= last_name_) continue;
+    if (!IsClientSafeName(e.name())) {
+      if (!warned_bad_name_) {
+        warned_bad_name_ = true;
+        LogEvent(LogLevel::kWarning, "backend_bad_name",
+                 {{"session", session_id_},
+                  {"path", path_},
+                  {"name", absl::CHexEscape(e.name())}});
+      }
       continue;
     }
     resumes_left_ = kMaxResumes;
-    ++received_;
+    last_name_ = e.name();
     entries_.push_back(std::move(e));
   }
   size_t cost = 0;
@@ -108,10 +128,10 @@ void DirListing::OnBatch(v1::ListDirResponse batch) {
 void DirListing::OnFinish(const grpc::Status& status) {
   if (backend::BrokeOnBackendSide(status) && resumes_left_ > 0) {
     // The replica listing the directory went away. gRPC retries a stream
-    // only until its first batch; past that, list again and skip what
-    // was received (the contract asks replicas for a stable order).
+    // only until its first batch; past that, list again after the last
+    // name received (names come in ascending order, by contract).
     --resumes_left_;
-    skip_ = received_;
+    resumed_ = !last_name_.empty();
     StartStream();
     Serve();
     return;

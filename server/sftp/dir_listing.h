@@ -11,9 +11,16 @@
 // Next() hands out up to a given number of entries per READDIR, then EOF once
 // the stream ended cleanly and the buffer is empty; an error that ends the
 // stream is reported once the entries before it are out. A stream that breaks
-// on the backend side (its replica died) is started again and the entries
-// already received are skipped, up to kMaxResumes times in a row without a new
-// entry.
+// on the backend side (its replica died) is started again with `start_after`
+// set to the last name received (the contract lists in ascending byte order
+// of name), up to kMaxResumes times in a row without a new entry: entries
+// present throughout are neither skipped nor repeated even if the directory
+// changed meanwhile.
+//
+// Names a client must never see from a listing are dropped, with one
+// warning per listing: empty, ".", "..", or holding '/' or NUL (a
+// backend bug, or one trying to make a client write outside the
+// directory it downloads).
 //
 // Thread safety: loop thread only.
 
@@ -39,9 +46,10 @@ class DirListing {
   using NextDone = absl::AnyInvocable<void(
       const grpc::Status&, std::vector<v1::DirEntry> entries, bool eof)>;
 
-  // Starts listing `path`. `buffer_limit`: entries held before pausing.
+  // Starts listing `path`. `session_id`: for the log. `buffer_limit`:
+  // entries held before pausing.
   DirListing(std::shared_ptr<backend::BackendClient> backend, std::string path,
-             size_t buffer_limit = 2048);
+             std::string session_id, size_t buffer_limit = 2048);
   ~DirListing();
 
   // `done` runs once, when the first batch arrived or the stream ended.
@@ -79,10 +87,14 @@ class DirListing {
   bool finished_ = false;
   grpc::Status status_;
   backend::Clock::time_point last_progress_;
-  // Entries taken from the backend so far, and how many of a resumed
-  // stream's first entries are still to be skipped.
-  uint64_t received_ = 0;
-  uint64_t skip_ = 0;
+  // Whether `name` may reach a client (see the class comment).
+  static bool IsClientSafeName(const std::string& name);
+
+  const std::string session_id_;
+  // The last name taken from the backend: where a resumed stream starts.
+  std::string last_name_;
+  bool resumed_ = false;
+  bool warned_bad_name_ = false;
   // As in ReadAhead: two resumes reach a live replica when one is down.
   static constexpr int kMaxResumes = 2;
   int resumes_left_ = kMaxResumes;

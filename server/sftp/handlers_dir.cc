@@ -21,18 +21,25 @@ void SessionImpl::Opendir(Op op, PacketReader& in) {
   auto handle = std::make_unique<Handle>();
   handle->path = path;
   handle->is_dir = true;
-  handle->listing = std::make_unique<DirListing>(backend_, std::move(path));
+  handle->listing = std::make_unique<DirListing>(backend_, std::move(path),
+                                                 options_.session.session_id());
   Handle* h = handles_.Add(std::move(handle));
   if (h == nullptr) return SendStatus(op, kFxFailure, "too many open handles");
+  // The handle is findable at once, so a pipelined CLOSE (or READDIR)
+  // naming it may arrive before OPENDIR is answered: it waits on
+  // `pending` like any request on the handle, and RequestDone lets it go.
   ++h->pending;
   h->listing->WaitStarted(
       [this, h, op = std::move(op)](const grpc::Status& status) {
-        --h->pending;
-        if (status.ok()) return SendHandle(op, h->id);
-        // The client never learns this handle: drop it.
-        handles_.BeginClose(h->id);
-        ReleaseLater(h->id);
-        SendResult(op, status);
+        if (status.ok()) {
+          SendHandle(op, h->id);
+        } else {
+          // The client never learns this handle: drop it, unless a CLOSE
+          // naming it already arrived (that CLOSE releases it).
+          if (handles_.BeginClose(h->id) != nullptr) ReleaseLater(h->id);
+          SendResult(op, status);
+        }
+        RequestDone(h);
       });
   ArmTick();
 }

@@ -19,6 +19,9 @@ ReadAhead::~ReadAhead() {
 
 void ReadAhead::Read(uint64_t offset, uint32_t length, Done done) {
   if (pending_.empty()) last_progress_ = backend::Clock::now();
+  // The stream reached end of file before this READ came: the file may
+  // have grown since, so ask again rather than answer EOF from memory.
+  if (stream_done_ && stream_status_.ok() && buffered_ == 0) ResetStream();
   pending_.push_back({offset, length, std::move(done)});
   Serve();
 }
@@ -70,9 +73,10 @@ bool ReadAhead::SkipTo(uint64_t offset) {
     Consume(gap);
     return true;
   }
-  // Not buffered yet but close ahead: let the stream run on and drop the
-  // gap as it arrives, rather than starting over.
-  if (stream_done_ || gap - buffered_ > buffer_limit_) return false;
+  // Not buffered yet but within the next chunk, which is on its way
+  // anyway: let the stream run on and drop the gap as it arrives. Farther
+  // ahead, a new call at `offset` costs less than the bytes between.
+  if (stream_done_ || gap - buffered_ > chunk_size_) return false;
   discard_ += gap - buffered_;
   Consume(buffered_);
   position_ = offset;

@@ -6,11 +6,15 @@
 // bytes buffered (while the session's TransferBudget is exhausted, only
 // what the waiting READ still lacks). READs are served strictly in arrival
 // order (the order SFTP requires on one handle); one that continues where the
-// previous ended takes buffered bytes, one that skips ahead by at most the
-// buffer limit drops the gap (now, or as it arrives), and any other offset (a
-// seek) restarts the stream there. A READ is answered once it can be filled
-// completely, or with what is left at end of file; at end of file with nothing
-// left it gets EOF. A stream that breaks on the backend side (its
+// previous ended takes buffered bytes, one that skips ahead within the
+// buffer or at most one chunk past it drops the gap (now, or as it arrives),
+// and any other offset restarts the stream there: a seek back, or a READ
+// farther ahead (streaming the bytes between only to drop them would cost
+// more than a new call). A READ is answered once it can be filled
+// completely, or with what is left at end of file; at end of file with
+// nothing left it gets EOF. That EOF is not kept: a READ arriving after the
+// stream ended starts a new one, so a file that grew meanwhile (another
+// session appended) reads on. A stream that breaks on the backend side (its
 // replica died) is resumed at the next byte it owed, keeping what is
 // buffered, up to kMaxResumes times in a row without a chunk arriving.
 // Any other stream error is reported to the READ waiting on it; the next
@@ -65,7 +69,9 @@ class ReadAhead {
   };
 
   void Serve();
-  // Drops buffered bytes up to `offset` if it lies within the buffer.
+  // Moves the stream's position forward to `offset` if that lies within
+  // the buffer or at most one chunk past it (dropping the bytes between);
+  // false if the stream must restart there instead.
   bool SkipTo(uint64_t offset);
   // Drops the stream and its buffer; starts a new one at `offset`.
   void Restart(uint64_t offset, uint32_t chunk_size);

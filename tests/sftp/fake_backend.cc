@@ -95,6 +95,20 @@ v1::WriteHeader FakeBackend::last_write_header() {
   return last_write_header_;
 }
 
+bool FakeBackend::HoldBreak(grpc::ServerContext* context) {
+  ++breaks_reached;
+  while (hold_breaks.load()) {
+    if (!SleepUnlessCancelled(context, 2)) return false;
+  }
+  return true;
+}
+
+void FakeBackend::AddListedName(const std::string& dir,
+                                const std::string& name) {
+  absl::MutexLock lock(&mu_);
+  listed_names_.emplace(dir, name);
+}
+
 grpc::Status FakeBackend::Begin(std::atomic<int>& counter,
                                 grpc::ServerContext* context,
                                 const std::string* path) {
@@ -367,11 +381,28 @@ grpc::Status FakeBackend::ListDir(
     if (!IsDir(request->path())) {
       return Error(grpc::StatusCode::FAILED_PRECONDITION, "Not a directory");
     }
+    std::vector<v1::DirEntry> entries;
     for (const auto& [p, n] : nodes_) {
       if (!IsChildOf(p, request->path())) continue;
-      v1::DirEntry* e = all.add_entries();
-      e->set_name(p.substr(p.rfind('/') + 1));
-      *e->mutable_attributes() = ToAttributes(n);
+      v1::DirEntry& e = entries.emplace_back();
+      e.set_name(p.substr(p.rfind('/') + 1));
+      *e.mutable_attributes() = ToAttributes(n);
+    }
+    auto [from, to] = listed_names_.equal_range(request->path());
+    for (auto it = from; it != to; ++it) {
+      v1::DirEntry& e = entries.emplace_back();
+      e.set_name(it->second);
+      e.mutable_attributes()->set_mode(0100644);
+    }
+    // The contract's order (bytes of the name) and start_after.
+    std::stable_sort(entries.begin(), entries.end(),
+                     [](const v1::DirEntry& a, const v1::DirEntry& b) {
+                       return a.name() < b.name();
+                     });
+    for (v1::DirEntry& e : entries) {
+      if (e.name() > request->start_after()) {
+        *all.add_entries() = std::move(e);
+      }
     }
   }
   const int batch = std::max(1, list_batch.load());
@@ -384,6 +415,7 @@ grpc::Status FakeBackend::ListDir(
     if (out.entries_size() == batch || i + 1 == all.entries_size()) {
       if (!writer->Write(out)) return Error(grpc::StatusCode::CANCELLED, "");
       if (++sent == break_after) {
+        if (!HoldBreak(context)) return Error(grpc::StatusCode::CANCELLED, "");
         return Error(grpc::StatusCode::UNAVAILABLE, "replica died");
       }
       out.Clear();
@@ -428,6 +460,7 @@ grpc::Status FakeBackend::Read(grpc::ServerContext* context,
     const uint64_t n = std::min(chunk_size, end - offset);
     chunk.set_data(data.substr(offset, n));
     if (!writer->Write(chunk)) return Error(grpc::StatusCode::CANCELLED, "");
+    read_bytes_sent += n;
     if (++sent == break_after) {
       return Error(grpc::StatusCode::UNAVAILABLE, "replica died");
     }

@@ -40,11 +40,22 @@ class FakeBackend final : public v1::Backend::Service {
   // mid-stream (gRPC does not retry a stream once a message arrived).
   std::atomic<int> streams_to_break{0};
   std::atomic<int> break_after_messages{1};
+  // While set, a stream about to break (above) first waits until it is
+  // cleared, so that a test can change the store before the front end
+  // resumes. `breaks_reached` counts the streams that got there.
+  std::atomic<bool> hold_breaks{false};
+  std::atomic<int> breaks_reached{0};
+  // Bytes sent by Read streams (all files).
+  std::atomic<int64_t> read_bytes_sent{0};
 
   // Test setup and inspection.
   void PutFile(const std::string& path, const std::string& data,
                int64_t mtime = 1700000000);
   void PutDir(const std::string& path);
+  // Lists `name` in directory `dir` besides its real entries, as a
+  // broken or hostile backend would (it may be "", ".", "..", hold '/' or
+  // NUL).
+  void AddListedName(const std::string& dir, const std::string& name);
   // Removes `path` as another client would (no checks).
   void Erase(const std::string& path);
   std::optional<std::string> FileData(const std::string& path);
@@ -110,6 +121,8 @@ class FakeBackend final : public v1::Backend::Service {
                      const std::string* path = nullptr);
   // Takes one of streams_to_break: whether this stream is to break.
   bool TakeBreak();
+  // At a break: waits while hold_breaks is set; false if cancelled.
+  bool HoldBreak(grpc::ServerContext* context);
   // The forced-error prefixes, or OK.
   static grpc::Status Forced(const std::string& path);
   v1::Attributes ToAttributes(const Node& node) const;
@@ -120,6 +133,7 @@ class FakeBackend final : public v1::Backend::Service {
 
   absl::Mutex mu_;
   std::map<std::string, Node> nodes_ ABSL_GUARDED_BY(mu_);
+  std::multimap<std::string, std::string> listed_names_ ABSL_GUARDED_BY(mu_);
   v1::DescribeResponse describe_ ABSL_GUARDED_BY(mu_);
   v1::SymlinkRequest last_symlink_ ABSL_GUARDED_BY(mu_);
   v1::WriteHeader last_write_header_ ABSL_GUARDED_BY(mu_);

@@ -3,10 +3,14 @@
 // backend answers, including outcomes a real backend rarely produces on
 // demand (a commit that fails after every chunk was accepted).
 
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -35,6 +39,21 @@ struct FakeState {
   grpc::Status remove_status;                // what Remove answers
   grpc::Status commit_status;                // what a Write's commit answers
   bool shut_down = false;
+  // What Read streams delivered: (offset, length) of every chunk.
+  std::vector<std::pair<uint64_t, uint64_t>> chunks_sent;
+
+  // Bytes delivered whose offsets lie in [from, to).
+  uint64_t BytesSentWithin(uint64_t from, uint64_t to) {
+    std::lock_guard<std::mutex> lock(mu);
+    uint64_t n = 0;
+    for (const auto& [offset, length] : chunks_sent) {
+      const uint64_t lo = std::max(from, offset);
+      const uint64_t hi = std::min(to, offset + length);
+      if (lo < hi) n += hi - lo;
+    }
+    return n;
+  }
+  uint64_t BytesSent() { return BytesSentWithin(0, UINT64_MAX); }
 
   void Record(std::string call) {
     std::lock_guard<std::mutex> lock(mu);
@@ -47,8 +66,10 @@ class FakeReadStream : public IncomingStream<v1::ReadChunk>,
                        public std::enable_shared_from_this<FakeReadStream> {
  public:
   FakeReadStream(std::shared_ptr<server::backend::LoopPoster> poster,
-                 std::string contents, v1::ReadRequest request, Handler handler)
+                 std::shared_ptr<FakeState> state, std::string contents,
+                 v1::ReadRequest request, Handler handler)
       : poster_(std::move(poster)),
+        state_(std::move(state)),
         contents_(std::move(contents)),
         request_(std::move(request)),
         handler_(std::move(handler)),
@@ -85,11 +106,16 @@ class FakeReadStream : public IncomingStream<v1::ReadChunk>,
     v1::ReadChunk chunk;
     chunk.set_offset(offset_);
     chunk.set_data(contents_.substr(offset_, n));
+    {
+      std::lock_guard<std::mutex> lock(state_->mu);
+      state_->chunks_sent.emplace_back(offset_, n);
+    }
     offset_ += n;
     handler_.on_message(std::move(chunk));
   }
 
   std::shared_ptr<server::backend::LoopPoster> poster_;
+  std::shared_ptr<FakeState> state_;
   const std::string contents_;
   const v1::ReadRequest request_;
   Handler handler_;
@@ -239,7 +265,7 @@ class FakeBackendClient
       contents = state_->files[request.path()];
     }
     auto stream = std::make_shared<FakeReadStream>(
-        options_.poster, std::move(contents), std::move(request),
+        options_.poster, state_, std::move(contents), std::move(request),
         std::move(handler));
     stream->RequestNext();
     return stream;
@@ -383,6 +409,39 @@ TEST_F(FakeClientSessionTest, DownloadReadsThroughTheStream) {
   }
   EXPECT_EQ(got, contents);
   EXPECT_EQ(s->Close(open.handle()).status(), kFxOk);
+}
+
+TEST_F(FakeClientSessionTest, ReadFarAheadStartsAtItsOffsetNotStreamingTheGap) {
+  constexpr uint64_t kMiB = 1024 * 1024;
+  constexpr uint32_t kRead = 32 * 1024;
+  std::string contents(16 * kMiB, '\0');
+  for (size_t i = 0; i < contents.size(); ++i) contents[i] = char(i * 7 % 251);
+  state_->files["/big"] = contents;
+  auto s = Connect();
+  const std::string h = s->Open("/big", kFxfRead).handle();
+  EXPECT_EQ(s->Read(h, 0, kRead).data(), contents.substr(0, kRead));
+  // Let the read-ahead fill its 4 MiB (one chunk per request, so it
+  // stops there).
+  const uint64_t filled = kRead + 4 * kMiB;
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (state_->BytesSent() < filled &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_EQ(state_->BytesSent(), filled);
+  // A small READ 2 MiB past the buffered bytes: the bytes between are
+  // never asked of the backend.
+  const uint64_t far = 6 * kMiB;
+  EXPECT_EQ(s->Read(h, far, kRead).data(), contents.substr(far, kRead));
+  EXPECT_EQ(state_->BytesSentWithin(filled, far), 0u);
+  // A READ one chunk past the position still rides the stream.
+  const uint64_t near = far + 2 * kRead;
+  EXPECT_EQ(s->Read(h, near, kRead).data(), contents.substr(near, kRead));
+  EXPECT_EQ(s->Close(h).status(), kFxOk);
+  std::lock_guard<std::mutex> lock(state_->mu);
+  EXPECT_EQ(std::count(state_->calls.begin(), state_->calls.end(), "Read /big"),
+            2);
 }
 
 TEST_F(FakeClientSessionTest, SessionShutdownShutsTheClientDown) {

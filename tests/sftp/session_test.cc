@@ -11,8 +11,10 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "grpc/grpc.h"
 #include "gtest/gtest.h"
 #include "server/backend/backend_channel.h"
@@ -734,6 +736,78 @@ TEST_F(SessionTest, ReaddirListsEverythingWithLongNames) {
   EXPECT_EQ(s->Close(h2).status(), kFxOk);
   EXPECT_EQ(s->PathOp(kFxpOpendir, "/nope").status(), kFxNoSuchFile);
   EXPECT_EQ(s->PathOp(kFxpOpendir, "/d/file1000").status(), kFxFailure);
+}
+
+// Reads a directory handle to EOF; every name, in the order they came.
+std::vector<std::string> ReadAllNames(SessionHarness& s, const std::string& h) {
+  std::vector<std::string> names;
+  for (Reply r = s.PathOp(kFxpReaddir, h); r.type != kFxpStatus;
+       r = s.PathOp(kFxpReaddir, h)) {
+    for (const auto& n : r.names()) names.push_back(n.name);
+  }
+  return names;
+}
+
+TEST_F(SessionTest, ListingDropsNamesNoClientMayGet) {
+  backend_.PutDir("/d");
+  backend_.PutFile("/d/a", "1");
+  backend_.PutFile("/d/b", "2");
+  for (const std::string bad :
+       {std::string(""), std::string("."), std::string(".."),
+        std::string("x/y"), std::string("../../etc/passwd"),
+        std::string("nul\0name", 8), std::string("/abs")}) {
+    backend_.AddListedName("/d", bad);
+  }
+  auto s = Connect();
+  const std::string h = s->PathOp(kFxpOpendir, "/d").handle();
+  // Only the real entries; the front end adds no "." or ".." either.
+  EXPECT_EQ(ReadAllNames(*s, h), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(s->Close(h).status(), kFxOk);
+}
+
+TEST_F(SessionTest, ResumedListingContinuesAfterTheLastNameReceived) {
+  backend_.PutDir("/d");
+  std::set<std::string> expected;
+  for (int i = 0; i < 300; ++i) {
+    const std::string name = absl::StrFormat("f%03d", i);
+    backend_.PutFile("/d/" + name, "x");
+    expected.insert(name);
+  }
+  // The stream breaks after two batches (100 names) and waits there until
+  // the directory has changed.
+  backend_.list_batch = 50;
+  backend_.streams_to_break = 1;
+  backend_.break_after_messages = 2;
+  backend_.hold_breaks = true;
+  auto s = Connect();
+  const std::string h = s->PathOp(kFxpOpendir, "/d").handle();
+  const auto deadline = std::chrono::steady_clock::now() + milliseconds(20000);
+  while (backend_.breaks_reached.load() == 0 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(2));
+  }
+  ASSERT_EQ(backend_.breaks_reached.load(), 1);
+  std::vector<std::string> names;
+  Reply first = s->PathOp(kFxpReaddir, h);
+  ASSERT_EQ(first.type, kFxpName);
+  for (const auto& n : first.names()) names.push_back(n.name);
+  // Between READDIRs: entries already listed go, one sorting before them
+  // all comes, one not yet listed goes, one after the others comes. A
+  // resume by count would now skip f100.
+  backend_.Erase("/d/f010");
+  backend_.Erase("/d/f020");
+  backend_.PutFile("/d/a-new", "x");
+  backend_.Erase("/d/f150");
+  expected.erase("f150");
+  backend_.PutFile("/d/g-new", "x");
+  expected.insert("g-new");
+  backend_.hold_breaks = false;
+  for (const std::string& name : ReadAllNames(*s, h)) names.push_back(name);
+  std::multiset<std::string> got(names.begin(), names.end());
+  EXPECT_EQ(got.size(), expected.size());
+  EXPECT_EQ(std::set<std::string>(got.begin(), got.end()), expected);
+  EXPECT_EQ(backend_.list_streams.load(), 2);
+  EXPECT_EQ(s->Close(h).status(), kFxOk);
 }
 
 TEST_F(SessionTest, RealpathNormalizesAndUsesBackendWhenAvailable) {

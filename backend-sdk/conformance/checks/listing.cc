@@ -1,8 +1,9 @@
 // listing.*: ListDir returns every entry exactly once, without "." and
-// "..", each with the attributes Lstat gives, in the same order each time
-// while the directory is unchanged (the front end resumes a broken listing
-// by position).
+// "..", each with the attributes Lstat gives, in ascending byte order of
+// name, and honours start_after (the front end resumes a broken listing
+// after the last name it received).
 
+#include <algorithm>
 #include <set>
 #include <string>
 #include <vector>
@@ -111,30 +112,74 @@ absl::Status LargeDirectory(Fixture& f) {
   return absl::OkStatus();
 }
 
-// The front end resumes a listing whose stream broke (a replica died) by
-// listing again and skipping the entries it has: an unchanged directory
-// must come back in the same order.
-absl::Status StableOrder(Fixture& f) {
-  constexpr int kFiles = 300;
-  std::set<std::string> names;
-  for (int i = 0; i < kFiles; ++i) {
-    // Names whose creation order differs from their sorted order.
-    const std::string name = absl::StrFormat("n%03d", (i * 7919) % kFiles);
-    names.insert(name);
+// Names whose creation order differs from their sorted order, with
+// punctuation sorting before and after '/' and a directory among them
+// (object stores list "d/" after "d-x"), in directory f.dir().
+absl::StatusOr<std::vector<std::string>> MakeScrambledNames(Fixture& f,
+                                                            int files) {
+  std::vector<std::string> names;
+  for (int i = 0; i < files; ++i) {
+    const std::string name = absl::StrFormat("n%03d", (i * 7919) % files);
+    names.push_back(name);
     CONF_RETURN_IF_ERROR(f.WriteFile(f.root(), f.Path(name), ""));
   }
-  CONF_ASSIGN_OR_RETURN(const std::vector<v1::DirEntry> first,
-                        f.ExpectNames(f.root(), f.dir(), names));
-  CONF_ASSIGN_OR_RETURN(const std::vector<v1::DirEntry> second,
-                        f.ExpectNames(f.root(), f.dir(), names));
-  for (size_t i = 0; i < first.size() && i < second.size(); ++i) {
-    if (first[i].name() != second[i].name()) {
-      return Fail(
-          absl::StrCat("expected the same order in two listings of "
-                       "an unchanged directory, got ",
-                       Show(first[i].name()), " then ", Show(second[i].name()),
-                       " at position ", i));
+  for (const char* name : {"n100-x", "n100.txt", "n100~"}) {
+    names.push_back(name);
+    CONF_RETURN_IF_ERROR(f.WriteFile(f.root(), f.Path(name), ""));
+  }
+  // "n100" becomes a directory.
+  CONF_RETURN_IF_ERROR(ExpectOk(f.root().Remove(f.Path("n100"))));
+  CONF_RETURN_IF_ERROR(f.MakeDir(f.root(), f.Path("n100")));
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+absl::Status ExpectInOrder(const std::string& what,
+                           const std::vector<std::string>& expected,
+                           const std::vector<v1::DirEntry>& got) {
+  for (size_t i = 0; i < expected.size() && i < got.size(); ++i) {
+    if (got[i].name() != expected[i]) {
+      return Fail(absl::StrCat("expected names in ascending byte order from ",
+                               what, ": ", Show(expected[i]), " at position ",
+                               i, ", got ", Show(got[i].name())));
     }
+  }
+  return ExpectEq(absl::StrCat("number of entries from ", what),
+                  expected.size(), got.size());
+}
+
+// The front end resumes a listing whose stream broke (a replica died)
+// after the last name it received: entries come in ascending byte order of
+// name, every time.
+absl::Status NameOrder(Fixture& f) {
+  CONF_ASSIGN_OR_RETURN(const std::vector<std::string> names,
+                        MakeScrambledNames(f, 300));
+  const std::set<std::string> set(names.begin(), names.end());
+  for (const char* what : {"a listing", "a second listing"}) {
+    CONF_ASSIGN_OR_RETURN(const std::vector<v1::DirEntry> listed,
+                          f.ExpectNames(f.root(), f.dir(), set));
+    CONF_RETURN_IF_ERROR(ExpectInOrder(what, names, listed));
+  }
+  return absl::OkStatus();
+}
+
+// ListDirRequest.start_after: only the names after it, whether or not it
+// exists; nothing after the last; everything before the first.
+absl::Status StartAfter(Fixture& f) {
+  CONF_ASSIGN_OR_RETURN(const std::vector<std::string> names,
+                        MakeScrambledNames(f, 300));
+  for (const std::string start_after :
+       {std::string("n149"), std::string("n149!"), std::string("n100"),
+        std::string("n100-x"), std::string("n299"), std::string("m"),
+        std::string("o")}) {
+    std::vector<std::string> expected;
+    for (const std::string& name : names) {
+      if (name > start_after) expected.push_back(name);
+    }
+    const Reply<Listing> reply = f.root().ListDir(f.dir(), start_after);
+    CONF_RETURN_IF_ERROR(ExpectOk(reply));
+    CONF_RETURN_IF_ERROR(
+        ExpectInOrder(reply.call(), expected, reply.value().entries));
   }
   return absl::OkStatus();
 }
@@ -142,7 +187,8 @@ absl::Status StableOrder(Fixture& f) {
 }  // namespace
 
 void RegisterListingChecks(Registry& registry) {
-  registry.Add("listing.stable_order", StableOrder);
+  registry.Add("listing.name_order", NameOrder);
+  registry.Add("listing.start_after", StartAfter);
   registry.Add("listing.empty_dir", EmptyDir);
   registry.Add("listing.entries_match_lstat", EntriesMatchLstat);
   registry.Add("listing.large_dir_1500_entries", LargeDirectory);

@@ -1,6 +1,9 @@
-// Default implementations of the optional Backend operations.
+// Default implementations of the optional Backend operations, and of
+// ListDirAfter on top of ListDir.
 
 #include "sftpgate/backend.h"
+
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 
@@ -13,6 +16,19 @@ absl::Status NotServed(absl::string_view what) {
 }
 
 }  // namespace
+
+absl::Status Backend::ListDirAfter(const Session& session,
+                                   absl::string_view path,
+                                   absl::string_view start_after,
+                                   const DirEntrySink& sink) {
+  if (start_after.empty()) return ListDir(session, path, sink);
+  return ListDir(session, path, [&](DirEntry entry) -> absl::Status {
+    if (absl::string_view(entry.name()) <= start_after) {
+      return absl::OkStatus();
+    }
+    return sink(std::move(entry));
+  });
+}
 
 absl::Status Backend::Symlink(const Session&, absl::string_view,
                               absl::string_view) {

@@ -274,8 +274,9 @@ grpc::Status BackendService::ListDir(
           batch_bytes = 0;
           return absl::OkStatus();
         };
-        absl::Status listed = backend_->ListDir(
-            session, request->path(), [&](DirEntry entry) -> absl::Status {
+        absl::Status listed = backend_->ListDirAfter(
+            session, request->path(), request->start_after(),
+            [&](DirEntry entry) -> absl::Status {
               if (context->IsCancelled()) return ClientGone();
               batch_bytes += entry.ByteSizeLong();
               *batch.add_entries() = std::move(entry);

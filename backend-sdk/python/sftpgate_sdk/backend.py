@@ -143,8 +143,27 @@ class Backend:
         Write it as a generator. The servicer batches entries into messages
         and closes the generator (GeneratorExit at the yield) when the
         client goes away. Errors must be raised before the first entry
-        where possible. Order is unspecified."""
+        where possible. Entries come in ascending order of name (code
+        point order, which is the byte order of their UTF-8 the contract
+        asks for), so that a broken listing can be resumed after the last
+        name received (list_dir_after)."""
         raise NotImplementedError
+
+    def list_dir_after(self, session, path, start_after):
+        """list_dir resumed: only the entries whose name sorts after
+        `start_after` (which need not exist). Serves
+        ListDirRequest.start_after. This default runs list_dir and passes on
+        the names after `start_after`, exact because list_dir lists in name
+        order; override it to seek there instead."""
+        entries = iter(self.list_dir(session, path))
+        try:
+            for entry in entries:
+                if entry.name > start_after:
+                    yield entry
+        finally:
+            close = getattr(entries, "close", None)
+            if close is not None:
+                close()
 
     def open_read(self, session, path, offset):
         """Returns a FileReader positioned at byte `offset` (which may be

@@ -201,7 +201,12 @@ class BackendServicer(pb_grpc.BackendServicer):
     def ListDir(self, request, context):
         entries = None
         try:
-            entries = iter(self._backend.list_dir(_session_of(request), _path(request.path)))
+            session, path = _session_of(request), _path(request.path)
+            if request.start_after:
+                entries = iter(self._backend.list_dir_after(session, path,
+                                                            request.start_after))
+            else:
+                entries = iter(self._backend.list_dir(session, path))
             batch, batch_bytes = [], 0
             for entry in entries:
                 batch.append(entry)

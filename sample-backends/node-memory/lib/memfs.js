@@ -234,10 +234,17 @@ class MemoryFs {
   }
 
   // Returns [{name, attributes}] for directory `path`.
-  list(session, path) {
+  // The entries whose name sorts after `startAfter` ('' for all), in the
+  // contract's order: ascending bytes of the UTF-8 name (JavaScript's own
+  // string order compares UTF-16 units, which differs above U+FFFF).
+  list(session, path, startAfter = '') {
     const {inode} = this.existing(session, path, true);
     if (inode.kind !== S_IFDIR) fail(status.FAILED_PRECONDITION, 'not a directory');
-    return Array.from(inode.children, ([name, child]) => ({name, attributes: child.attributes()}));
+    const after = Buffer.from(startAfter, 'utf8');
+    return Array.from(inode.children, ([name, child]) => ({name, key: Buffer.from(name, 'utf8'), child}))
+        .filter((e) => Buffer.compare(e.key, after) > 0)
+        .sort((a, b) => Buffer.compare(a.key, b.key))
+        .map((e) => ({name: e.name, attributes: e.child.attributes()}));
   }
 
   symlink(session, linkPath, target) {

@@ -90,7 +90,7 @@ function pump(call, messages) {
 
 function* listBatches(fs, request) {
   const session = checked(request, request.path);
-  const entries = fs.list(session, request.path);
+  const entries = fs.list(session, request.path, request.start_after || '');
   for (let i = 0; i < entries.length; i += LIST_BATCH) {
     yield {entries: entries.slice(i, i + LIST_BATCH)};
   }

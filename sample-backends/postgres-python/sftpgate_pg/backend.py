@@ -124,6 +124,9 @@ class PostgresBackend(Backend):
         self._run(lambda t: _set_stat(t, session, path, attributes, False))
 
     def list_dir(self, session, path):
+        return self.list_dir_after(session, path, "")
+
+    def list_dir_after(self, session, path, start_after):
         # A server-side cursor streams the rows; the transaction (and its
         # connection) lives as long as the listing does.
         with self.pool.connection() as conn:
@@ -138,10 +141,11 @@ class PostgresBackend(Backend):
                         "SELECT d.name, i.id, i.mode, i.uid, i.gid, i.size, i.atime, i.mtime, "
                         "i.nlink, i.target FROM sftpgate_dirents d "
                         "JOIN sftpgate_inodes i ON i.id = d.inode WHERE d.parent = %s "
-                        # A stable order (the primary key's): the front end
-                        # resumes a broken listing by position.
-                        "ORDER BY d.name",
-                        (directory.id,))
+                        # The contract's order, bytes of the name ("C"
+                        # collation, not the database's locale): the front
+                        # end resumes a broken listing after the last name.
+                        "AND d.name > %s COLLATE \"C\" ORDER BY d.name COLLATE \"C\"",
+                        (directory.id, start_after))
                     for row in rows:
                         yield pb.DirEntry(name=row[0], attributes=attributes_of(Inode(*row[1:])))
             finally:

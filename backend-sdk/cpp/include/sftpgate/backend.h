@@ -141,10 +141,22 @@ class Backend {
   // Streams the entries of directory `path` (without "." and "..") to
   // `sink`, each with its LSTAT attributes. NOT_FOUND if missing;
   // FAILED_PRECONDITION if not a directory. Returns the first non-OK status
-  // `sink` returns. Must not hold the whole listing in memory twice; order
-  // is unspecified.
+  // `sink` returns. Must not hold the whole listing in memory twice.
+  // Entries come in ascending byte order of name (as std::string compares:
+  // memcmp of the bytes), so that a broken listing can be resumed after
+  // the last name received (ListDirAfter).
   virtual absl::Status ListDir(const Session& session, absl::string_view path,
                                const DirEntrySink& sink) = 0;
+
+  // ListDir resumed: only the entries whose name sorts after `start_after`
+  // (which need not exist); all of them when it is empty. This serves
+  // ListDirRequest.start_after. The default runs ListDir and passes on the
+  // names after `start_after`, exact because ListDir lists in name order;
+  // override it to seek there instead of reading past the entries before.
+  virtual absl::Status ListDirAfter(const Session& session,
+                                    absl::string_view path,
+                                    absl::string_view start_after,
+                                    const DirEntrySink& sink);
 
   // Opens `path` for reading from byte `offset` (which may be past EOF: the
   // reader then returns EOF at once). NOT_FOUND if missing;
