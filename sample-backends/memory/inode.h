@@ -52,6 +52,10 @@ struct Inode {
 
   // kFile: the published contents (never null for a file).
   std::shared_ptr<const FileData> data;
+  // kFile: whole-file digests (by HashAlgorithm) of `digests_of`, the
+  // contents they describe; stale once `data` is another snapshot.
+  std::shared_ptr<const FileData> digests_of;
+  std::map<int, std::string> digests;
   // kDirectory: entries by name, ordered so listings can resume after a
   // name.
   std::map<std::string, std::shared_ptr<Inode>> entries;

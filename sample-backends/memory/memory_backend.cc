@@ -1,5 +1,7 @@
 #include "memory_backend.h"
 
+#include <openssl/evp.h>
+
 #include <deque>
 #include <utility>
 #include <vector>
@@ -654,6 +656,96 @@ absl::StatusOr<StatFsInfo> MemoryBackend::StatFs(const Session& session,
   info.set_flags(session.read_only() ? 1 : 0);
   info.set_max_name_length(kMaxNameLength);
   return info;
+}
+
+// ---- Hash: whole-file digests, kept with the contents they describe ----
+
+namespace {
+
+const EVP_MD* DigestOf(v1::HashAlgorithm algorithm) {
+  switch (algorithm) {
+    case v1::HASH_MD5:
+      return EVP_md5();
+    case v1::HASH_SHA1:
+      return EVP_sha1();
+    case v1::HASH_SHA256:
+      return EVP_sha256();
+    case v1::HASH_SHA512:
+      return EVP_sha512();
+    default:
+      return nullptr;
+  }
+}
+
+// The digest of all of `data` (an immutable snapshot: no lock needed).
+std::string ComputeDigest(const FileData& data, const EVP_MD* md) {
+  constexpr size_t kChunk = 1 << 20;
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(),
+                                                              &EVP_MD_CTX_free);
+  EVP_DigestInit_ex(ctx.get(), md, nullptr);
+  std::string chunk;
+  for (uint64_t offset = 0; offset < data.size(); offset += chunk.size()) {
+    data.Read(offset, kChunk, &chunk);
+    if (chunk.empty()) break;
+    EVP_DigestUpdate(ctx.get(), chunk.data(), chunk.size());
+  }
+  std::string digest(EVP_MD_size(md), '\0');
+  unsigned int length = 0;
+  EVP_DigestFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(digest.data()),
+                     &length);
+  digest.resize(length);
+  return digest;
+}
+
+}  // namespace
+
+std::vector<HashAlgorithm> MemoryBackend::HashAlgorithms() const {
+  return {v1::HASH_MD5, v1::HASH_SHA1, v1::HASH_SHA256, v1::HASH_SHA512};
+}
+
+absl::StatusOr<std::vector<std::string>> MemoryBackend::Hash(
+    const Session& session, const HashRequest& request) {
+  const EVP_MD* md = DigestOf(request.algorithm());
+  if (md == nullptr) return absl::UnimplementedError("algorithm not served");
+  std::shared_ptr<Inode> node;
+  std::shared_ptr<const FileData> data;
+  {
+    absl::MutexLock lock(&mu_);
+    absl::StatusOr<Location> loc =
+        ResolveExisting(session, request.path(), true);
+    if (!loc.ok()) return loc.status();
+    if (!loc->node->is_file()) {
+      return absl::FailedPreconditionError("not a regular file");
+    }
+    node = loc->node;
+    data = node->data;
+    const uint64_t size = data->size();
+    // Only digests of whole files are kept: the front end hashes ranges
+    // and blocks itself.
+    const bool whole = request.offset() == 0 &&
+                       (request.length() == 0 || request.length() >= size) &&
+                       (request.block_size() == 0 ||
+                        (size > 0 && request.block_size() >= size));
+    if (!whole) {
+      return absl::UnimplementedError("only whole-file digests are kept");
+    }
+    if (node->digests_of == data) {
+      auto it = node->digests.find(request.algorithm());
+      if (it != node->digests.end()) return std::vector{it->second};
+    }
+  }
+  // First use for these contents: computed outside the lock, kept unless
+  // the file changed meanwhile.
+  std::string digest = ComputeDigest(*data, md);
+  absl::MutexLock lock(&mu_);
+  if (node->data == data) {
+    if (node->digests_of != data) {
+      node->digests.clear();
+      node->digests_of = data;
+    }
+    node->digests[request.algorithm()] = digest;
+  }
+  return std::vector{std::move(digest)};
 }
 
 }  // namespace sftpgate::memory

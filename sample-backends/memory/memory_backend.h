@@ -88,6 +88,12 @@ class MemoryBackend : public Backend {
                                        absl::string_view path) override;
   // Walks the session's subtree (under the lock: fine for a sample).
   absl::StatusOr<UsageInfo> Usage(const Session& session) override;
+  // Whole-file digests, computed on first request and kept with the
+  // contents they describe; ranges and blocks are UNIMPLEMENTED (the front
+  // end hashes those itself).
+  absl::StatusOr<std::vector<std::string>> Hash(
+      const Session& session, const HashRequest& request) override;
+  std::vector<HashAlgorithm> HashAlgorithms() const override;
   absl::StatusOr<StatFsInfo> StatFs(const Session& session,
                                     absl::string_view path) override;
   absl::Status SetStatNoFollow(const Session& session, absl::string_view path,

@@ -205,8 +205,14 @@ class ChecksumTest(harness.GateTestCase):
                         supported)
 
 
+# Backends whose Hash call (Describe.hash_algorithms) answers whole-file
+# digests; the others make the front end read and hash the file.
+BACKENDS_WITH_HASH = {"memory"}
+
+
 class HashLimitTest(harness.GateTestCase):
-    """hash_limit_mb bounds what one connection may have hashed."""
+    """hash_limit_mb bounds what one connection may have the front end
+    read for hashing."""
 
     GATE_ARGS = ("--hash_limit_mb=1",)
 
@@ -217,11 +223,15 @@ class HashLimitTest(harness.GateTestCase):
                 with sftp.open(self.name(n), "wb") as f:
                     f.write(data)
             with sftp.open(self.name("a"), "rb") as f:
-                self.assertEqual(f.check("md5"), hashlib.md5(data).digest())
+                # A range: no backend keeps digests of those, so the front
+                # end reads it, 1.4 MiB in all.
+                self.assertEqual(f.check("md5", 1),
+                                 hashlib.md5(data[1:]).digest())
                 with self.assertRaisesRegex(IOError, "hash limit"):
-                    f.check("md5")  # 1.4 MiB in all
+                    f.check("md5", 1)
         # A new connection has its own budget; md5sum over exec shares it
-        # with nothing else.
+        # with nothing else. Whole files cost nothing where the backend
+        # keeps their digests.
         u = self.gate.user("alice")
         proc = subprocess.run(
             ["ssh"] + self.gate.ssh_options(u) +
@@ -229,15 +239,66 @@ class HashLimitTest(harness.GateTestCase):
              f"md5sum {self.name('a')} {self.name('b')}"],
             capture_output=True, stdin=subprocess.DEVNULL,
             timeout=harness.CLIENT_TIMEOUT)
+        line = lambda n: (hashlib.md5(data).hexdigest() +
+                          f"  {self.name(n)}\n").encode()
+        if self.BACKEND in BACKENDS_WITH_HASH:
+            self.assertEqual((proc.returncode, proc.stdout, proc.stderr),
+                             (0, line("a") + line("b"), b""))
+            return
         self.assertEqual(proc.returncode, 1)
-        self.assertEqual(proc.stdout, hashlib.md5(data).hexdigest().encode() +
-                         f"  {self.name('a')}\n".encode())
+        self.assertEqual(proc.stdout, line("a"))
         self.assertEqual(proc.stderr, f"md5sum: {self.name('b')}: hash limit "
                          f"reached for this session\n".encode())
 
 
+class BackendHashTest(harness.GateTestCase):
+    """The front end takes the backend's Hash answer when Describe lists
+    the algorithm, and reads and hashes the file itself otherwise. With
+    hash_limit_mb = 0 it may read nothing for hashing, so a digest that
+    arrives can only be the backend's."""
+
+    GATE_ARGS = ("--hash_limit_mb=0",)
+
+    def test_backend_digest_used_when_offered(self):
+        data = os.urandom(300000)
+        path = self.name("h.bin")
+        with self.gate.paramiko("alice") as sftp:
+            with sftp.open(path, "wb") as f:
+                f.write(data)
+        u = self.gate.user("alice")
+        start = self.gate.log_offsets()
+        for tool in ("md5sum", "sha1sum", "sha256sum"):
+            proc = subprocess.run(
+                ["ssh"] + self.gate.ssh_options(u) +
+                ["-p", str(self.gate.port), f"alice@{self.gate.host}",
+                 f"{tool} {path}"],
+                capture_output=True, stdin=subprocess.DEVNULL,
+                timeout=harness.CLIENT_TIMEOUT)
+            if self.BACKEND in BACKENDS_WITH_HASH:
+                want = getattr(hashlib, tool[:-3])(data).hexdigest()
+                self.assertEqual((proc.returncode, proc.stdout, proc.stderr),
+                                 (0, f"{want}  {path}\n".encode(), b""), tool)
+            else:
+                self.assertEqual(proc.returncode, 1, proc)
+                self.assertEqual(proc.stderr, f"{tool}: {path}: hash limit "
+                                 f"reached for this session\n".encode())
+        with self.gate.paramiko("alice") as sftp:
+            with sftp.open(path, "rb") as f:
+                if self.BACKEND in BACKENDS_WITH_HASH:
+                    self.assertEqual(f.check("sha512"),
+                                     hashlib.sha512(data).digest())
+                # A range: the backend declines, the front end may not read.
+                with self.assertRaisesRegex(IOError, "hash limit"):
+                    f.check("md5", 10)
+        if self.BACKEND in BACKENDS_WITH_HASH:
+            self.gate.wait_for_gate_log(
+                r"checksum .*command=sha256sum .*result=ok bytes_read=0",
+                since=start)
+
+
 harness.parametrize(globals(), ChecksumTest)
 harness.parametrize(globals(), HashLimitTest)
+harness.parametrize(globals(), BackendHashTest)
 
 if __name__ == "__main__":
     unittest.main()

@@ -58,6 +58,11 @@ absl::StatusOr<UsageInfo> Backend::Usage(const Session&) {
   return NotServed("usage");
 }
 
+absl::StatusOr<std::vector<std::string>> Backend::Hash(const Session&,
+                                                       const HashRequest&) {
+  return NotServed("hash");
+}
+
 absl::Status Backend::SetStatNoFollow(const Session&, absl::string_view,
                                       const Attributes&) {
   return NotServed("setstat on a symlink");

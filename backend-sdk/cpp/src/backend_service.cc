@@ -123,6 +123,9 @@ grpc::Status BackendService::Describe(grpc::ServerContext*,
   response->set_preferred_chunk_size(options_.preferred_chunk_size);
   response->set_max_chunk_size(options_.max_chunk_size);
   response->set_max_list_batch(options_.list_batch_size);
+  for (HashAlgorithm algorithm : backend_->HashAlgorithms()) {
+    response->add_hash_algorithms(algorithm);
+  }
   return grpc::Status::OK;
 }
 
@@ -253,6 +256,21 @@ grpc::Status BackendService::Usage(grpc::ServerContext*,
   return Handle(*request, {}, [&](const Session& session) -> absl::Status {
     return Take(backend_->Usage(session), response);
   });
+}
+
+grpc::Status BackendService::Hash(grpc::ServerContext*,
+                                  const v1::HashRequest* request,
+                                  v1::HashResponse* response) {
+  return Handle(*request, {request->path()},
+                [&](const Session& session) -> absl::Status {
+                  absl::StatusOr<std::vector<std::string>> digests =
+                      backend_->Hash(session, *request);
+                  if (!digests.ok()) return digests.status();
+                  for (std::string& d : *digests) {
+                    response->add_digests(std::move(d));
+                  }
+                  return absl::OkStatus();
+                });
 }
 
 grpc::Status BackendService::ListDir(

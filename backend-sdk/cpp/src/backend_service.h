@@ -65,6 +65,9 @@ class BackendService final : public v1::Backend::Service {
   grpc::Status Usage(grpc::ServerContext* context,
                      const v1::UsageRequest* request,
                      v1::UsageResponse* response) override;
+  grpc::Status Hash(grpc::ServerContext* context,
+                    const v1::HashRequest* request,
+                    v1::HashResponse* response) override;
   grpc::Status ListDir(
       grpc::ServerContext* context, const v1::ListDirRequest* request,
       grpc::ServerWriter<v1::ListDirResponse>* writer) override;

@@ -26,6 +26,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -42,6 +43,8 @@ using Attributes = v1::Attributes;
 using DirEntry = v1::DirEntry;
 using StatFsInfo = v1::StatFsResponse;
 using UsageInfo = v1::UsageResponse;
+using HashRequest = v1::HashRequest;
+using HashAlgorithm = v1::HashAlgorithm;
 using WriteHeader = v1::WriteHeader;
 
 // Reads one file sequentially, starting at the offset given to
@@ -209,6 +212,19 @@ class Backend {
   // Bytes and number of the regular files beneath the session's root, for
   // per-user quotas.
   virtual absl::StatusOr<UsageInfo> Usage(const Session& session);
+
+  // Digests of request.path()'s bytes that the backend can give without
+  // the front end reading the file (stored at upload, an object store's
+  // ETag, ...): one per request.block_size() bytes of the range, or exactly
+  // one when block_size is 0. Asked only for the algorithms
+  // HashAlgorithms() lists. UNIMPLEMENTED for a request it cannot answer
+  // cheaply (the front end then reads and hashes the file itself);
+  // NOT_FOUND if missing; FAILED_PRECONDITION if not a regular file.
+  virtual absl::StatusOr<std::vector<std::string>> Hash(
+      const Session& session, const HashRequest& request);
+  // The algorithms Hash serves (Describe.hash_algorithms); empty (the
+  // default): none, and Hash is never asked.
+  virtual std::vector<HashAlgorithm> HashAlgorithms() const { return {}; }
 
   // SetStat on a symlink itself (lsetstat@openssh.com).
   virtual absl::Status SetStatNoFollow(const Session& session,
