@@ -234,6 +234,11 @@ Reply<v1::StatFsResponse> Client::StatFs(absl::string_view path) const {
           Unary(&v1::Backend::Stub::StatFs, std::move(request))};
 }
 
+Reply<v1::UsageResponse> Client::Usage() const {
+  return {CallName("Usage", ""),
+          Unary(&v1::Backend::Stub::Usage, v1::UsageRequest())};
+}
+
 Reply<Listing> Client::ListDir(absl::string_view path,
                                absl::string_view start_after) const {
   v1::ListDirRequest request;

@@ -148,6 +148,7 @@ class Client {
                     absl::string_view new_path) const;
   Reply<std::string> RealPath(absl::string_view path) const;
   Reply<v1::StatFsResponse> StatFs(absl::string_view path) const;
+  Reply<v1::UsageResponse> Usage() const;
   // `start_after`: ListDirRequest.start_after (empty: from the start).
   Reply<Listing> ListDir(absl::string_view path,
                          absl::string_view start_after = "") const;

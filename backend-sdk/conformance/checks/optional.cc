@@ -1,6 +1,7 @@
 // Optional operations. Unclaimed ones must answer UNIMPLEMENTED
 // (unclaimed.*); claimed ones must work: hard_links.*, stat_fs.*,
-// real_path.*, set_stat_no_follow.* (symlinks.* has its own file).
+// real_path.*, set_stat_no_follow.*, usage.* (symlinks.* has its own
+// file).
 
 #include <string>
 #include <vector>
@@ -38,6 +39,8 @@ const std::vector<OptionalOp>& OptionalOps() {
        [](auto& c, auto& file, auto&) { return StatusOnly(c.StatFs(file)); }},
       {"real_path", &D::real_path, "real_path",
        [](auto& c, auto& file, auto&) { return StatusOnly(c.RealPath(file)); }},
+      {"usage", &D::usage, "usage",
+       [](auto& c, auto&, auto&) { return StatusOnly(c.Usage()); }},
   };
   return *ops;
 }
@@ -194,6 +197,32 @@ absl::Status SetStatNoFollow(Fixture& f) {
   return ExpectEq("mtime of the file", new_time.mtime(), after.mtime());
 }
 
+// ---- Usage ----
+
+absl::Status ExpectUsage(const Client& c, uint64_t bytes, uint64_t files) {
+  const Reply<v1::UsageResponse> usage = c.Usage();
+  CONF_ASSIGN_OR_RETURN(const v1::UsageResponse u, Require(usage));
+  CONF_RETURN_IF_ERROR(
+      ExpectEq(absl::StrCat("bytes from ", usage.call()), bytes, u.bytes()));
+  return ExpectEq(absl::StrCat("files from ", usage.call()), files, u.files());
+}
+
+// The regular files beneath the session's root, subdirectories included,
+// and nothing outside it (what the front end's quotas rest on).
+absl::Status UsageCountsTheRootsFiles(Fixture& f) {
+  CONF_RETURN_IF_ERROR(f.MakeDir(f.root(), f.Path("home")));
+  CONF_RETURN_IF_ERROR(f.WriteFile(f.root(), f.Path("outside"), "12345"));
+  const Client user = f.SessionAt(f.Path("home"));
+  CONF_RETURN_IF_ERROR(ExpectUsage(user, 0, 0));
+  CONF_RETURN_IF_ERROR(f.WriteFile(user, "/a", PatternBytes(10000, 3)));
+  CONF_RETURN_IF_ERROR(f.MakeDir(user, "/sub"));
+  CONF_RETURN_IF_ERROR(f.WriteFile(user, "/sub/b", "abc"));
+  CONF_RETURN_IF_ERROR(f.WriteFile(user, "/sub/empty", ""));
+  CONF_RETURN_IF_ERROR(ExpectUsage(user, 10003, 3));
+  CONF_RETURN_IF_ERROR(ExpectOk(user.Remove("/a")));
+  return ExpectUsage(user, 3, 2);
+}
+
 }  // namespace
 
 void RegisterOptionalChecks(Registry& registry) {
@@ -217,6 +246,8 @@ void RegisterOptionalChecks(Registry& registry) {
   registry.Add("real_path.session_view", {real_path}, RealPathSessionView);
   registry.Add("set_stat_no_follow.changes_the_link", {no_follow, symlinks},
                SetStatNoFollow);
+  registry.Add("usage.counts_the_roots_files", {Claims(&D::usage, "usage")},
+               UsageCountsTheRootsFiles);
 }
 
 }  // namespace sftpgate::conformance
