@@ -36,18 +36,18 @@ class TwoFrontEndsGate(harness.Gate):
 
     def __init__(self):
         super().__init__(replica_gate.BACKEND)
-        self.gate_args = None
+        self.gate_argv = None
         self.ports = []
 
     def _spawn(self, name, args, pass_fds=()):
         if name == "sftpgate":
             args = args + ["--shutdown-grace-seconds", str(GRACE_SECONDS)]
-            self.gate_args = args
+            self.gate_argv = args
         return super()._spawn(name, args, pass_fds)
 
     def start(self):
         super().start()
-        _, listening = self._start_listening("sftpgate-2", self.gate_args,
+        _, listening = self._start_listening("sftpgate-2", self.gate_argv,
                                              harness.GATE_LISTENING)
         self.ports = [self.port, int(listening.group(1))]
 
