@@ -9,28 +9,6 @@
 #include "sftpgate/paths.h"
 
 namespace sftpgate::server::exec {
-namespace {
-
-// What coreutils would say (strerror) for the backend's answer.
-std::string Reason(const grpc::Status& status) {
-  switch (status.error_code()) {
-    case grpc::StatusCode::NOT_FOUND:
-      return "No such file or directory";
-    case grpc::StatusCode::PERMISSION_DENIED:
-    case grpc::StatusCode::UNAUTHENTICATED:
-      return "Permission denied";
-    case grpc::StatusCode::UNAVAILABLE:
-      return "backend unavailable";
-    case grpc::StatusCode::DEADLINE_EXCEEDED:
-      return "backend timed out";
-    default:
-      return status.error_message().empty() ? "Input/output error"
-                                            : status.error_message();
-  }
-}
-
-}  // namespace
-
 ChecksumSession::ChecksumSession(ChecksumCommand command,
                                  SftpSessionOptions options)
     : ExecSession(std::move(options)),
@@ -90,7 +68,7 @@ void ChecksumSession::OnHashed(const std::string& name,
         command_.program, name,
         status.error_code() == grpc::StatusCode::FAILED_PRECONDITION
             ? status.error_message()
-            : Reason(status)));
+            : ErrorText(status)));
   }
   CountOperation(command_.program, status);
   LogEvent(LogLevel::kInfo, "checksum",
@@ -98,7 +76,7 @@ void ChecksumSession::OnHashed(const std::string& name,
             {"user", options().session.user()},
             {"command", command_.program},
             {"path", name},
-            {"result", status.ok() ? "ok" : Reason(status)},
+            {"result", status.ok() ? "ok" : ErrorText(status)},
             {"bytes_read", absl::StrCat(bytes_read)},
             {"ms", ms}});
   ++next_;

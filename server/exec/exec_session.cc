@@ -157,6 +157,24 @@ void ExecSession::Shutdown() {
   OnShutdown();
 }
 
+std::string ErrorText(const grpc::Status& status) {
+  switch (status.error_code()) {
+    case grpc::StatusCode::NOT_FOUND:
+      return "No such file or directory";
+    case grpc::StatusCode::PERMISSION_DENIED:
+    case grpc::StatusCode::UNAUTHENTICATED:
+      return status.error_message().empty() ? "Permission denied"
+                                            : status.error_message();
+    case grpc::StatusCode::UNAVAILABLE:
+      return "backend unavailable";
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return "backend timed out";
+    default:
+      return status.error_message().empty() ? "Input/output error"
+                                            : status.error_message();
+  }
+}
+
 void ExecSession::Out(std::string bytes) {
   if (!finished_) options_.sink->Send(std::move(bytes));
 }

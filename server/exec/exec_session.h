@@ -37,6 +37,12 @@ std::shared_ptr<SftpSession> StartExecSession(ExecCommand command,
 std::shared_ptr<SftpSession> StartExecRefusal(std::string message,
                                               SftpSessionOptions options);
 
+// A backend error as the coreutils and scp tools word theirs (strerror:
+// "No such file or directory", "Permission denied", else the backend's
+// message); UNAVAILABLE and DEADLINE_EXCEEDED without gRPC's transport
+// detail (it names internal addresses).
+std::string ErrorText(const grpc::Status& status);
+
 class ExecSession : public SftpSession {
  public:
   explicit ExecSession(SftpSessionOptions options);

@@ -25,26 +25,8 @@ constexpr size_t kMaxEntries = 1000000;
 constexpr size_t kPadChunk = 64 * 1024;
 
 // What OpenSSH's scp prints (strerror) for a backend answer.
-std::string Reason(const grpc::Status& status) {
-  switch (status.error_code()) {
-    case grpc::StatusCode::NOT_FOUND:
-      return "No such file or directory";
-    case grpc::StatusCode::PERMISSION_DENIED:
-    case grpc::StatusCode::UNAUTHENTICATED:
-      return status.error_message().empty() ? "Permission denied"
-                                            : status.error_message();
-    case grpc::StatusCode::UNAVAILABLE:
-      return "backend unavailable";
-    case grpc::StatusCode::DEADLINE_EXCEEDED:
-      return "backend timed out";
-    default:
-      return status.error_message().empty() ? "Failure"
-                                            : status.error_message();
-  }
-}
-
 std::string Describe(absl::string_view path, const grpc::Status& status) {
-  return absl::StrCat(path, ": ", Reason(status));
+  return absl::StrCat(path, ": ", ErrorText(status));
 }
 
 }  // namespace
@@ -603,9 +585,15 @@ void ScpSession::SourceDirectory(std::string path, std::string name,
            }});
     });
   };
+  WithTimes(attrs, std::move(send_record));
+}
+
+void ScpSession::WithTimes(const v1::Attributes& attrs,
+                           absl::AnyInvocable<void()> send_record) {
   if (!command_.preserve) return send_record();
   Out(ScpTimesLine(attrs.mtime(), attrs.atime()));
-  AwaitAck([this, send_record](bool ok, bool fatal) mutable {
+  AwaitAck([this, send_record = std::move(send_record)](bool ok,
+                                                        bool fatal) mutable {
     if (fatal) return Exit(1);
     if (!ok) return SourceStep();
     send_record();
@@ -632,13 +620,7 @@ void ScpSession::SourceFile(std::string path, std::string name,
       SourceStream();
     });
   };
-  if (!command_.preserve) return send_record();
-  Out(ScpTimesLine(attrs.mtime(), attrs.atime()));
-  AwaitAck([this, send_record](bool ok, bool fatal) mutable {
-    if (fatal) return Exit(1);
-    if (!ok) return SourceStep();
-    send_record();
-  });
+  WithTimes(attrs, std::move(send_record));
 }
 
 void ScpSession::SourceStream() {

@@ -133,6 +133,10 @@ class ScpSession final : public ExecSession {
                        const v1::Attributes& attrs);
   void SourceFile(std::string path, std::string name,
                   const v1::Attributes& attrs);
+  // With -p, sends the entry's times first and runs `send_record` once the
+  // client took them; without -p runs it at once.
+  void WithTimes(const v1::Attributes& attrs,
+                 absl::AnyInvocable<void()> send_record);
   void SourceStream();
   void SourcePump();
   void SourceFileDone();
