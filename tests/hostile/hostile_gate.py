@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 import traceback
+import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -97,6 +98,23 @@ class HostileGate(harness.Gate):
             return []
         with open(self.events) as f:
             return f.read().splitlines()
+
+
+class GateTestCase(unittest.TestCase):
+    """A test case against the class's `gate` (a HostileGate) that prints
+    the gate's log written during a test when that test fails."""
+
+    def setUp(self):
+        self._log_start = self.gate.log_offsets()
+
+    def run(self, result=None):
+        result = result or self.defaultTestResult()
+        bad = len(result.failures) + len(result.errors)
+        out = super().run(result)
+        if len(result.failures) + len(result.errors) > bad:
+            print(f"\n[hostile] {self.id()} failed; logs:\n"
+                  f"{self.gate.log_tail(getattr(self, '_log_start', None))}")
+        return out
 
 
 class SessionWorker(threading.Thread):

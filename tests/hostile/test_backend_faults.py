@@ -23,7 +23,8 @@ import subprocess
 import time
 import unittest
 
-from hostile_gate import HOST, INSTRUMENTED, HostileGate, SessionWorker
+from hostile_gate import (HOST, INSTRUMENTED, GateTestCase, HostileGate,
+                          SessionWorker)
 from raw_sftp import (CLOSE, FX_OK, FXF_CREAT, FXF_TRUNC, FXF_WRITE, NO_ATTRS,
                       OPEN, WRITE, RawSftp, string, u32, u64)
 
@@ -46,7 +47,7 @@ def wait_for(predicate, timeout=PATIENCE, interval=0.1):
     return None
 
 
-class GateCase(unittest.TestCase):
+class GateCase(GateTestCase):
     """A HostileGate per class (BACKEND, GATE_FLAGS), logs on failure."""
 
     BACKEND = None
@@ -57,18 +58,6 @@ class GateCase(unittest.TestCase):
         cls.gate = HostileGate(cls.BACKEND, gate_flags=cls.GATE_FLAGS)
         cls.addClassCleanup(cls.gate.cleanup)
         cls.gate.start()
-
-    def setUp(self):
-        self._log_start = self.gate.log_offsets()
-
-    def run(self, result=None):
-        result = result or self.defaultTestResult()
-        bad = len(result.failures) + len(result.errors)
-        out = super().run(result)
-        if len(result.failures) + len(result.errors) > bad:
-            print(f"\n[hostile] {self.id()} failed; logs:\n"
-                  f"{self.gate.log_tail(getattr(self, '_log_start', None))}")
-        return out
 
     def assertGateAlive(self):
         self.assertIsNone(self.gate.gate_proc().poll(), "sftpgate exited")

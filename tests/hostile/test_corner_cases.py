@@ -19,7 +19,7 @@ import time
 import unittest
 import urllib.request
 
-from hostile_gate import HOST, HostileGate
+from hostile_gate import HOST, GateTestCase, HostileGate
 from raw_sftp import (CLOSE, DATA, FX_EOF, FX_OK, FXF_READ, HANDLE, NAME,
                       OPEN, OPENDIR, READ, READDIR, REALPATH, STATUS, RawSftp,
                       request, string, u32, u64, NO_ATTRS)
@@ -41,7 +41,7 @@ def wait_until(predicate, timeout=30.0):
         time.sleep(0.02)
 
 
-class CornerCasesTest(unittest.TestCase):
+class CornerCasesTest(GateTestCase):
 
     @classmethod
     def setUpClass(cls):
@@ -55,21 +55,12 @@ class CornerCasesTest(unittest.TestCase):
         cls.metrics_url = f"http://127.0.0.1:{match.group(1)}/metrics"
 
     def setUp(self):
-        self._log_start = self.gate.log_offsets()
+        super().setUp()
         self.sessions = []
 
     def tearDown(self):
         for s in self.sessions:
             s.transport.close()
-
-    def run(self, result=None):
-        result = result or self.defaultTestResult()
-        bad = len(result.failures) + len(result.errors)
-        out = super().run(result)
-        if len(result.failures) + len(result.errors) > bad:
-            print(f"\n[hostile] {self.id()} failed; sftpgate log:\n"
-                  f"{self.gate.log_tail(getattr(self, '_log_start', None))}")
-        return out
 
     def raw(self, user="alice"):
         u = self.gate.user(user)

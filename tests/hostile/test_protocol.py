@@ -17,7 +17,7 @@ import threading
 import time
 import unittest
 
-from hostile_gate import HOST, HostileGate, SessionWorker
+from hostile_gate import HOST, GateTestCase, HostileGate, SessionWorker
 from raw_sftp import (ATTRS, CLOSE, DATA, EXTENDED, FSETSTAT, FSTAT,
                       FX_BAD_MESSAGE, FX_EOF, FX_FAILURE, FX_NO_SUCH_FILE,
                       FX_OK, FX_OP_UNSUPPORTED, FXF_CREAT, FXF_READ,
@@ -31,7 +31,7 @@ MAX_PACKET = 256 * 1024 + 1024
 MAX_READ = 255 * 1024
 
 
-class ProtocolTest(unittest.TestCase):
+class ProtocolTest(GateTestCase):
     """One gate and one background worker for the whole class."""
 
     @classmethod
@@ -47,17 +47,8 @@ class ProtocolTest(unittest.TestCase):
                                  f"{cls.worker.errors}\n{cls.gate.log_tail()}")
 
     def setUp(self):
-        self._log_start = self.gate.log_offsets()
+        super().setUp()
         self.sessions = []
-
-    def run(self, result=None):
-        result = result or self.defaultTestResult()
-        bad = len(result.failures) + len(result.errors)
-        out = super().run(result)
-        if len(result.failures) + len(result.errors) > bad:
-            print(f"\n[hostile] {self.id()} failed; sftpgate log:\n"
-                  f"{self.gate.log_tail(getattr(self, '_log_start', None))}")
-        return out
 
     def tearDown(self):
         for s in self.sessions:
