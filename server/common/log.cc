@@ -100,9 +100,13 @@ std::string Timestamp() {
 void SetLogFormat(LogFormat format) { g_format.store(format); }
 void SetLogLevel(LogLevel min_level) { g_min_level.store(min_level); }
 
+bool LogEnabled(LogLevel level) {
+  return level >= g_min_level.load(std::memory_order_relaxed);
+}
+
 void LogEvent(LogLevel level, absl::string_view event,
               absl::Span<const LogField> fields) {
-  if (level < g_min_level.load(std::memory_order_relaxed)) return;
+  if (!LogEnabled(level)) return;
   std::string line;
   line.reserve(128);
   if (g_format.load(std::memory_order_relaxed) == LogFormat::kJson) {

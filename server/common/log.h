@@ -39,6 +39,10 @@ inline void LogEvent(LogLevel level, absl::string_view event,
   LogEvent(level, event, absl::Span<const LogField>(fields));
 }
 
+// Whether an event at `level` would be written: callers on hot paths
+// check it before formatting fields nobody will read.
+bool LogEnabled(LogLevel level);
+
 // A duration as an `ms` field: milliseconds with one decimal ("12.3").
 std::string LogMillis(std::chrono::nanoseconds duration);
 

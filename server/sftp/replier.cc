@@ -138,7 +138,10 @@ void Replier::Close() {
 
 void Replier::LogOp(const Op& op, uint32_t status,
                     absl::string_view message) const {
+  // Read-only ops (every READ among them) log at debug: off by default,
+  // so their fields are not even built.
   const LogLevel level = op.modifying ? LogLevel::kInfo : LogLevel::kDebug;
+  if (!LogEnabled(level)) return;
   std::vector<LogField> fields = {{"session", options_.session->session_id()},
                                   {"user", options_.session->user()},
                                   {"op", op.name},
