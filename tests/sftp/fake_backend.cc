@@ -27,6 +27,16 @@ bool SleepUnlessCancelled(grpc::ServerContext* context, int ms) {
   return !context->IsCancelled();
 }
 
+// Largest file the fake stores, as a real store has a capacity: a SETSTAT
+// or WRITE past it is RESOURCE_EXHAUSTED instead of a multi-GiB allocation
+// (the session fuzzer sent a SETSTAT size of 9 GB).
+constexpr uint64_t kMaxFileSize = 256 << 20;
+
+grpc::Status TooLarge() {
+  return Error(grpc::StatusCode::RESOURCE_EXHAUSTED,
+               "file larger than the fake store holds");
+}
+
 bool IsChildOf(const std::string& path, const std::string& dir) {
   return ParentOf(path) == dir && path != "/";
 }
@@ -288,6 +298,7 @@ grpc::Status FakeBackend::SetStat(grpc::ServerContext* context,
     return Error(grpc::StatusCode::NOT_FOUND, "No such file");
   }
   const v1::Attributes& a = request->attributes();
+  if (a.has_size() && a.size() > kMaxFileSize) return TooLarge();
   if (a.has_mode()) it->second.perm = a.mode() & 07777;
   if (a.has_mtime()) it->second.mtime = a.mtime();
   if (a.has_size()) it->second.data.resize(a.size());
@@ -528,6 +539,11 @@ grpc::Status FakeBackend::Write(grpc::ServerContext* /*context*/,
     } else if (!random_write && at != next) {
       ++aborted_uploads;
       return Error(grpc::StatusCode::INVALID_ARGUMENT, "not sequential");
+    }
+    if (chunk.data().size() > kMaxFileSize ||
+        at > kMaxFileSize - chunk.data().size()) {
+      ++aborted_uploads;
+      return TooLarge();
     }
     if (data.size() < at + chunk.data().size()) {
       data.resize(at + chunk.data().size());
