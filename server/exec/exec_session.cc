@@ -5,9 +5,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "server/common/log.h"
 #include "server/exec/checksum_session.h"
 #include "server/exec/scp_session.h"
+#include "server/sftp/describe_backend.h"
 #include "server/sftp/sftp_metrics.h"
 #include "server/sftp/status_mapping.h"
 
@@ -114,26 +114,17 @@ ExecSession::~ExecSession() {
 void ExecSession::Start() {
   // The client never runs a callback after its Shutdown() (in ours), so
   // `this` is alive whenever one runs.
-  backend_->Describe(v1::DescribeRequest(), [this](const grpc::Status& status,
-                                                   v1::DescribeResponse& caps) {
-    if (finished_) return;
-    if (status.ok()) {
-      caps_ = std::move(caps);
-    } else {
-      // As for SFTP: serve anyway, each call reports the backend's
-      // state itself.
-      LogEvent(LogLevel::kWarning, "backend_describe_failed",
-               {{"session", options_.session.session_id()},
-                {"user", options_.session.user()},
-                {"error", status.error_message()}});
-    }
-    running_ = true;
-    Run();
-    if (finished_) return;
-    // Input that waited for Run().
-    ResumeInput();
-    if (input_ended_) OnEndOfInput();
-  });
+  sftp::DescribeBackend(*backend_, options_.session,
+                        [this](v1::DescribeResponse caps) {
+                          if (finished_) return;
+                          caps_ = std::move(caps);
+                          running_ = true;
+                          Run();
+                          if (finished_) return;
+                          // Input that waited for Run().
+                          ResumeInput();
+                          if (input_ended_) OnEndOfInput();
+                        });
 }
 
 size_t ExecSession::OnChannelData(absl::string_view data) {

@@ -38,7 +38,7 @@ void SessionImpl::CheckFileName(Op op, PacketReader& in) {
 
 void SessionImpl::CheckFileHandle(Op op, PacketReader& in) {
   absl::string_view id;
-  if (!in.ReadString(&id)) return SendBadMessage(op);
+  if (!in.ReadString(&id)) return replier_.BadMessage(op);
   // The remaining fields are decoded before the handle is looked up (see
   // ReadHandle): a malformed request is BAD_MESSAGE whatever its handle.
   PacketReader rest = in;
@@ -47,7 +47,7 @@ void SessionImpl::CheckFileHandle(Op op, PacketReader& in) {
   uint32_t block_size = 0;
   if (!rest.ReadString(&algorithms) || !rest.ReadU64(&offset) ||
       !rest.ReadU64(&length) || !rest.ReadU32(&block_size)) {
-    return SendBadMessage(op);
+    return replier_.BadMessage(op);
   }
   Handle* h = FindHandle(id, op);
   if (h == nullptr) return;
@@ -60,7 +60,7 @@ void SessionImpl::CheckFile(Op op, std::string path, PacketReader& in) {
   request.path = std::move(path);
   if (!in.ReadString(&algorithms) || !in.ReadU64(&request.offset) ||
       !in.ReadU64(&request.length) || !in.ReadU32(&request.block_size)) {
-    return SendBadMessage(op);
+    return replier_.BadMessage(op);
   }
   std::optional<v1::HashAlgorithm> algorithm;
   for (absl::string_view name : absl::StrSplit(algorithms, ',')) {
@@ -68,10 +68,10 @@ void SessionImpl::CheckFile(Op op, std::string path, PacketReader& in) {
     if (algorithm.has_value()) break;
   }
   if (!algorithm.has_value()) {
-    return SendStatus(op, kFxOpUnsupported, "no supported hash algorithm");
+    return replier_.Status(op, kFxOpUnsupported, "no supported hash algorithm");
   }
   if (request.block_size != 0 && request.block_size < kMinBlockSize) {
-    return SendStatus(op, kFxBadMessage, "block size below 256");
+    return replier_.Status(op, kFxBadMessage, "block size below 256");
   }
   request.algorithm = *algorithm;
   // The reply must fit in one packet.
@@ -84,14 +84,14 @@ void SessionImpl::CheckFile(Op op, std::string path, PacketReader& in) {
           const grpc::Status& status, std::vector<std::string> digests) {
         // Dropped after this callback (we are inside the hasher).
         Later([id = op.id](SessionImpl* self) { self->hashers_.erase(id); });
-        if (!status.ok()) return SendResult(op, status);
+        if (!status.ok()) return replier_.Result(op, status);
         const absl::string_view name = HashAlgorithmName(algorithm);
         size_t total = 0;
         for (const std::string& d : digests) total += d.size();
         PacketWriter out(kFxpExtendedReply, 32 + name.size() + total);
         out.U32(op.id).String("check-file").String(name);
         for (const std::string& d : digests) out.Raw(d);
-        SendPacket(op, std::move(out).Finish(), kFxOk);
+        replier_.Packet(op, std::move(out).Finish(), kFxOk);
       });
 }
 

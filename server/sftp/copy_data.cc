@@ -19,14 +19,14 @@ void SessionImpl::CopyData(Op op, PacketReader& in) {
   if (!in.ReadString(&read_id) || !in.ReadU64(&read_offset) ||
       !in.ReadU64(&length) || !in.ReadString(&write_id) ||
       !in.ReadU64(&write_offset)) {
-    return SendBadMessage(op);
+    return replier_.BadMessage(op);
   }
   Handle* from = handles_.Find(read_id);
   Handle* to = handles_.Find(write_id);
   if (from == nullptr || to == nullptr || from == to ||
       from->reader == nullptr || to->upload == nullptr ||
       from->path == to->path) {
-    return SendInvalidHandle(op);
+    return replier_.InvalidHandle(op);
   }
   op.path = from->path + " -> " + to->path;
   const uint64_t id = next_copy_id_++;
@@ -112,11 +112,11 @@ void SessionImpl::MaybeFinishCopy(uint64_t job_id) {
   std::unique_ptr<CopyJob> job = std::move(it->second);
   copies_.erase(it);
   if (!job->status.ok()) {
-    SendResult(job->op, job->status);
+    replier_.Result(job->op, job->status);
   } else if (job->wanted > 0 && job->copied < job->wanted) {
-    SendStatus(job->op, kFxEof);
+    replier_.Status(job->op, kFxEof);
   } else {
-    SendStatus(job->op, kFxOk);
+    replier_.Status(job->op, kFxOk);
   }
   RequestDone(job->from);
   RequestDone(job->to);

@@ -24,7 +24,8 @@ void SessionImpl::Opendir(Op op, PacketReader& in) {
   handle->listing = std::make_unique<DirListing>(backend_, std::move(path),
                                                  options_.session.session_id());
   Handle* h = handles_.Add(std::move(handle));
-  if (h == nullptr) return SendStatus(op, kFxFailure, "too many open handles");
+  if (h == nullptr)
+    return replier_.Status(op, kFxFailure, "too many open handles");
   // The handle is findable at once, so a pipelined CLOSE (or READDIR)
   // naming it may arrive before OPENDIR is answered: it waits on
   // `pending` like any request on the handle, and RequestDone lets it go.
@@ -32,12 +33,12 @@ void SessionImpl::Opendir(Op op, PacketReader& in) {
   h->listing->WaitStarted(
       [this, h, op = std::move(op)](const grpc::Status& status) {
         if (status.ok()) {
-          SendHandle(op, h->id);
+          replier_.NewHandle(op, h->id);
         } else {
           // The client never learns this handle: drop it, unless a CLOSE
           // naming it already arrived (that CLOSE releases it).
           if (handles_.BeginClose(h->id) != nullptr) ReleaseLater(h->id);
-          SendResult(op, status);
+          replier_.Result(op, status);
         }
         RequestDone(h);
       });
@@ -48,7 +49,7 @@ void SessionImpl::Readdir(Op op, PacketReader& in) {
   Handle* h = ReadHandle(in, op);
   if (h == nullptr) return;
   if (h->listing == nullptr) {
-    return SendStatus(op, kFxFailure, "not a directory handle");
+    return replier_.Status(op, kFxFailure, "not a directory handle");
   }
   // The reply counts against the output limits from now on, at the size
   // it is built for (as READ's does).
@@ -59,9 +60,9 @@ void SessionImpl::Readdir(Op op, PacketReader& in) {
                        const grpc::Status& status,
                        std::vector<v1::DirEntry> entries, bool eof) {
                      if (!status.ok()) {
-                       SendResult(op, status);
+                       replier_.Result(op, status);
                      } else if (eof) {
-                       SendStatus(op, kFxEof);
+                       replier_.Status(op, kFxEof);
                      } else {
                        SendDirEntries(op, entries);
                      }

@@ -31,7 +31,7 @@ void SessionImpl::StatFsPath(Op op, std::string path) {
   backend_->StatFs(std::move(request),
                    [this, op = std::move(op)](const grpc::Status& status,
                                               v1::StatFsResponse& fs) mutable {
-                     if (!status.ok()) return SendResult(op, status);
+                     if (!status.ok()) return replier_.Result(op, status);
                      if (QuotaApplies()) {
                        return StatFsWithQuota(std::move(op), std::move(fs));
                      }
@@ -55,7 +55,7 @@ void SessionImpl::SendStatFs(const Op& op, const v1::StatFsResponse& fs) {
       .U64(fs.filesystem_id())
       .U64(flags)
       .U64(fs.max_name_length());
-  SendPacket(op, std::move(out).Finish(), kFxOk);
+  replier_.Packet(op, std::move(out).Finish(), kFxOk);
 }
 
 void SessionImpl::Hardlink(Op op, PacketReader& in) {
@@ -72,13 +72,13 @@ void SessionImpl::Fsync(Op op, PacketReader& in) {
   Handle* h = ReadHandle(in, op);
   if (h == nullptr) return;
   // Reading handles have nothing to flush.
-  if (h->upload == nullptr) return SendStatus(op, kFxOk);
+  if (h->upload == nullptr) return replier_.Status(op, kFxOk);
   // Commit what was written so far; later WRITEs continue the file. (For
   // the quota it counts as committed from now: the answer may come after
   // the handle is gone.)
   if (h->quota.has_value()) h->quota->committed = true;
   h->upload->Commit([this, op = std::move(op)](const grpc::Status& status) {
-    SendResult(op, status);
+    replier_.Result(op, status);
   });
 }
 
@@ -87,11 +87,11 @@ void SessionImpl::Lsetstat(Op op, PacketReader& in) {
   if (!ReadPath(in, op, &path)) return;
   v1::SetStatRequest request;
   if (!DecodeAttributes(&in, request.mutable_attributes())) {
-    return SendBadMessage(op);
+    return replier_.BadMessage(op);
   }
   // As OpenSSH: a symlink cannot be truncated.
   if (request.attributes().has_size()) {
-    return SendStatus(op, kFxBadMessage, "lsetstat cannot change size");
+    return replier_.Status(op, kFxBadMessage, "lsetstat cannot change size");
   }
   request.set_path(std::move(path));
   request.set_follow_symlinks(false);
@@ -107,7 +107,7 @@ void SessionImpl::Limits(Op op, PacketReader&) {
       .U64(limits.max_read_length)
       .U64(limits.max_write_length)
       .U64(limits.max_handles);
-  SendPacket(op, std::move(out).Finish(), kFxOk);
+  replier_.Packet(op, std::move(out).Finish(), kFxOk);
 }
 
 void SessionImpl::ExpandPath(Op op, PacketReader& in) {
@@ -115,29 +115,29 @@ void SessionImpl::ExpandPath(Op op, PacketReader& in) {
   // its root "/"; other users' homes do not exist here. Relative paths are
   // relative to "/" too.
   absl::string_view raw;
-  if (!in.ReadString(&raw)) return SendBadMessage(op);
+  if (!in.ReadString(&raw)) return replier_.BadMessage(op);
   op.path = std::string(raw);
   absl::string_view rest = raw;
   if (!rest.empty() && rest[0] == '~') {
     const size_t slash = rest.find('/');
     const absl::string_view user = rest.substr(1, slash - 1);
     if (!user.empty() && user != options_.session.user()) {
-      return SendStatus(op, kFxNoSuchFile, "no such user");
+      return replier_.Status(op, kFxNoSuchFile, "no such user");
     }
     rest = slash == absl::string_view::npos ? "" : rest.substr(slash);
   }
   absl::StatusOr<std::string> path = NormalizePath(rest);
-  if (!path.ok()) return SendResult(op, path.status());
+  if (!path.ok()) return replier_.Result(op, path.status());
   Resolve(std::move(op), *std::move(path));
 }
 
 void SessionImpl::HomeDirectory(Op op, PacketReader& in) {
   absl::string_view user;
-  if (!in.ReadString(&user)) return SendBadMessage(op);
+  if (!in.ReadString(&user)) return replier_.BadMessage(op);
   if (!user.empty() && user != options_.session.user()) {
-    return SendStatus(op, kFxFailure, "no such user");
+    return replier_.Status(op, kFxFailure, "no such user");
   }
-  SendName(op, "/");
+  replier_.Name(op, "/");
 }
 
 void SessionImpl::RememberIdNames(const v1::Attributes& attrs) {
@@ -176,13 +176,13 @@ void SessionImpl::UsersGroupsById(Op op, PacketReader& in) {
   absl::string_view uids, gids;
   if (!in.ReadString(&uids) || !in.ReadString(&gids) || uids.size() % 4 != 0 ||
       gids.size() % 4 != 0) {
-    return SendBadMessage(op);
+    return replier_.BadMessage(op);
   }
   const std::string users = NamesForIds(uids, user_names_);
   const std::string groups = NamesForIds(gids, group_names_);
   PacketWriter out(kFxpExtendedReply, 16 + users.size() + groups.size());
   out.U32(op.id).String(users).String(groups);
-  SendPacket(op, std::move(out).Finish(), kFxOk);
+  replier_.Packet(op, std::move(out).Finish(), kFxOk);
 }
 
 }  // namespace sftpgate::server::sftp

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 
+#include "absl/types/span.h"
 #include "server/sftp/attributes_codec.h"
 #include "server/sftp/session_impl.h"
 #include "server/sftp/sftp_constants.h"
@@ -47,16 +48,16 @@ void SessionImpl::Open(Op op, PacketReader& in) {
   uint32_t pflags = 0;
   v1::Attributes attrs;
   if (!in.ReadU32(&pflags) || !DecodeAttributes(&in, &attrs)) {
-    return SendBadMessage(op);
+    return replier_.BadMessage(op);
   }
   if (OpensForWriting(pflags)) {
     op.modifying = true;
     if (read_only()) {
-      return SendStatus(op, kFxPermissionDenied, kReadOnlyMessage);
+      return replier_.Status(op, kFxPermissionDenied, kReadOnlyMessage);
     }
   }
   if (handles_.full()) {
-    return SendStatus(op, kFxFailure, "too many open handles");
+    return replier_.Status(op, kFxFailure, "too many open handles");
   }
   std::string parent;
   if (OpensForWriting(pflags) && (pflags & kFxfCreat)) {
@@ -108,10 +109,10 @@ void SessionImpl::OpenChecked(OpenCheck check) {
   const grpc::Status& status = check.file.status;
   if (status.ok()) {
     if (IsDirectory(check.file.attrs)) {
-      return SendStatus(check.op, kFxFailure, "Is a directory");
+      return replier_.Status(check.op, kFxFailure, "Is a directory");
     }
     if (writing && (check.pflags & kFxfCreat) && (check.pflags & kFxfExcl)) {
-      return SendStatus(check.op, kFxFailure, "File exists");
+      return replier_.Status(check.op, kFxFailure, "File exists");
     }
     if (writing && QuotaApplies()) {
       const uint64_t size = check.file.attrs.size();
@@ -124,14 +125,14 @@ void SessionImpl::OpenChecked(OpenCheck check) {
   }
   if (status.error_code() != grpc::StatusCode::NOT_FOUND || !writing ||
       !(check.pflags & kFxfCreat)) {
-    return SendResult(check.op, status);
+    return replier_.Result(check.op, status);
   }
   // A new file needs an existing directory to live in.
   if (!check.parent.status.ok()) {
-    return SendResult(check.op, check.parent.status);
+    return replier_.Result(check.op, check.parent.status);
   }
   if (!IsDirectory(check.parent.attrs)) {
-    return SendStatus(check.op, kFxNoSuchFile, "Not a directory");
+    return replier_.Status(check.op, kFxNoSuchFile, "Not a directory");
   }
   if (QuotaApplies()) {
     return OpenWithinQuota(std::move(check.op), std::move(check.path),
@@ -170,17 +171,17 @@ void SessionImpl::FinishOpen(Op op, std::string path, uint32_t pflags,
   }
   Handle* added = handles_.Add(std::move(handle));
   if (added == nullptr) {
-    return SendStatus(op, kFxFailure, "too many open handles");
+    return replier_.Status(op, kFxFailure, "too many open handles");
   }
-  SendHandle(op, added->id);
+  replier_.NewHandle(op, added->id);
   ArmTick();
 }
 
 void SessionImpl::Close(Op op, PacketReader& in) {
   absl::string_view id;
-  if (!in.ReadString(&id)) return SendBadMessage(op);
+  if (!in.ReadString(&id)) return replier_.BadMessage(op);
   Handle* h = handles_.BeginClose(id);
-  if (h == nullptr) return SendInvalidHandle(op);
+  if (h == nullptr) return replier_.InvalidHandle(op);
   op.path = h->path;
   if (h->upload != nullptr) op.modifying = true;
   if (h->pending > 0) {
@@ -202,7 +203,7 @@ void SessionImpl::FinishClose(Op op, const std::string& id) {
       NotifyTransfer(*h);
     }
     handles_.Release(id);
-    return SendStatus(op, kFxOk);
+    return replier_.Status(op, kFxOk);
   }
   h->upload->Commit(
       [this, op = std::move(op), id](const grpc::Status& status) mutable {
@@ -217,12 +218,12 @@ void SessionImpl::Committed(Op op, const std::string& id,
   ReleaseLater(id);
   if (!status.ok()) {
     LogTransfer(*h, status.error_message());
-    return SendResult(op, status);
+    return replier_.Result(op, status);
   }
   if (h->quota.has_value()) h->quota->committed = true;
   LogTransfer(*h, "ok");
   NotifyTransfer(*h);
-  if (!h->deferred_attributes.has_value()) return SendResult(op, status);
+  if (!h->deferred_attributes.has_value()) return replier_.Result(op, status);
   // FSETSTAT during the upload: apply it to the committed file.
   v1::SetStatRequest request;
   request.set_path(h->path);
@@ -237,15 +238,15 @@ void SessionImpl::Read(Op op, PacketReader& in) {
   uint64_t offset = 0;
   uint32_t length = 0;
   if (!in.ReadString(&id) || !in.ReadU64(&offset) || !in.ReadU32(&length)) {
-    return SendBadMessage(op);
+    return replier_.BadMessage(op);
   }
   Handle* h = FindHandle(id, op);
   if (h == nullptr) return;
   if (h->reader == nullptr) {
-    return SendStatus(op, kFxFailure, "handle not open for reading");
+    return replier_.Status(op, kFxFailure, "handle not open for reading");
   }
   // As OpenSSH: a zero-length READ reads nothing, which reads as EOF.
-  if (length == 0) return SendStatus(op, kFxEof);
+  if (length == 0) return replier_.Status(op, kFxEof);
   length = std::min(length, options_.limits.max_read_length);
   // The reply counts against the output limits from now on: requests
   // already taken can never queue more than those limits allow.
@@ -261,15 +262,15 @@ void SessionImpl::ServeRead(Op op, Handle* h, uint64_t offset,
                       const grpc::Status& status,
                       absl::Span<const absl::string_view> data, bool eof) {
                     if (!status.ok()) {
-                      SendResult(op, status);
+                      replier_.Result(op, status);
                     } else if (eof) {
-                      SendStatus(op, kFxEof);
+                      replier_.Status(op, kFxEof);
                     } else {
                       size_t n = 0;
                       for (absl::string_view piece : data) n += piece.size();
                       h->bytes_read += n;
                       metrics_.bytes_read()->Increment(n);
-                      SendData(op, data);
+                      replier_.Data(op, data);
                     }
                     RequestDone(h);
                   });
@@ -279,22 +280,22 @@ void SessionImpl::Write(Op op, PacketReader& in) {
   absl::string_view id, data;
   uint64_t offset = 0;
   if (!in.ReadString(&id) || !in.ReadU64(&offset) || !in.ReadString(&data)) {
-    return SendBadMessage(op);
+    return replier_.BadMessage(op);
   }
   Handle* h = FindHandle(id, op);
   if (h == nullptr) return;
   if (h->upload == nullptr) {
-    return SendStatus(op, kFxFailure, "handle not open for writing");
+    return replier_.Status(op, kFxFailure, "handle not open for writing");
   }
   if (!WithinQuota(h, offset, data.size())) {
-    return SendStatus(op, kFxFailure, kQuotaExceededMessage);
+    return replier_.Status(op, kFxFailure, kQuotaExceededMessage);
   }
   h->upload->Write(
       offset, data,
       [this, op = std::move(op), n = data.size()](const grpc::Status& status) {
         if (status.ok()) metrics_.bytes_written()->Increment(n);
         ChargeUpload(n);
-        SendResult(op, status);
+        replier_.Result(op, status);
       });
 }
 
@@ -308,7 +309,7 @@ void SessionImpl::Fsetstat(Op op, PacketReader& in) {
   absl::string_view id;
   v1::Attributes attrs;
   if (!in.ReadString(&id) || !DecodeAttributes(&in, &attrs)) {
-    return SendBadMessage(op);
+    return replier_.BadMessage(op);
   }
   Handle* h = FindHandle(id, op);
   if (h == nullptr) return;
@@ -316,7 +317,7 @@ void SessionImpl::Fsetstat(Op op, PacketReader& in) {
     // The upload is not visible yet; CLOSE applies this after the commit.
     if (!h->deferred_attributes.has_value()) h->deferred_attributes.emplace();
     h->deferred_attributes->MergeFrom(attrs);
-    return SendStatus(op, kFxOk);
+    return replier_.Status(op, kFxOk);
   }
   v1::SetStatRequest request;
   request.set_path(h->path);

@@ -25,7 +25,7 @@ void SessionImpl::StatPath(Op op, std::string path, bool follow) {
   backend_->Stat(std::move(request),
                  [this, op = std::move(op)](const grpc::Status& status,
                                             v1::StatResponse& response) {
-                   if (!status.ok()) return SendResult(op, status);
+                   if (!status.ok()) return replier_.Result(op, status);
                    if (IsDirectory(response.attributes())) {
                      known_dirs_.Add(op.path, KnownDirsNow());
                    }
@@ -38,7 +38,7 @@ void SessionImpl::Setstat(Op op, PacketReader& in) {
   if (!ReadPath(in, op, &path)) return;
   v1::SetStatRequest request;
   if (!DecodeAttributes(&in, request.mutable_attributes())) {
-    return SendBadMessage(op);
+    return replier_.BadMessage(op);
   }
   request.set_path(std::move(path));
   request.set_follow_symlinks(true);
@@ -62,7 +62,7 @@ void SessionImpl::Mkdir(Op op, PacketReader& in) {
   if (!ReadPath(in, op, &path)) return;
   v1::MakeDirRequest request;
   if (!DecodeAttributes(&in, request.mutable_attributes())) {
-    return SendBadMessage(op);
+    return replier_.BadMessage(op);
   }
   request.set_path(std::move(path));
   op.event = v1::EVENT_KIND_MKDIR;
@@ -70,7 +70,7 @@ void SessionImpl::Mkdir(Op op, PacketReader& in) {
                     [this, op = std::move(op)](const grpc::Status& status,
                                                v1::MakeDirResponse&) {
                       if (status.ok()) known_dirs_.Add(op.path, KnownDirsNow());
-                      SendResult(op, status);
+                      replier_.Result(op, status);
                     });
 }
 
@@ -92,14 +92,14 @@ void SessionImpl::Realpath(Op op, PacketReader& in) {
 }
 
 void SessionImpl::Resolve(Op op, std::string path) {
-  if (!caps_.real_path()) return SendName(op, path);
+  if (!caps_.real_path()) return replier_.Name(op, path);
   v1::RealPathRequest request;
   request.set_path(std::move(path));
   backend_->RealPath(std::move(request), [this, op = std::move(op)](
                                              const grpc::Status& status,
                                              v1::RealPathResponse& response) {
-    if (!status.ok()) return SendResult(op, status);
-    SendName(op, response.path());
+    if (!status.ok()) return replier_.Result(op, status);
+    replier_.Name(op, response.path());
   });
 }
 
@@ -126,14 +126,14 @@ void SessionImpl::RenamePaths(Op op, PacketReader& in, bool overwrite) {
 void SessionImpl::Readlink(Op op, PacketReader& in) {
   std::string path;
   if (!ReadPath(in, op, &path)) return;
-  if (!caps_.symlinks()) return SendStatus(op, kFxOpUnsupported);
+  if (!caps_.symlinks()) return replier_.Status(op, kFxOpUnsupported);
   v1::ReadLinkRequest request;
   request.set_path(std::move(path));
   backend_->ReadLink(std::move(request), [this, op = std::move(op)](
                                              const grpc::Status& status,
                                              v1::ReadLinkResponse& response) {
-    if (!status.ok()) return SendResult(op, status);
-    SendName(op, response.target());
+    if (!status.ok()) return replier_.Result(op, status);
+    replier_.Name(op, response.target());
   });
 }
 
@@ -144,10 +144,10 @@ void SessionImpl::Symlink(Op op, PacketReader& in) {
   // verbatim (it may be relative or dangling); only the link path is a
   // path of ours.
   absl::string_view target;
-  if (!in.ReadString(&target)) return SendBadMessage(op);
+  if (!in.ReadString(&target)) return replier_.BadMessage(op);
   std::string link_path;
   if (!ReadPath(in, op, &link_path)) return;
-  if (!caps_.symlinks()) return SendStatus(op, kFxOpUnsupported);
+  if (!caps_.symlinks()) return replier_.Status(op, kFxOpUnsupported);
   v1::SymlinkRequest request;
   request.set_link_path(std::move(link_path));
   request.set_target(std::string(target));

@@ -71,7 +71,7 @@ void SessionImpl::OpenWithinQuota(Op op, std::string path, uint32_t pflags,
                                   uint64_t old_size) {
   if (!caps_.usage()) {
     QuotaExceeded(path, "no_usage", 0);
-    return SendStatus(op, kFxFailure, kQuotaNoUsageMessage);
+    return replier_.Status(op, kFxFailure, kQuotaNoUsageMessage);
   }
   // Commits that finish from here on may be missing from the answer: the
   // ledger counts them on top of it.
@@ -81,7 +81,7 @@ void SessionImpl::OpenWithinQuota(Op op, std::string path, uint32_t pflags,
       [this, op = std::move(op), path = std::move(path), pflags,
        attrs = std::move(attrs), exists, old_size,
        mark](const grpc::Status& status, v1::UsageResponse& answer) mutable {
-        if (!status.ok()) return SendResult(op, status);
+        if (!status.ok()) return replier_.Result(op, status);
         const UserLimits& quota = options_.quota;
         QuotaLedger::Usage usage;
         usage.bytes = answer.bytes();
@@ -92,7 +92,7 @@ void SessionImpl::OpenWithinQuota(Op op, std::string path, uint32_t pflags,
                                          /*new_file=*/!exists);
         if (!upload.has_value()) {
           QuotaExceeded(path, "files", quota.quota_files);
-          return SendStatus(op, kFxFailure, "quota exceeded (files)");
+          return replier_.Status(op, kFxFailure, "quota exceeded (files)");
         }
         QuotaAllowance allowance(options_.quota_ledger, *upload);
         allowance.append = (pflags & kFxfAppend) != 0;
@@ -125,7 +125,7 @@ void SessionImpl::StatFsWithQuota(Op op, v1::StatFsResponse fs) {
       v1::UsageRequest(),
       [this, op = std::move(op), fs = std::move(fs)](
           const grpc::Status& status, v1::UsageResponse& usage) mutable {
-        if (!status.ok()) return SendResult(op, status);
+        if (!status.ok()) return replier_.Result(op, status);
         const UserLimits& quota = options_.quota;
         if (quota.quota_bytes > 0) {
           const uint64_t blocks = quota.quota_bytes / kQuotaBlock;

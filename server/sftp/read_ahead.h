@@ -1,25 +1,10 @@
 // ReadAhead: serves the READs of one file handle from a backend Read
 // stream that runs ahead of the client.
 //
-// The stream starts at the offset of the first READ (length 0: up to end
-// of file; chunk size: the READ's length) and keeps up to `buffer_limit`
-// bytes buffered (while the session's TransferBudget is exhausted, only
-// what the waiting READ still lacks). READs are served strictly in arrival
-// order (the order SFTP requires on one handle); one that continues where the
-// previous ended takes buffered bytes, one that skips ahead within the
-// buffer or at most one chunk past it drops the gap (now, or as it arrives),
-// and any other offset restarts the stream there: a seek back, or a READ
-// farther ahead (streaming the bytes between only to drop them would cost
-// more than a new call). A READ is answered once it can be filled
-// completely, or with what is left at end of file; at end of file with
-// nothing left it gets EOF. That EOF is not kept: a READ arriving after the
-// stream ended starts a new one, so a file that grew meanwhile (another
-// session appended) reads on. A stream that breaks on the backend side (its
-// replica died) is resumed at the next byte it owed, keeping what is
-// buffered, up to kMaxResumes times in a row without a chunk arriving.
-// Any other stream error is reported to the READ waiting on it; the next
-// READ starts a fresh stream. A READ that waits longer than the call
-// timeout without a chunk arriving fails (CheckTimeout).
+// READs are served in arrival order from buffered bytes; a seek, or a READ
+// more than a chunk past the buffer, restarts the stream at its offset; a
+// stream whose replica died is resumed at the next byte it owed. The whole
+// algorithm: docs/architecture.md, "Downloads".
 //
 // Thread safety: loop thread only.
 

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "server/common/log.h"
 #include "server/sftp/attributes_codec.h"
+#include "server/sftp/describe_backend.h"
 #include "server/sftp/long_name.h"
 #include "server/sftp/packet_writer.h"
 #include "server/sftp/sftp_constants.h"
@@ -140,22 +141,15 @@ void SessionImpl::Later(absl::AnyInvocable<void(SessionImpl*)> fn) {
 }
 
 void SessionImpl::Start() {
-  backend_->Describe(v1::DescribeRequest(), [this](const grpc::Status& status,
-                                                   v1::DescribeResponse& caps) {
-    if (status.ok()) {
-      caps_ = std::move(caps);
-    } else {
-      // Serve anyway: the optional extensions stay unadvertised and
-      // each request reports the backend's state itself.
-      LogEvent(LogLevel::kWarning, "backend_describe_failed",
-               {{"session", options_.session.session_id()},
-                {"user", options_.session.user()},
-                {"error", status.error_message()}});
-    }
-    describe_done_ = true;
-    CheckQuotaCapability();
-    if (init_received_ && !version_sent_) SendVersion();
-  });
+  // The client never runs a callback after its Shutdown() (in Teardown),
+  // so `this` is alive whenever this one runs.
+  DescribeBackend(*backend_, options_.session,
+                  [this](v1::DescribeResponse caps) {
+                    caps_ = std::move(caps);
+                    describe_done_ = true;
+                    CheckQuotaCapability();
+                    if (init_received_ && !version_sent_) SendVersion();
+                  });
 }
 
 // ---- input ----
@@ -228,34 +222,34 @@ void SessionImpl::HandlePacket(absl::string_view body) {
   if (request == nullptr) {
     op.name = "UNKNOWN";
     op.slot = 0;
-    return SendStatus(op, kFxOpUnsupported,
-                      absl::StrCat("unsupported request type ", type));
+    return replier_.Status(op, kFxOpUnsupported,
+                           absl::StrCat("unsupported request type ", type));
   }
   op.name = request->name;
   op.slot = RequestSlot(request);
   op.modifying = request->modifies;
   if (request->modifies && read_only()) {
-    return SendStatus(op, kFxPermissionDenied, kReadOnlyMessage);
+    return replier_.Status(op, kFxPermissionDenied, kReadOnlyMessage);
   }
   (this->*(request->handler))(std::move(op), in);
 }
 
 void SessionImpl::Extended(Op op, PacketReader& in) {
   absl::string_view name;
-  if (!in.ReadString(&name)) return SendBadMessage(op);
+  if (!in.ReadString(&name)) return replier_.BadMessage(op);
   if (name == kParamikoCheckFile) name = "check-file-handle";
   for (const Extension& e : kExtensions) {
     if (name != e.name) continue;
     op.name = e.name;
     op.slot = ExtensionSlot(&e);
     op.modifying = e.modifies;
-    if (!e.available(caps_)) return SendStatus(op, kFxOpUnsupported);
+    if (!e.available(caps_)) return replier_.Status(op, kFxOpUnsupported);
     if (e.modifies && read_only()) {
-      return SendStatus(op, kFxPermissionDenied, kReadOnlyMessage);
+      return replier_.Status(op, kFxPermissionDenied, kReadOnlyMessage);
     }
     return (this->*(e.handler))(std::move(op), in);
   }
-  SendStatus(op, kFxOpUnsupported, "unsupported extension");
+  replier_.Status(op, kFxOpUnsupported, "unsupported extension");
 }
 
 void SessionImpl::HandleInit(PacketReader& in) {
@@ -383,12 +377,12 @@ void SessionImpl::NotifyTransfer(const Handle& handle) const {
 bool SessionImpl::ReadPath(PacketReader& in, Op& op, std::string* path) {
   absl::string_view raw;
   if (!in.ReadString(&raw)) {
-    SendBadMessage(op);
+    replier_.BadMessage(op);
     return false;
   }
   absl::StatusOr<std::string> normalized = NormalizePath(raw);
   if (!normalized.ok()) {
-    SendResult(op, normalized.status());
+    replier_.Result(op, normalized.status());
     return false;
   }
   *path = *std::move(normalized);
@@ -403,7 +397,7 @@ bool SessionImpl::ReadPath(PacketReader& in, Op& op, std::string* path) {
 Handle* SessionImpl::ReadHandle(PacketReader& in, Op& op) {
   absl::string_view id;
   if (!in.ReadString(&id)) {
-    SendBadMessage(op);
+    replier_.BadMessage(op);
     return nullptr;
   }
   return FindHandle(id, op);
@@ -412,7 +406,7 @@ Handle* SessionImpl::ReadHandle(PacketReader& in, Op& op) {
 Handle* SessionImpl::FindHandle(absl::string_view id, Op& op) {
   Handle* h = handles_.Find(id);
   if (h == nullptr) {
-    SendInvalidHandle(op);
+    replier_.InvalidHandle(op);
     return nullptr;
   }
   op.path = h->path;

@@ -7,8 +7,7 @@
 //
 // Every request is answered exactly once through the session's Replier
 // (replier.h), which also logs it, counts it in the metrics and accounts
-// for it in InFlight(); the Send* members below name its replies in the
-// handlers' vocabulary.
+// for it in InFlight(); handlers call replier_ directly.
 //
 // Thread safety: loop thread only (see sftp_session.h).
 
@@ -27,7 +26,6 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
-#include "absl/types/span.h"
 #include "grpcpp/alarm.h"
 #include "server/backend/backend_client.h"
 #include "server/sftp/file_hasher.h"
@@ -128,40 +126,19 @@ class SessionImpl final : public SftpSession {
   // still alive and not shut down.
   void Later(absl::AnyInvocable<void(SessionImpl*)> fn);
 
-  // ---- replies (Replier): each answers `op` exactly once ----
-  void SendStatus(const Op& op, uint32_t code, absl::string_view message = {}) {
-    replier_.Status(op, code, message);
-  }
-  void SendResult(const Op& op, const grpc::Status& status) {
-    replier_.Result(op, status);
-  }
-  void SendResult(const Op& op, const absl::Status& status) {
-    replier_.Result(op, status);
-  }
-  void SendBadMessage(const Op& op) { replier_.BadMessage(op); }
-  void SendInvalidHandle(const Op& op) { replier_.InvalidHandle(op); }
-  void SendHandle(const Op& op, absl::string_view handle) {
-    replier_.NewHandle(op, handle);
-  }
-  void SendData(const Op& op, absl::Span<const absl::string_view> pieces) {
-    replier_.Data(op, pieces);
-  }
-  // ATTRS and NAME replies also teach the session the owner and group
-  // names of the ids they carry (for the users-groups-by-id extension).
+  // ---- replies ----
+  // Handlers answer through replier_ (Status, Result, Data, ...), which
+  // answers each op exactly once. ATTRS and NAME replies carrying
+  // attributes go through these two instead: they also teach the session
+  // the owner and group names of the ids they carry (for the
+  // users-groups-by-id extension).
   void SendAttrs(const Op& op, const v1::Attributes& attrs) {
     RememberIdNames(attrs);
     replier_.Attrs(op, attrs);
   }
-  void SendName(const Op& op, absl::string_view name) {
-    replier_.Name(op, name);
-  }
   void SendDirEntries(const Op& op, const std::vector<v1::DirEntry>& entries) {
     for (const v1::DirEntry& e : entries) RememberIdNames(e.attributes());
     replier_.DirEntries(op, entries);
-  }
-  void SendPacket(const Op& op, std::string packet, uint32_t status,
-                  absl::string_view message = {}) {
-    replier_.Packet(op, std::move(packet), status, message);
   }
   void LogTransfer(const Handle& handle, absl::string_view result) const;
   // Reports a finished transfer (a committed upload or a closed download)
@@ -352,7 +329,7 @@ void SessionImpl::CallForStatus(Op op, ClientMethod<Req, Resp> method,
   (backend_.get()->*method)(
       std::move(request),
       [this, op = std::move(op)](const grpc::Status& status, Resp&) {
-        SendResult(op, status);
+        replier_.Result(op, status);
       });
 }
 

@@ -168,10 +168,8 @@ absl::Status NameOrder(Fixture& f) {
 absl::Status StartAfter(Fixture& f) {
   CONF_ASSIGN_OR_RETURN(const std::vector<std::string> names,
                         MakeScrambledNames(f, 300));
-  for (const std::string start_after :
-       {std::string("n149"), std::string("n149!"), std::string("n100"),
-        std::string("n100-x"), std::string("n299"), std::string("m"),
-        std::string("o")}) {
+  for (const std::string& start_after : std::vector<std::string>{
+           "n149", "n149!", "n100", "n100-x", "n299", "m", "o"}) {
     std::vector<std::string> expected;
     for (const std::string& name : names) {
       if (name > start_after) expected.push_back(name);
