@@ -37,6 +37,11 @@ def parse_args():
     p.add_argument("--bin-dir", default=os.path.join(ROOT, "build", "bin"),
                    help="where sftpgate and the backends are (default: "
                         "build/bin, which bench/run builds)")
+    p.add_argument("--ab", metavar="BIN_DIR",
+                   help="same-run A/B: also run the memory backend with the "
+                        "sftpgate and backend of BIN_DIR (another build), "
+                        "as the column 'sftpgate B (memory)'; rows as usual. "
+                        "Implies --no-docs")
     p.add_argument("--only", default="",
                    help="comma-separated row keys to run (bulk,parallel,"
                         "small,listing,idle,s3)")
@@ -80,7 +85,7 @@ def main():
     try:
         # (The S3 row runs servers of its own.)
         if not only or only - {"s3"}:
-            started += start_servers(work, key, shm, bin_dir, "")
+            started += start_servers(work, key, shm, bin_dir, "", args.ab)
         rows = []  # (key, label, unit, higher_is_better, fn)
         if want("bulk"):
             bulk = workloads.Bulk(local, bulk_size)
@@ -126,7 +131,8 @@ def main():
                 server.stop()
             idle = workloads.IdleSessions(idle_count)
             for rnd in range(args.rounds):
-                fresh = start_servers(work, key, shm, bin_dir, f"idle{rnd}-")
+                fresh = start_servers(work, key, shm, bin_dir, f"idle{rnd}-",
+                                      args.ab)
                 try:
                     for server in fresh:
                         value = idle.run(server)
@@ -151,7 +157,7 @@ def main():
                 table, s3.run(args.rounds, bulk_size, bin_dir, local)]))
         print()
         print(table)
-        if not args.no_docs and not args.quick:
+        if not args.no_docs and not args.quick and not args.ab:
             write_docs(table, args)
     finally:
         for server in started:
@@ -163,9 +169,10 @@ def main():
             print("kept", work)
 
 
-def start_servers(work, key, shm, bin_dir, prefix):
+def start_servers(work, key, shm, bin_dir, prefix, ab_bin_dir=None):
     """OpenSSH, sftpgate + memory backend, sftpgate + localfs backend, each
-    with its own (empty) tmpfs directory."""
+    with its own (empty) tmpfs directory; with `ab_bin_dir`, also the
+    memory backend of that other build (for a same-run A/B)."""
     started = []
     try:
         dirs = {}
@@ -176,6 +183,9 @@ def start_servers(work, key, shm, bin_dir, prefix):
         started.append(servers.SftpgateServer(work, key, bin_dir, "memory"))
         started.append(servers.SftpgateServer(work, key, bin_dir, "localfs",
                                               dirs["localfs"]))
+        if ab_bin_dir:
+            started.append(servers.SftpgateServer(
+                work, key, os.path.abspath(ab_bin_dir), "memory", tag=" B"))
     except BaseException:
         for server in started:
             server.stop()
@@ -201,6 +211,11 @@ def target_for(key, gate):
     return TARGETS.get((key, backend)) or TARGETS.get((key, None))
 
 
+def column(gate):
+    """'sftpgate (memory)' -> 'memory', 'sftpgate B (memory)' -> 'B memory'."""
+    return gate.split("sftpgate", 1)[1].replace("(", "").replace(")", "").strip()
+
+
 def paired_ratios(results, label, ref, gate):
     """Per-round ratios gate/ref: each round's servers ran back to back,
     so drift in the machine's speed cancels out."""
@@ -211,7 +226,7 @@ def paired_ratios(results, label, ref, gate):
 def render(rows, results, started, idle_count):
     ref = started[0].name
     gates = [s.name for s in started[1:]]
-    short = [g.split("(")[-1].rstrip(")") for g in gates]
+    short = [column(g) for g in gates]
     head = (["workload", "unit", ref] + gates +
             [f"ratio ({g}) [range]" for g in short] + ["target", "met"])
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -267,7 +282,7 @@ def render_cpu(rows, cpu, started):
     ref = started[0].name
     gates = [s.name for s in started[1:]]
     head = ["workload (server CPU seconds per run)", ref] + gates + \
-        [f"ratio {g.split(' ')[1]}" for g in gates]
+        [f"ratio ({column(g)})" for g in gates]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
 
     def median_roles(label, name):

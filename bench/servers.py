@@ -180,9 +180,12 @@ Subsystem sftp /usr/lib/openssh/sftp-server
 
 
 class SftpgateServer(Server):
-    def __init__(self, workdir, client_key, bin_dir, backend, data_dir=None):
+    def __init__(self, workdir, client_key, bin_dir, backend, data_dir=None,
+                 tag=""):
         super().__init__(workdir, client_key)
-        self.name = f"sftpgate ({backend})"
+        # `tag` tells apart two builds serving the same backend (A/B).
+        self.name = f"sftpgate{tag} ({backend})"
+        logs = f"{backend}{tag.strip()}"
         backend_port = free_port()
         listen = f"127.0.0.1:{backend_port}"
         if backend == "memory":
@@ -194,17 +197,17 @@ class SftpgateServer(Server):
         else:
             args = [os.path.join(bin_dir, "sftpgate-localfs-backend"),
                     "--root", data_dir, "--listen", listen]
-        log = open(os.path.join(workdir, f"backend-{backend}.log"), "w")
+        log = open(os.path.join(workdir, f"backend-{logs}.log"), "w")
         self.procs.append(subprocess.Popen(args, stderr=log))
         wait_for_port(backend_port, self.procs[-1])
 
         with open(client_key + ".pub") as f:
             pubkey = f.read().strip()
-        users = os.path.join(workdir, f"users-{backend}.toml")
+        users = os.path.join(workdir, f"users-{logs}.toml")
         with open(users, "w") as f:
             f.write(f'[[user]]\nname = "{self.user}"\n'
                     f'authorized_keys = ["{pubkey}"]\n')
-        log = open(os.path.join(workdir, f"sftpgate-{backend}.log"), "w")
+        log = open(os.path.join(workdir, f"sftpgate-{logs}.log"), "w")
         self.procs.append(subprocess.Popen(
             [os.path.join(bin_dir, "sftpgate"),
              "--listen", f"127.0.0.1:{self.port}", "--backend", listen,
