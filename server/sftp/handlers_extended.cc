@@ -95,8 +95,7 @@ void SessionImpl::Lsetstat(Op op, PacketReader& in) {
   }
   request.set_path(std::move(path));
   request.set_follow_symlinks(false);
-  CallForStatus(std::move(op), &backend::BackendClient::SetStat,
-                std::move(request));
+  SetStatWithinQuota(std::move(op), std::move(request));
 }
 
 void SessionImpl::Limits(Op op, PacketReader&) {

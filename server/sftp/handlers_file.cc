@@ -229,8 +229,7 @@ void SessionImpl::Committed(Op op, const std::string& id,
   request.set_path(h->path);
   *request.mutable_attributes() = std::move(*h->deferred_attributes);
   request.set_follow_symlinks(true);
-  CallForStatus(std::move(op), &backend::BackendClient::SetStat,
-                std::move(request));
+  SetStatWithinQuota(std::move(op), std::move(request));
 }
 
 void SessionImpl::Read(Op op, PacketReader& in) {
@@ -323,8 +322,7 @@ void SessionImpl::Fsetstat(Op op, PacketReader& in) {
   request.set_path(h->path);
   *request.mutable_attributes() = std::move(attrs);
   request.set_follow_symlinks(true);
-  CallForStatus(std::move(op), &backend::BackendClient::SetStat,
-                std::move(request));
+  SetStatWithinQuota(std::move(op), std::move(request));
 }
 
 }  // namespace sftpgate::server::sftp

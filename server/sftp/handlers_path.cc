@@ -42,8 +42,7 @@ void SessionImpl::Setstat(Op op, PacketReader& in) {
   }
   request.set_path(std::move(path));
   request.set_follow_symlinks(true);
-  CallForStatus(std::move(op), &backend::BackendClient::SetStat,
-                std::move(request));
+  SetStatWithinQuota(std::move(op), std::move(request));
 }
 
 void SessionImpl::Remove(Op op, PacketReader& in) {

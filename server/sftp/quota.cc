@@ -10,6 +10,9 @@
 //    before it is queued. The one that would pass quota_bytes fails, and so
 //    does the upload for good: its stream is cancelled, the backend discards
 //    it, CLOSE reports "quota exceeded" and nothing of it is committed.
+//  - SETSTAT, FSETSTAT and lsetstat that grow a file (a size past its
+//    current one) reserve the growth the same way, so a truncate upwards
+//    cannot pass quota_bytes either.
 //  - statvfs shows the quota as the size and the usage as used.
 //
 // Uploads running at the same time, in any of the user's sessions on this
@@ -117,6 +120,62 @@ bool SessionImpl::WithinQuota(Handle* h, uint64_t offset, size_t n) {
   // other uploads now, not when the client closes the handle.
   h->quota.reset();
   return false;
+}
+
+void SessionImpl::SetStatWithinQuota(Op op, v1::SetStatRequest request) {
+  if (options_.quota.quota_bytes == 0 || !request.attributes().has_size()) {
+    return CallForStatus(std::move(op), &backend::BackendClient::SetStat,
+                         std::move(request));
+  }
+  if (!caps_.usage()) {
+    QuotaExceeded(request.path(), "no_usage", 0);
+    return replier_.Status(op, kFxFailure, kQuotaNoUsageMessage);
+  }
+  v1::StatRequest stat;
+  stat.set_path(request.path());
+  stat.set_follow_symlinks(request.follow_symlinks());
+  backend_->Stat(std::move(stat), [this, op = std::move(op),
+                                   request = std::move(request)](
+                                      const grpc::Status& status,
+                                      v1::StatResponse& file) mutable {
+    if (!status.ok()) return replier_.Result(op, status);
+    const uint64_t old_size = file.attributes().size();
+    if (request.attributes().size() <= old_size) {
+      return CallForStatus(std::move(op), &backend::BackendClient::SetStat,
+                           std::move(request));
+    }
+    const QuotaLedger::Mark mark = options_.quota_ledger->Now();
+    backend_->Usage(
+        v1::UsageRequest(),
+        [this, op = std::move(op), request = std::move(request), old_size,
+         mark](const grpc::Status& status, v1::UsageResponse& answer) mutable {
+          if (!status.ok()) return replier_.Result(op, status);
+          QuotaLedger::Usage usage;
+          usage.bytes = answer.bytes();
+          usage.files = answer.files();
+          usage.mark = mark;
+          // An existing file: Begin never refuses it (no new file).
+          std::optional<QuotaLedger::Upload> growth =
+              options_.quota_ledger->Begin(options_.quota, usage, old_size,
+                                           /*new_file=*/false);
+          if (!growth.has_value() ||
+              !options_.quota_ledger->Grow(options_.quota, *growth,
+                                           request.attributes().size())) {
+            if (growth.has_value()) options_.quota_ledger->End(*growth, false);
+            QuotaExceeded(request.path(), "bytes", options_.quota.quota_bytes);
+            return replier_.Status(op, kFxFailure, kQuotaExceededMessage);
+          }
+          // Held until the backend answers (or the session ends first).
+          QuotaAllowance held(options_.quota_ledger, *growth);
+          backend_->SetStat(
+              std::move(request),
+              [this, op = std::move(op), held = std::move(held)](
+                  const grpc::Status& status, v1::SetStatResponse&) mutable {
+                held.committed = status.ok();
+                replier_.Result(op, status);
+              });
+        });
+  });
 }
 
 void SessionImpl::StatFsWithQuota(Op op, v1::StatFsResponse fs) {

@@ -252,6 +252,10 @@ class SessionImpl final : public SftpSession {
   // Whether writing `n` bytes at `offset` keeps `h` within its allowance;
   // if not, fails its upload for good (nothing of it is committed).
   bool WithinQuota(Handle* h, uint64_t offset, size_t n);
+  // SETSTAT (any flavour): a size that grows the file is first reserved
+  // against quota_bytes, and refused past it; anything else goes straight
+  // to the backend.
+  void SetStatWithinQuota(Op op, v1::SetStatRequest request);
   // Counts and logs a refusal of `kind` (bytes, files, no_usage).
   void QuotaExceeded(absl::string_view path, const char* kind, uint64_t quota);
   // Once Describe answered: logs quota_unenforceable for a user with a

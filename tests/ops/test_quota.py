@@ -213,6 +213,28 @@ class QuotaTestBase(QuotaHarness):
         self.assertEqual(self.listing(), {"two.bin": 768 * KIB,
                                           "three.bin": 256 * KIB})
 
+    def test_growing_a_file_by_setstat_is_held_to_the_quota(self):
+        """A truncate upwards (paramiko: SETSTAT by path, FSETSTAT on a
+        handle open for reading) reserves the growth like a WRITE: past the
+        quota it is refused and the file keeps its size; up to the quota,
+        and any shrinking, is served."""
+        client = self.sftp("alice")
+        with client.open("/a.bin", "wb") as f:
+            f.write(os.urandom(512 * KIB))
+        with self.assertRaisesRegex(IOError, "quota exceeded"):
+            client.truncate("/a.bin", 2 * QUOTA_BYTES)
+        self.assertEqual(client.stat("/a.bin").st_size, 512 * KIB)
+        client.truncate("/a.bin", QUOTA_BYTES)  # exactly the quota fits
+        self.assertEqual(client.stat("/a.bin").st_size, QUOTA_BYTES)
+        with client.open("/a.bin", "rb") as f:
+            with self.assertRaisesRegex(IOError, "quota exceeded"):
+                f.truncate(QUOTA_BYTES + 1)
+            f.truncate(100 * KIB)
+        self.assertEqual(self.listing(), {"a.bin": 100 * KIB})
+        self.assertEqual(self.refusals("bytes"), 2)
+        self.assertTrue(self.gate.wait_for_log(
+            r"quota_exceeded .*user=alice .*path=/a\.bin .*kind=bytes"))
+
 
 class QuotaMemoryTest(QuotaTestBase):
     BACKEND = "memory"
