@@ -107,6 +107,7 @@ ExecSession::ExecSession(SftpSessionOptions options)
 
 ExecSession::~ExecSession() {
   rate_timer_.reset();
+  watchdog_.reset();
   poster_->Detach();
   backend_->Shutdown();
 }
@@ -119,6 +120,7 @@ void ExecSession::Start() {
                           if (finished_) return;
                           caps_ = std::move(caps);
                           running_ = true;
+                          ArmWatchdog();
                           Run();
                           if (finished_) return;
                           // Input that waited for Run().
@@ -143,6 +145,7 @@ void ExecSession::Shutdown() {
   shut_down_ = true;
   finished_ = true;
   rate_timer_.reset();
+  watchdog_.reset();
   poster_->Detach();
   backend_->Shutdown();
   OnShutdown();
@@ -231,20 +234,38 @@ bool ExecSession::RateReady(sftp::RateLimiter* limit,
   if (rate_timer_ != nullptr) return false;  // already waiting
   const auto wait = std::clamp<sftp::RateLimiter::Clock::duration>(
       limit->Wait(now), kMinRateWait, kMaxRateWait);
-  rate_timer_ = std::make_unique<grpc::Alarm>();
-  rate_timer_->Set(std::chrono::system_clock::now() + wait,
-                   [poster = poster_, weak = weak_from_this(), this,
-                    then = std::make_shared<absl::AnyInvocable<void()>>(
-                        std::move(then))](bool fired) {
-                     if (!fired)
-                       return;  // cancelled: the session is going away
-                     poster->Post([weak, this, then] {
-                       if (weak.lock() == nullptr) return;
-                       rate_timer_.reset();
-                       if (!finished_) (*then)();
-                     });
-                   });
+  rate_timer_ = OnLoopAfter(wait, [this, then = std::move(then)]() mutable {
+    rate_timer_.reset();
+    then();
+  });
   return false;
+}
+
+void ExecSession::ArmWatchdog() {
+  if (finished_ || watchdog_ != nullptr) return;
+  const auto interval = std::clamp<std::chrono::steady_clock::duration>(
+      backend_->call_timeout() / 4, std::chrono::milliseconds(10),
+      std::chrono::seconds(1));
+  watchdog_ = OnLoopAfter(interval, [this] {
+    watchdog_.reset();
+    CheckTimeouts(std::chrono::steady_clock::now());
+    ArmWatchdog();
+  });
+}
+
+std::unique_ptr<grpc::Alarm> ExecSession::OnLoopAfter(
+    std::chrono::steady_clock::duration delay, absl::AnyInvocable<void()> fn) {
+  auto alarm = std::make_unique<grpc::Alarm>();
+  alarm->Set(std::chrono::system_clock::now() + delay,
+             [poster = poster_, weak = weak_from_this(), this,
+              fn = std::make_shared<absl::AnyInvocable<void()>>(std::move(fn))](
+                 bool fired) {
+               if (!fired) return;  // cancelled: the alarm's owner dropped it
+               poster->Post([weak, this, fn] {
+                 if (weak.lock() != nullptr && !finished_) (*fn)();
+               });
+             });
+  return alarm;
 }
 
 }  // namespace sftpgate::server::exec

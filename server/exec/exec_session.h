@@ -110,13 +110,25 @@ class ExecSession : public SftpSession {
   // rate_waiting()), and false is returned.
   bool RateReady(sftp::RateLimiter* limit, absl::AnyInvocable<void()> then);
   bool rate_waiting() const { return rate_timer_ != nullptr; }
+  // Called on the loop every quarter of the call timeout (10 ms to 1 s)
+  // while the command runs: fails a backend stream that made no progress
+  // for the call timeout (streams carry no deadline of their own, as a
+  // transfer may take hours), as the SFTP session does.
+  virtual void CheckTimeouts(std::chrono::steady_clock::time_point /*now*/) {}
 
  private:
   SftpSessionOptions options_;
   std::shared_ptr<backend::LoopPoster> poster_;
   std::shared_ptr<backend::BackendClient> backend_;
   v1::DescribeResponse caps_;
+  // Runs `fn` on the loop after `delay`, unless the returned alarm is
+  // dropped first or the command finished.
+  std::unique_ptr<grpc::Alarm> OnLoopAfter(
+      std::chrono::steady_clock::duration delay, absl::AnyInvocable<void()> fn);
+  void ArmWatchdog();
+
   std::unique_ptr<grpc::Alarm> rate_timer_;  // set while RateReady waits
+  std::unique_ptr<grpc::Alarm> watchdog_;    // CheckTimeouts() ticks
   bool running_ = false;                     // Run() was called
   bool input_ended_ = false;
   bool finished_ = false;  // Exit() or Shutdown()

@@ -634,6 +634,7 @@ void ScpSession::SourceStream() {
   request.set_chunk_size(max_chunk());
   std::weak_ptr<SftpSession> weak = weak_from_this();
   chunk_requested_ = true;
+  chunk_requested_at_ = std::chrono::steady_clock::now();
   stream_ = backend()->Read(
       std::move(request),
       {[this, weak](v1::ReadChunk chunk) {
@@ -670,6 +671,22 @@ void ScpSession::SourceStream() {
 
 void ScpSession::OnOutputDrained() { SourcePump(); }
 
+void ScpSession::CheckTimeouts(std::chrono::steady_clock::time_point now) {
+  // An upload whose writes or commit wait too long fails them: the file
+  // is refused, never committed.
+  if (upload_ != nullptr) upload_->CheckTimeout(now);
+  // A download waiting too long for its next chunk ends as a stream
+  // error: zeros pad the announced size and the client gets the error.
+  if (stream_ != nullptr && !stream_done_ && chunk_requested_ &&
+      now - chunk_requested_at_ >= backend()->call_timeout()) {
+    stream_status_ = grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                                  "backend read timed out");
+    stream_done_ = true;
+    stream_->Cancel();
+    SourcePump();
+  }
+}
+
 void ScpSession::SourcePump() {
   if (finished() || send_path_.empty()) return;
   const size_t limit = options().limits.max_queued_output;
@@ -681,6 +698,7 @@ void ScpSession::SourcePump() {
           return;
         }
         chunk_requested_ = true;
+        chunk_requested_at_ = std::chrono::steady_clock::now();
         stream_->RequestNext();
       }
       return;

@@ -53,6 +53,7 @@ class ScpSession final : public ExecSession {
   void OnShutdown() override;
   void OnOutputDrained() override;
   bool Busy() const override;
+  void CheckTimeouts(std::chrono::steady_clock::time_point now) override;
 
  private:
   // What the channel's next input bytes are.
@@ -166,6 +167,7 @@ class ScpSession final : public ExecSession {
   uint64_t sent_ = 0;
   bool stream_done_ = false;
   bool chunk_requested_ = false;
+  std::chrono::steady_clock::time_point chunk_requested_at_;
   grpc::Status stream_status_;
   std::chrono::steady_clock::time_point send_start_;
 };

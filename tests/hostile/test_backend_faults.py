@@ -5,7 +5,8 @@
   listing), sftpgate survives, and once a backend listens on the same
   address again new operations succeed without restarting sftpgate.
 - A backend slower than sftpgate's deadline (--call_timeout_ms): stat,
-  listing and read give an error, not a hang.
+  listing, read and write give an error, not a hang, over SFTP and over
+  legacy scp (exec).
 - A client that vanishes mid-upload (TCP reset from paramiko, or OpenSSH's
   sftp killed with SIGKILL): the backend's upload stream is cancelled and
   aborted (seen in the instrumented backend's event log), never committed;
@@ -25,6 +26,7 @@ import unittest
 
 from hostile_gate import (HOST, INSTRUMENTED, GateTestCase, HostileGate,
                           SessionWorker)
+import harness  # noqa: E402  (tests/e2e, on the path through hostile_gate)
 from raw_sftp import (CLOSE, FX_OK, FXF_CREAT, FXF_TRUNC, FXF_WRITE, NO_ATTRS,
                       OPEN, WRITE, RawSftp, string, u32, u64)
 
@@ -261,6 +263,44 @@ class SlowBackendTest(GateCase):
                           if l.startswith("commit")
                           and " /slowwrite-file" in l])
         self.assertEqual(worker.errors, [])
+        self.assertGateAlive()
+
+    def test_slow_scp_transfers_time_out(self):
+        """Legacy scp (-O, over exec) has no per-request deadline either:
+        an upload into a backend that stops taking chunks, and a download
+        whose chunks stop coming, end with scp's error well before the
+        backend would answer, and the upload is never committed."""
+        with self.sftp() as sftp:
+            with sftp.open("/seed.bin", "wb") as f:
+                f.write(b"x" * MIB)
+            sftp.rename("/seed.bin", "/slowread-scp")
+        local = os.path.join(self.gate.tmp, "scp-upload.bin")
+        with open(local, "wb") as f:
+            f.write(os.urandom(4 * MIB))
+        alice = self.gate.user("alice")
+        args, env = self.gate.openssh_client("scp", alice, "key")
+        remote = f"{alice.name}@{self.gate.bracketed_host}:"
+        for what, paths in (
+                ("upload", [local, remote + "/slowwrite-scp"]),
+                ("download", [remote + "/slowread-scp",
+                              os.path.join(self.gate.tmp, "scp-down.bin")])):
+            with self.subTest(what):
+                start = time.monotonic()
+                proc = harness.run(args + ["-O"] + paths, env=env,
+                                   check=False)
+                took = time.monotonic() - start
+                self.assertNotEqual(proc.returncode, 0, harness.describe(proc))
+                self.assertRegex(proc.stderr, "backend timed out")
+                self.assertLess(took, self.SLOW_SECONDS - 5,
+                                "scp waited for the slow backend")
+                print(f"\n[hostile] slow scp {what}: {proc.stderr.strip()!r} "
+                      f"after {took:.2f}s")
+        aborted = wait_for(lambda: [
+            l for l in self.gate.events_lines()
+            if l.startswith("abort") and l.endswith(" /slowwrite-scp")])
+        self.assertTrue(aborted, self.gate.events_lines())
+        self.assertFalse([l for l in self.gate.events_lines()
+                          if l.startswith("commit") and " /slowwrite-scp" in l])
         self.assertGateAlive()
 
 
