@@ -150,7 +150,7 @@ namespace sftpgate::server {
   X(int, max_channels_per_session, 10,                                       \
     "Most SFTP channels one SSH connection may open at once")                \
   X(int, call_timeout_ms, 30000,                                             \
-    "Deadline of each backend call, in milliseconds (a read or write "      \
+    "Deadline of each backend call, in milliseconds (a read or write "       \
     "stream, SFTP or scp, fails after this long without progress)")          \
   X(int, max_in_flight, 128, "SFTP requests served at once per channel")     \
   X(int, max_handles, 256, "Open SFTP handles per channel")                  \
