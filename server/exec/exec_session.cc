@@ -55,11 +55,12 @@ class RefusalSession final : public ExecSession {
 constexpr auto kMinRateWait = std::chrono::milliseconds(1);
 constexpr auto kMaxRateWait = std::chrono::milliseconds(50);
 
-// The sftpgate_operations_total op labels of exec commands. Their metric
-// slots are the top ones: SFTP requests and extensions use the first 34
-// of SftpMetrics::kMaxOpSlots (64), from 0 up.
+// The sftpgate_operations_total op labels of exec commands, in the top
+// metric slots (SftpMetrics::kExecOpSlots), clear of the SFTP requests'.
 constexpr const char* kOpNames[] = {"scp-upload", "scp-download", "scp-mkdir",
                                     "md5sum",     "sha1sum",      "sha256sum"};
+static_assert(std::size(kOpNames) <= sftp::SftpMetrics::kExecOpSlots,
+              "more exec op names than exec metrics slots");
 
 }  // namespace
 

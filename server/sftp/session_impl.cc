@@ -97,7 +97,7 @@ SessionImpl::SessionImpl(SftpSessionOptions options)
       framer_(options_.limits.max_packet_length),
       handles_(options_.limits.max_handles) {
   static_assert(1 + std::size(kRequests) + std::size(kExtensions) <=
-                    SftpMetrics::kMaxOpSlots,
+                    SftpMetrics::kSftpOpSlots,
                 "more request types than metrics slots");
   poster_ = std::make_shared<backend::LoopPoster>(options_.executor);
   if (QuotaApplies() && options_.quota_ledger == nullptr) {

@@ -34,8 +34,12 @@ namespace sftpgate::server::sftp {
 class SftpMetrics {
  public:
   // Operation slots: small dense numbers the session assigns to its
-  // request types (one per op name), at most kMaxOpSlots.
+  // request types (one per op name), at most kMaxOpSlots. SFTP requests
+  // and extensions take the first kSftpOpSlots from 0 up; exec commands
+  // (scp, the checksum tools) the last kExecOpSlots, from the top down.
   static constexpr int kMaxOpSlots = 64;
+  static constexpr int kExecOpSlots = 8;
+  static constexpr int kSftpOpSlots = kMaxOpSlots - kExecOpSlots;
 
   // The process-wide instance, on Metrics::Global().
   static SftpMetrics& Get();
