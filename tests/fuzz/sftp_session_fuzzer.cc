@@ -17,16 +17,20 @@
 // input would cost more than the session): "/file" and "/dir" are put
 // back before each input.
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "fuzz_check.h"
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
+#include "grpcpp/support/server_interceptor.h"
 #include "server/common/log.h"
 #include "server/sftp/sftp_session.h"
 #include "sftpgate/v1/backend.grpc.pb.h"
@@ -37,8 +41,37 @@ namespace sftpgate::testing {
 namespace {
 
 // One FakeBackend and its in-process server for the whole run.
+// Counts the backend's calls from their start until gRPC is done with
+// them (an interceptor lives exactly as long as its call).
+class CallCounter : public grpc::experimental::Interceptor {
+ public:
+  explicit CallCounter(std::atomic<int>* live) : live_(live) { ++*live_; }
+  ~CallCounter() override { --*live_; }
+  void Intercept(
+      grpc::experimental::InterceptorBatchMethods* methods) override {
+    methods->Proceed();
+  }
+
+ private:
+  std::atomic<int>* const live_;
+};
+
+class CallCounterFactory
+    : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  explicit CallCounterFactory(std::atomic<int>* live) : live_(live) {}
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      grpc::experimental::ServerRpcInfo* /*info*/) override {
+    return new CallCounter(live_);
+  }
+
+ private:
+  std::atomic<int>* const live_;
+};
+
 struct World {
   FakeBackend backend;
+  std::atomic<int> live_calls{0};
   std::unique_ptr<grpc::Server> server;
   std::shared_ptr<v1::Backend::StubInterface> stub;
 
@@ -47,6 +80,11 @@ struct World {
     server::SetLogLevel(server::LogLevel::kWarning);
     grpc::ServerBuilder builder;
     builder.RegisterService(&backend);
+    std::vector<
+        std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+        counters;
+    counters.push_back(std::make_unique<CallCounterFactory>(&live_calls));
+    builder.experimental().SetInterceptorCreators(std::move(counters));
     server = builder.BuildAndStart();
     stub = v1::Backend::NewStub(server->InProcessChannel({}));
   }
@@ -85,20 +123,34 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   session.set_user("fuzz");
   session.set_root("/");
   session.set_read_only(data[0] & 1);
-  SessionHarness harness(world.stub, session, LimitsFor(data[0]));
-  harness.Feed(std::string(reinterpret_cast<const char*>(data + 1), size - 1));
+  {
+    SessionHarness harness(world.stub, session, LimitsFor(data[0]));
+    harness.sink().ids_may_repeat = true;
+    harness.Feed(
+        std::string(reinterpret_cast<const char*>(data + 1), size - 1));
 
-  // Settled: the session closed, or it took all input and has nothing in
-  // flight. A closed session (a fatal protocol error) is torn down by the
-  // SSH layer and answers nothing more, so requests it had in flight stay
-  // counted until it is destroyed; LSan checks that nothing leaks then.
+    // Settled: the session closed, or it took all input and has nothing in
+    // flight. A closed session (a fatal protocol error) is torn down by the
+    // SSH layer and answers nothing more, so requests it had in flight stay
+    // counted until it is destroyed; LSan checks that nothing leaks then.
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    for (;;) {
+      const bool closed =
+          harness.sink().WaitClosed(std::chrono::milliseconds(0));
+      if (closed || (harness.pending_input() == 0 && harness.InFlight() == 0)) {
+        break;
+      }
+      FUZZ_CHECK(std::chrono::steady_clock::now() < deadline);
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  }
+  // The session is gone and its calls cancelled; wait until the backend
+  // finished them too, so that libFuzzer's leak check between inputs sees
+  // no call still building its answer on a server thread.
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  for (;;) {
-    const bool closed = harness.sink().WaitClosed(std::chrono::milliseconds(0));
-    if (closed || (harness.pending_input() == 0 && harness.InFlight() == 0)) {
-      break;
-    }
+  while (world.live_calls.load() > 0) {
     FUZZ_CHECK(std::chrono::steady_clock::now() < deadline);
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }

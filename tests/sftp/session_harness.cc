@@ -152,7 +152,9 @@ void CapturingSink::Send(std::string bytes) {
       key = r.id;
     }
     r.body = partial_.substr(4 + len - in.remaining(), in.remaining());
-    EXPECT_EQ(replies_.count(key), 0u) << "two replies for id " << key;
+    if (!ids_may_repeat.load()) {
+      EXPECT_EQ(replies_.count(key), 0u) << "two replies for id " << key;
+    }
     replies_[key] = std::move(r);
     ++count_;
     partial_.erase(0, 4 + len);

@@ -74,6 +74,10 @@ class CapturingSink : public server::PacketSink {
 
   // What QueuedBytes() reports (tests simulate a full channel with it).
   std::atomic<size_t> queued{0};
+  // Whether a request id may be answered more than once: a client that
+  // reuses an id it has in flight (the fuzzer) gets one reply per request.
+  // Tests send distinct ids, so by default a second reply is a failure.
+  std::atomic<bool> ids_may_repeat{false};
 
   // Waits for the reply to request `id` (or VERSION for id == kVersion).
   std::optional<Reply> Wait(uint32_t id, std::chrono::milliseconds timeout);

@@ -752,7 +752,7 @@ TEST_F(SessionTest, ListingDropsNamesNoClientMayGet) {
   backend_.PutDir("/d");
   backend_.PutFile("/d/a", "1");
   backend_.PutFile("/d/b", "2");
-  for (const std::string bad :
+  for (const std::string& bad :
        {std::string(""), std::string("."), std::string(".."),
         std::string("x/y"), std::string("../../etc/passwd"),
         std::string("nul\0name", 8), std::string("/abs")}) {
