@@ -17,11 +17,13 @@
 // input would cost more than the session): "/file" and "/dir" are put
 // back before each input.
 
-#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <utility>
@@ -41,37 +43,67 @@ namespace sftpgate::testing {
 namespace {
 
 // One FakeBackend and its in-process server for the whole run.
-// Counts the backend's calls from their start until gRPC is done with
-// them (an interceptor lives exactly as long as its call).
+// The backend's calls from their start until gRPC is done with them (an
+// interceptor lives exactly as long as its call), by method.
+class LiveCalls {
+ public:
+  void Add(const std::string& method) {
+    std::lock_guard<std::mutex> lock(mu_);
+    methods_.insert(method);
+  }
+  void Remove(const std::string& method) {
+    std::lock_guard<std::mutex> lock(mu_);
+    methods_.erase(methods_.find(method));
+  }
+  bool empty() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return methods_.empty();
+  }
+  std::string Describe() {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::string out;
+    for (const std::string& m : methods_) out += " " + m;
+    return out;
+  }
+
+ private:
+  std::mutex mu_;
+  std::multiset<std::string> methods_;
+};
+
 class CallCounter : public grpc::experimental::Interceptor {
  public:
-  explicit CallCounter(std::atomic<int>* live) : live_(live) { ++*live_; }
-  ~CallCounter() override { --*live_; }
+  CallCounter(LiveCalls* live, std::string method)
+      : live_(live), method_(std::move(method)) {
+    live_->Add(method_);
+  }
+  ~CallCounter() override { live_->Remove(method_); }
   void Intercept(
       grpc::experimental::InterceptorBatchMethods* methods) override {
     methods->Proceed();
   }
 
  private:
-  std::atomic<int>* const live_;
+  LiveCalls* const live_;
+  const std::string method_;
 };
 
 class CallCounterFactory
     : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
-  explicit CallCounterFactory(std::atomic<int>* live) : live_(live) {}
+  explicit CallCounterFactory(LiveCalls* live) : live_(live) {}
   grpc::experimental::Interceptor* CreateServerInterceptor(
-      grpc::experimental::ServerRpcInfo* /*info*/) override {
-    return new CallCounter(live_);
+      grpc::experimental::ServerRpcInfo* info) override {
+    return new CallCounter(live_, info->method());
   }
 
  private:
-  std::atomic<int>* const live_;
+  LiveCalls* const live_;
 };
 
 struct World {
   FakeBackend backend;
-  std::atomic<int> live_calls{0};
+  LiveCalls live_calls;
   std::unique_ptr<grpc::Server> server;
   std::shared_ptr<v1::Backend::StubInterface> stub;
 
@@ -150,8 +182,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // no call still building its answer on a server thread.
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (world.live_calls.load() > 0) {
-    FUZZ_CHECK(std::chrono::steady_clock::now() < deadline);
+  while (!world.live_calls.empty()) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      std::fprintf(stderr, "backend calls still live after the session:%s\n",
+                   world.live_calls.Describe().c_str());
+      FUZZ_CHECK(false);
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   return 0;
