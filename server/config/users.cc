@@ -11,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "server/config/password_hash.h"
 #include "server/config/toml_util.h"
+#include "sftpgate/paths.h"
 
 namespace sftpgate::server {
 namespace {
@@ -217,6 +218,8 @@ absl::StatusOr<std::string> NormalizeRoot(absl::string_view root) {
     return absl::InvalidArgumentError(absl::StrCat(
         "must be an absolute path starting with '/' (got \"", root, "\")"));
   }
+  // Roots travel to backends in the contract's UTF-8 strings.
+  if (!IsValidUtf8(root)) return absl::InvalidArgumentError("must be UTF-8");
   std::vector<absl::string_view> parts;
   for (absl::string_view part : absl::StrSplit(root, '/', absl::SkipEmpty())) {
     if (part == ".") continue;

@@ -5,6 +5,7 @@
 #include "server/sftp/attributes_codec.h"
 #include "server/sftp/session_impl.h"
 #include "server/sftp/sftp_constants.h"
+#include "sftpgate/paths.h"
 
 namespace sftpgate::server::sftp {
 
@@ -146,6 +147,9 @@ void SessionImpl::Symlink(Op op, PacketReader& in) {
   if (!in.ReadString(&target)) return replier_.BadMessage(op);
   std::string link_path;
   if (!ReadPath(in, op, &link_path)) return;
+  if (!IsValidUtf8(target)) {
+    return replier_.Status(op, kFxBadMessage, "link target is not valid UTF-8");
+  }
   if (!caps_.symlinks()) return replier_.Status(op, kFxOpUnsupported);
   v1::SymlinkRequest request;
   request.set_link_path(std::move(link_path));

@@ -210,6 +210,9 @@ TEST(NormalizeRootTest, Normalizes) {
   EXPECT_FALSE(NormalizeRoot("").ok());
   EXPECT_FALSE(NormalizeRoot("a").ok());
   EXPECT_FALSE(NormalizeRoot("/a/..").ok());
+  // Roots reach backends in UTF-8 strings: a Latin-1 one is refused here.
+  EXPECT_EQ(NormalizeRoot("/srv/caf\xe9").status().message(), "must be UTF-8");
+  EXPECT_EQ(*NormalizeRoot("/srv/caf\xc3\xa9"), "/srv/caf\xc3\xa9");
 }
 
 }  // namespace

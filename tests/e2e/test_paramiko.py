@@ -225,6 +225,24 @@ class ParamikoTest(harness.GateTestCase):
         with self.assertRaises(IOError):
             self.read(f"{self.dir}/escape")
 
+    def test_names_that_are_not_utf8_get_a_clear_error(self):
+        # The contract carries paths as UTF-8 (protobuf strings): a
+        # Latin-1 name is refused up front with a message that says why,
+        # and the session goes on.
+        latin1 = self.dir.encode() + b"/caf\xe9.txt"
+        for fn, args in ((self.sftp.stat, (latin1,)),
+                         (self.sftp.open, (latin1, "wb")),
+                         (self.sftp.mkdir, (latin1,)),
+                         (self.sftp.symlink, (b"t\xff", self.dir + "/l"))):
+            with self.subTest(fn=fn.__name__):
+                with self.assertRaises(IOError) as ctx:
+                    fn(*args)
+                self.assertIn("not valid UTF-8", str(ctx.exception))
+        utf8 = f"{self.dir}/café.txt"
+        self.write(utf8, b"ok")
+        self.assertEqual(self.read(utf8), b"ok")
+        self.assertEqual(self.sftp.listdir(self.dir), ["café.txt"])
+
     def test_connection_outlives_its_sftp_channel(self):
         """Closing the SFTP channel leaves the SSH connection up until the
         client disconnects, as with sshd: clients that close the channel

@@ -3,7 +3,10 @@
 //
 // Input: "ROOT\nPATH" (ROOT is used only when it is normalized, else
 // "/srv/u"), or just PATH. Checked, for any bytes:
-// - NormalizePath fails only on NUL; its result is absolute, canonical
+// - IsValidUtf8 agrees with protobuf's own check, which decides whether a
+//   path can travel in the contract's `string` fields.
+// - NormalizePath fails only on NUL or invalid UTF-8; its result is absolute,
+// canonical
 //   (no "//", "/./", "/../", no trailing "/"), IsNormalizedPath, and a
 //   fixed point: Normalize(Normalize(x)) == Normalize(x).
 // - IsNormalizedPath(x) holds exactly when NormalizePath(x) == x.
@@ -25,6 +28,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "fuzz_check.h"
+#include "google/protobuf/stubs/common.h"
 #include "sftpgate/paths.h"
 
 namespace sftpgate {
@@ -32,6 +36,15 @@ namespace {
 
 bool HasNul(absl::string_view s) {
   return s.find('\0') != absl::string_view::npos;
+}
+
+// What NormalizePath and ResolveBeneath refuse as INVALID_ARGUMENT.
+bool Unusable(absl::string_view s) { return HasNul(s) || !IsValidUtf8(s); }
+
+void CheckUtf8(absl::string_view s) {
+  FUZZ_CHECK(IsValidUtf8(s) ==
+             google::protobuf::internal::IsStructurallyValidUTF8(
+                 s.data(), static_cast<int>(s.size())));
 }
 
 void CheckCanonical(const std::string& p) {
@@ -64,12 +77,12 @@ void CheckDecomposition(const std::string& p) {
 void CheckNormalize(absl::string_view x) {
   absl::StatusOr<std::string> n = NormalizePath(x);
   if (!n.ok()) {
-    FUZZ_CHECK(HasNul(x));
+    FUZZ_CHECK(Unusable(x));
     FUZZ_CHECK(absl::IsInvalidArgument(n.status()));
     FUZZ_CHECK(!IsNormalizedPath(x));
     return;
   }
-  FUZZ_CHECK(!HasNul(x));
+  FUZZ_CHECK(!Unusable(x));
   CheckCanonical(*n);
   absl::StatusOr<std::string> twice = NormalizePath(*n);
   FUZZ_CHECK(twice.ok() && *twice == *n);
@@ -84,7 +97,7 @@ void CheckNormalize(absl::string_view x) {
 
 void CheckResolve(absl::string_view root, absl::string_view x) {
   absl::StatusOr<std::string> r = ResolveBeneath(root, x);
-  if (HasNul(x)) {
+  if (Unusable(x)) {
     FUZZ_CHECK(absl::IsInvalidArgument(r.status()));
     return;
   }
@@ -128,6 +141,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     path = input.substr(newline + 1);
   }
+  CheckUtf8(input);
   CheckNormalize(input);
   CheckNormalize(path);
   CheckResolve(root, path);

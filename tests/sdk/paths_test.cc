@@ -59,6 +59,37 @@ TEST(NormalizePathTest, RefusesNul) {
   }
 }
 
+TEST(IsValidUtf8Test, AcceptsWellFormedAndRefusesTheRest) {
+  for (const char* ok :
+       {"", "plain", "caf\xc3\xa9", "\xe2\x82\xac", "\xed\x9f\xbf",
+        "\xf0\x9f\x98\x80", "\xf4\x8f\xbf\xbf"}) {
+    EXPECT_TRUE(IsValidUtf8(ok)) << ok;
+  }
+  for (const char* bad : {
+           "\xff",              // never valid
+           "caf\xe9",           // Latin-1
+           "\xc3",              // truncated
+           "\x80",              // lone continuation
+           "\xc0\xaf",          // overlong "/"
+           "\xe0\x80\xaf",      // overlong, three bytes
+           "\xed\xa0\x80",      // UTF-16 surrogate
+           "\xf4\x90\x80\x80",  // above U+10FFFF
+           "\xf5\x80\x80\x80",
+       }) {
+    EXPECT_FALSE(IsValidUtf8(bad)) << bad;
+  }
+}
+
+TEST(NormalizePathTest, RefusesInvalidUtf8) {
+  // Paths travel in the contract's `string` fields: protobuf would refuse
+  // the whole message on the far side with an opaque error.
+  absl::StatusOr<std::string> got = NormalizePath("/docs/caf\xe9.txt");
+  EXPECT_EQ(got.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(got.status().message(), "path is not valid UTF-8");
+  EXPECT_FALSE(IsNormalizedPath("/caf\xe9"));
+  EXPECT_TRUE(IsNormalizedPath("/caf\xc3\xa9"));
+}
+
 TEST(IsNormalizedPathTest, Table) {
   for (const char* yes : {"/", "/a", "/a/b", "/...", "/a b/c"}) {
     EXPECT_TRUE(IsNormalizedPath(yes)) << yes;

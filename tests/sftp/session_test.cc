@@ -420,6 +420,29 @@ TEST_F(SessionTest, MalformedRequestsGetBadMessage) {
   EXPECT_EQ(s->InFlight(), 0u);
 }
 
+TEST_F(SessionTest, PathsThatAreNotUtf8GetBadMessageWithoutABackendCall) {
+  // The contract's paths are protobuf `string`s: a Latin-1 name would make
+  // the backend refuse the whole message with an opaque error, and make
+  // protobuf log an error per request.
+  backend_.PutFile("/f", "data");
+  auto s = Connect();
+  const int calls = backend_.unary_calls.load();
+  Reply r = s->PathOp(kFxpStat, "/caf\xe9");
+  EXPECT_EQ(r.status(), kFxBadMessage);
+  EXPECT_EQ(r.message(), "path is not valid UTF-8");
+  EXPECT_EQ(s->Open("/new\xff", kFxfWrite | kFxfCreat).status(), kFxBadMessage);
+  const uint32_t id = s->NextId();
+  EXPECT_EQ(
+      s->Call(PacketBuilder(kFxpSymlink).U32(id).Str("t\xc0\xaf").Str("/link"),
+              id)
+          .status(),
+      kFxBadMessage);
+  EXPECT_EQ(backend_.unary_calls.load(), calls);
+  EXPECT_EQ(backend_.write_streams.load(), 0);
+  // Well-formed UTF-8 goes through.
+  EXPECT_EQ(s->PathOp(kFxpStat, "/caf\xc3\xa9").status(), kFxNoSuchFile);
+}
+
 TEST_F(SessionTest, ReadOnlySessionRefusesChangesWithoutCallingBackend) {
   backend_.PutFile("/f", "data");
   auto s = Connect(/*read_only=*/true);

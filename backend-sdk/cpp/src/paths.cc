@@ -15,6 +15,9 @@ absl::StatusOr<std::vector<absl::string_view>> Collapse(absl::string_view path,
   if (path.find('\0') != absl::string_view::npos) {
     return absl::InvalidArgumentError("path contains a NUL byte");
   }
+  if (!IsValidUtf8(path)) {
+    return absl::InvalidArgumentError("path is not valid UTF-8");
+  }
   std::vector<absl::string_view> parts;
   for (absl::string_view part : absl::StrSplit(path, '/', absl::SkipEmpty())) {
     if (part == ".") continue;
@@ -37,6 +40,39 @@ std::string AbsoluteFrom(const std::vector<absl::string_view>& parts) {
 
 }  // namespace
 
+bool IsValidUtf8(absl::string_view text) {
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const unsigned char* const end = p + text.size();
+  while (p < end) {
+    const unsigned char lead = *p++;
+    if (lead < 0x80) continue;
+    // The sequence length and the range its first continuation byte may
+    // take: the narrower ranges exclude overlong forms (E0, F0), UTF-16
+    // surrogates (ED) and code points above U+10FFFF (F4).
+    int continuations;
+    unsigned char low = 0x80, high = 0xBF;
+    if (lead >= 0xC2 && lead <= 0xDF) {
+      continuations = 1;
+    } else if (lead >= 0xE0 && lead <= 0xEF) {
+      continuations = 2;
+      if (lead == 0xE0) low = 0xA0;
+      if (lead == 0xED) high = 0x9F;
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+      continuations = 3;
+      if (lead == 0xF0) low = 0x90;
+      if (lead == 0xF4) high = 0x8F;
+    } else {
+      return false;  // a continuation byte, C0/C1 (overlong) or F5..FF
+    }
+    if (end - p < continuations || *p < low || *p > high) return false;
+    ++p;
+    for (int i = 1; i < continuations; ++i, ++p) {
+      if (*p < 0x80 || *p > 0xBF) return false;
+    }
+  }
+  return true;
+}
+
 absl::StatusOr<std::string> NormalizePath(absl::string_view path) {
   absl::StatusOr<std::vector<absl::string_view>> parts =
       Collapse(path, DotDot::kClampAtRoot);
@@ -56,7 +92,7 @@ bool IsNormalizedPath(absl::string_view path) {
     if (!IsValidName(path.substr(start, end - start))) return false;
     start = end + 1;
   }
-  return true;
+  return IsValidUtf8(path);
 }
 
 std::string JoinPath(absl::string_view dir, absl::string_view name) {

@@ -28,12 +28,19 @@ namespace sftpgate {
 // taken relative to "/". Repeated "/" and "." components collapse; ".."
 // removes the previous component, and ".." at the root stays at the root
 // (as inside a chroot), so the result never leaves "/".
-// INVALID_ARGUMENT if `path` contains a NUL byte.
+// INVALID_ARGUMENT if `path` contains a NUL byte or is not valid UTF-8
+// (paths travel in the contract's `string` fields, which carry UTF-8 only).
 //   NormalizePath("a//b/./c/..") == "/a/b";  NormalizePath("/../x") == "/x"
 absl::StatusOr<std::string> NormalizePath(absl::string_view path);
 
+// True when `text` is well-formed UTF-8 (RFC 3629: no overlong forms, no
+// surrogates, nothing above U+10FFFF), as protobuf requires of `string`
+// fields.
+bool IsValidUtf8(absl::string_view text);
+
 // True when `path` is already normalized (NormalizePath would return it
-// unchanged and it is absolute). Cheap: no allocation.
+// unchanged and it is absolute; so also valid UTF-8). Cheap: no
+// allocation.
 bool IsNormalizedPath(absl::string_view path);
 
 // Appends `name` to `dir` with exactly one "/" between them:
