@@ -71,6 +71,13 @@ void FakeBackend::PutDir(const std::string& path) {
   nodes_[path] = Node{Node::kDir, "", 0755, 1700000000, 2};
 }
 
+void FakeBackend::Clear() {
+  absl::MutexLock lock(&mu_);
+  nodes_.clear();
+  listed_names_.clear();
+  nodes_["/"] = Node{Node::kDir, "", 0755, 1700000000, 2};
+}
+
 void FakeBackend::Erase(const std::string& path) {
   absl::MutexLock lock(&mu_);
   nodes_.erase(path);

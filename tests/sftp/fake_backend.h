@@ -56,6 +56,8 @@ class FakeBackend final : public v1::Backend::Service {
   // broken or hostile backend would (it may be "", ".", "..", hold '/' or
   // NUL).
   void AddListedName(const std::string& dir, const std::string& name);
+  // Removes every file, directory and extra listed name: an empty "/".
+  void Clear();
   // Removes `path` as another client would (no checks).
   void Erase(const std::string& path);
   std::optional<std::string> FileData(const std::string& path);
