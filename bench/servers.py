@@ -13,6 +13,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
@@ -76,6 +77,64 @@ def pss_kib(pids):
     return total
 
 
+def status_kib(pid, field):
+    """A `VmRSS:`-style field of /proc/PID/status, KiB."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise RuntimeError(f"no {field} for pid {pid}")
+
+
+class PeakGrowth:
+    """Context manager: how far the memory of the processes that serve
+    sessions rose above where it was on entry, at its peak, in KiB (.kib).
+
+    sftpgate: the front end's VmHWM, reset to its VmRSS on entry through
+    /proc/PID/clear_refs ("5"), so the peak is exact. OpenSSH forks per
+    session, and a process's peak dies with it: the PSS of sshd and all its
+    descendants is sampled every SAMPLE_SECONDS instead (shared pages split,
+    as in the idle row); a spike shorter than that can be missed, and the
+    sampling costs the harness a few ms of CPU per sample while OpenSSH runs.
+    """
+
+    SAMPLE_SECONDS = 0.25
+
+    def __init__(self, server):
+        self.server, self.kib = server, None
+        self._pid = server.peak_pid()
+        self._stop = threading.Event()
+        self._thread = None
+
+    def _pss(self):
+        roots = [p for pids in self.server.memory_pids().values() for p in pids]
+        return pss_kib(set(roots) | {d for r in roots for d in descendants(r)})
+
+    def _sample(self):
+        while not self._stop.wait(self.SAMPLE_SECONDS):
+            self._peak = max(self._peak, self._pss())
+
+    def __enter__(self):
+        if self._pid:
+            with open(f"/proc/{self._pid}/clear_refs", "w") as f:
+                f.write("5")
+            self._base = status_kib(self._pid, "VmRSS")
+        else:
+            self._base = self._peak = self._pss()
+            self._thread = threading.Thread(target=self._sample, daemon=True)
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        if self._pid:
+            self.kib = status_kib(self._pid, "VmHWM") - self._base
+        else:
+            self._stop.set()
+            self._thread.join()
+            self.kib = max(self._peak, self._pss()) - self._base
+        return False
+
+
 def cpu_seconds(pids):
     """User + system CPU seconds of `pids`, including their reaped
     children (so sshd's exited per-session processes count)."""
@@ -133,6 +192,14 @@ class Server:
             return now
         return {role: now[role] - since.get(role, 0.0) for role in now}
 
+    def peak_pid(self):
+        """The process whose VmHWM PeakGrowth reads, or None to sample."""
+        return None
+
+    def restart_front_end(self):
+        """Gives the next run a freshly started session-serving process,
+        where there is a long-lived one (see SftpgateServer)."""
+
     def stop(self):
         stop_processes(self.procs)
 
@@ -163,6 +230,11 @@ StrictModes no
 MaxStartups 1000
 MaxSessions 10
 LogLevel ERROR
+# sshd starts sftp-server through root's shell (bash -c), and bash run by
+# sshd reads ~/.bashrc unless it is a nested shell; this machine's runs
+# pyenv's set-up, about 0.5 s of CPU per login that is no part of OpenSSH.
+# SHLVL=1 makes bash count itself nested, so it skips the file.
+SetEnv SHLVL=1
 Ciphers {CIPHER},aes256-gcm@openssh.com,chacha20-poly1305@openssh.com
 Subsystem sftp /usr/lib/openssh/sftp-server
 """)
@@ -194,6 +266,10 @@ class SftpgateServer(Server):
             # files); the default capacity is 1 GiB.
             args = [os.path.join(bin_dir, "sftpgate-memory-backend"),
                     "--listen", listen, "--capacity", str(4 << 30)]
+        elif backend == "python-memory":
+            # The Python SDK's sample (bench.py's SDK row).
+            args = [os.path.join(bin_dir, "sftpgate-python-memory-backend"),
+                    "--listen", listen]
         else:
             args = [os.path.join(bin_dir, "sftpgate-localfs-backend"),
                     "--root", data_dir, "--listen", listen]
@@ -207,17 +283,38 @@ class SftpgateServer(Server):
         with open(users, "w") as f:
             f.write(f'[[user]]\nname = "{self.user}"\n'
                     f'authorized_keys = ["{pubkey}"]\n')
-        log = open(os.path.join(workdir, f"sftpgate-{logs}.log"), "w")
-        self.procs.append(subprocess.Popen(
-            [os.path.join(bin_dir, "sftpgate"),
-             "--listen", f"127.0.0.1:{self.port}", "--backend", listen,
-             "--host-key", os.path.join(workdir, "sftpgate_host_key"),
-             "--users", users, "--log-level", "warning",
-             "--max-sessions", "1000", "--max-sessions-per-user", "0",
-             # Every benchmark client comes from 127.0.0.1: no bans.
-             "--auth-max-failures", "0"],
-            stderr=log))
+        self.front_end_log = os.path.join(workdir, f"sftpgate-{logs}.log")
+        self.front_end_args = [
+            os.path.join(bin_dir, "sftpgate"),
+            "--listen", f"127.0.0.1:{self.port}", "--backend", listen,
+            "--host-key", os.path.join(workdir, "sftpgate_host_key"),
+            "--users", users, "--log-level", "warning",
+            # Room for the idle row's 2,000 sessions (the default is 1,000),
+            # and one user may hold them all.
+            "--max-sessions", "5000", "--max-sessions-per-user", "0",
+            # Every benchmark client comes from 127.0.0.1 and the concurrent
+            # row starts up to 100 logins at once: no cap on logins in
+            # flight (defaults 100 in total, 10 per source) and no bans.
+            "--max-startups", "0", "--max-startups-per-source", "0",
+            "--auth-max-failures", "0"]
+        self._start_front_end()
+
+    def _start_front_end(self):
+        with open(self.front_end_log, "a") as log:
+            self.procs.append(subprocess.Popen(self.front_end_args, stderr=log))
         wait_for_port(self.port, self.procs[-1])
+
+    def peak_pid(self):
+        return self.procs[1].pid
+
+    def restart_front_end(self):
+        """The front end holds no state the backend does not: restarting it
+        keeps the files and drops the heap earlier rows left resident (the
+        arenas keep up to 16 MiB free each, see process_tuning.h), so a
+        memory peak measured next is the run's own."""
+        stop_processes(self.procs[1:])
+        del self.procs[1:]
+        self._start_front_end()
 
     def remote_dir(self):
         return "/"
