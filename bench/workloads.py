@@ -404,7 +404,4 @@ class IdleSessions:
 
 def _pss(pids):
     # Forking servers grow new processes: re-read descendants each time.
-    all_pids = set(pids)
-    for pid in pids:
-        all_pids.update(servers.descendants(pid))
-    return servers.pss_kib(all_pids)
+    return servers.pss_kib(servers.with_descendants(pids))
