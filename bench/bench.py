@@ -69,7 +69,7 @@ def sizes(quick, growth):
     their sizes for the cost-growth tables (the main table shows the
     largest), or at the largest only without `growth`."""
     if quick:
-        out = dict(bulk=64 * MIB, parallel=16 * MIB, small=200,
+        out = dict(bulk=32 * MIB, parallel=8 * MIB, small=200,
                    concurrent=[2, 4], concurrent_files=4, idle=[5, 20],
                    listing=[300, 1000])
     else:
