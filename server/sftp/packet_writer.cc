@@ -1,7 +1,5 @@
 #include "server/sftp/packet_writer.h"
 
-#include <utility>
-
 namespace sftpgate::server::sftp {
 namespace {
 
@@ -50,10 +48,8 @@ PacketWriter& PacketWriter::Raw(absl::string_view bytes) {
   return *this;
 }
 
-std::string PacketWriter::Finish() && { return std::move(*this).Finish(0); }
-
-std::string PacketWriter::Finish(size_t trailing) && {
-  PutBigEndian(buffer_.size() - 4 + trailing, 4, buffer_.data());
+std::string PacketWriter::Finish() && {
+  PutBigEndian(buffer_.size() - 4, 4, buffer_.data());
   return std::move(buffer_);
 }
 

@@ -36,10 +36,6 @@ class PacketWriter {
   // Fills in the length field and returns the framed packet. The writer
   // must not be used afterwards.
   std::string Finish() &&;
-  // The same for a packet whose last `trailing` bytes are not in the
-  // writer but sent right behind what it returns (a DATA reply's
-  // payload, queued separately).
-  std::string Finish(size_t trailing) &&;
 
  private:
   std::string buffer_;

@@ -37,28 +37,17 @@ void ReadAhead::Serve() {
     pending_.pop_front();
     if (buffered_ == 0) {
       if (stream_status_.ok()) {
-        request.done(grpc::Status::OK, {}, nullptr, /*eof=*/true);
+        request.done(grpc::Status::OK, {}, /*eof=*/true);
       } else {
         const grpc::Status error = stream_status_;
         ResetStream();  // the next READ tries a fresh stream
-        request.done(error, {}, nullptr, false);
+        request.done(error, {}, false);
       }
       continue;
     }
+    // Hand out views of the buffered chunks; one piece in the common case
+    // (chunk size == READ size).
     const size_t n = std::min<size_t>(request.length, buffered_);
-    if (front_used_ == 0 && n == chunks_.front().size()) {
-      // The READ takes the front chunk whole (chunk size == READ size):
-      // hand the string itself over, so the reply needs no copy of it.
-      std::string whole = std::move(chunks_.front());
-      chunks_.pop_front();
-      position_ += n;
-      buffered_ -= n;
-      Release(n);
-      const absl::string_view piece(whole);
-      request.done(grpc::Status::OK, {&piece, 1}, &whole, false);
-      continue;
-    }
-    // Otherwise hand out views of the buffered chunks.
     absl::InlinedVector<absl::string_view, 4> pieces;
     size_t left = n, used = front_used_;
     for (auto it = chunks_.begin(); left > 0; ++it, used = 0) {
@@ -66,7 +55,7 @@ void ReadAhead::Serve() {
       pieces.push_back(absl::string_view(*it).substr(used, take));
       left -= take;
     }
-    request.done(grpc::Status::OK, pieces, nullptr, false);
+    request.done(grpc::Status::OK, pieces, false);
     Consume(n);
   }
   // Over the session's budget, fetch only what the waiting READ lacks.

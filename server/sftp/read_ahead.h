@@ -26,14 +26,10 @@ namespace sftpgate::server::sftp {
 class ReadAhead {
  public:
   // The answer to one READ: on OK either `data` (pieces in order, valid
-  // only during the call) or `eof`; otherwise the error. When the answer
-  // is exactly one whole chunk the backend sent (the common case: chunk
-  // size == READ size), `whole` holds it and `data` views it; the callee
-  // may move it out instead of copying it (its bytes have left the
-  // session's transfer budget by then). Otherwise `whole` is null.
+  // only during the call) or `eof`; otherwise the error.
   using Done = absl::AnyInvocable<void(const grpc::Status& status,
                                        absl::Span<const absl::string_view> data,
-                                       std::string* whole, bool eof)>;
+                                       bool eof)>;
 
   ReadAhead(std::shared_ptr<backend::BackendClient> backend, std::string path,
             size_t buffer_limit);

@@ -31,13 +31,7 @@ void Replier::ReserveOutput(Op* op, size_t bytes) {
 
 void Replier::Packet(const Op& op, std::string packet, uint32_t status,
                      absl::string_view message) {
-  if (!Answer(op, status, message)) return;
-  options_.sink->Send(std::move(packet));
-  if (options_.after_reply) options_.after_reply();
-}
-
-bool Replier::Answer(const Op& op, uint32_t status, absl::string_view message) {
-  if (closed_) return false;
+  if (closed_) return;
   auto owed = owed_.find(op.id);
   if (owed == owed_.end()) {
     // A handler answered twice, or answered a request never accepted: a
@@ -46,7 +40,7 @@ bool Replier::Answer(const Op& op, uint32_t status, absl::string_view message) {
              {{"session", options_.session->session_id()},
               {"op", op.name},
               {"id", absl::StrCat(op.id)}});
-    return false;
+    return;
   }
   if (--owed->second == 0) owed_.erase(owed);
   --in_flight_;
@@ -55,7 +49,8 @@ bool Replier::Answer(const Op& op, uint32_t status, absl::string_view message) {
   options_.metrics->CountOperation(op.slot, op.name, status);
   LogOp(op, status, message);
   if (status == kFxOk) NotifyOp(op);
-  return true;
+  options_.sink->Send(std::move(packet));
+  if (options_.after_reply) options_.after_reply();
 }
 
 void Replier::Status(const Op& op, uint32_t code, absl::string_view message) {
@@ -98,16 +93,6 @@ void Replier::Data(const Op& op, absl::Span<const absl::string_view> pieces) {
   out.U32(op.id).U32(static_cast<uint32_t>(total));
   for (absl::string_view p : pieces) out.Raw(p);
   Packet(op, std::move(out).Finish(), kFxOk);
-}
-
-void Replier::Data(const Op& op, std::string payload) {
-  PacketWriter out(kFxpData, kDataReplyOverhead);
-  out.U32(op.id).U32(static_cast<uint32_t>(payload.size()));
-  // The header's length field counts the payload that follows it.
-  std::string head = std::move(out).Finish(payload.size());
-  if (!Answer(op, kFxOk, {})) return;
-  options_.sink->SendSplit(std::move(head), std::move(payload));
-  if (options_.after_reply) options_.after_reply();
 }
 
 void Replier::Attrs(const Op& op, const v1::Attributes& attrs) {

@@ -76,9 +76,6 @@ class Replier {
   void NewHandle(const Op& op, absl::string_view handle);
   // A DATA reply whose payload is `pieces` concatenated (one copy).
   void Data(const Op& op, absl::Span<const absl::string_view> pieces);
-  // A DATA reply whose payload is `payload`, queued behind its header as
-  // it is (no copy; see PacketSink::SendSplit).
-  void Data(const Op& op, std::string payload);
   void Attrs(const Op& op, const v1::Attributes& attrs);
   // A NAME reply with one entry whose long name is the name itself and
   // whose attributes are empty (REALPATH, READLINK, expand-path, ...).
@@ -99,9 +96,6 @@ class Replier {
   void Close();
 
  private:
-  // Books the reply to `op` (owed count, in-flight, metrics, log,
-  // event); false if it must not be sent (closed, or not owed: logged).
-  bool Answer(const Op& op, uint32_t status, absl::string_view message);
   void LogOp(const Op& op, uint32_t status, absl::string_view message) const;
   void NotifyOp(const Op& op) const;
 

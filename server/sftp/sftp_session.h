@@ -22,7 +22,6 @@
 #include <functional>
 #include <memory>
 #include <string>
-#include <utility>
 
 #include "absl/strings/string_view.h"
 #include "server/backend/backend_client.h"
@@ -44,14 +43,6 @@ class PacketSink {
   // Queues `bytes` (whole, framed SFTP packets) for the channel. Never
   // blocks; the SSH layer writes as the channel window allows.
   virtual void Send(std::string bytes) = 0;
-  // Queues one packet made of `head` followed by `payload` (a DATA reply:
-  // its header, then a chunk the backend sent). A sink that can hand the
-  // two to the channel separately keeps `payload` as it is, which saves
-  // copying a whole chunk into a packet buffer; this default joins them.
-  virtual void SendSplit(std::string head, std::string payload) {
-    head.append(payload);
-    Send(std::move(head));
-  }
   // Bytes queued and not yet accepted by the channel. The session stops
   // taking input while this, plus the replies it has promised
   // (SftpSession::ReservedOutput), is above SftpLimits::max_queued_output.

@@ -22,13 +22,6 @@ constexpr size_t kMaxWindowedInput = 1280000 + 1280000 / 2;
 constexpr size_t kDrainPerRound = 1024 * 1024;
 // A drain buffer larger than this is freed once the session took it all.
 constexpr size_t kKeepDrainCapacity = 256 * 1024;
-// libssh 0.10.6 turns every ssh_channel_write into its own SSH packets of
-// at most the peer's max packet size less 10 bytes (channels.c), and
-// OpenSSH's clients announce 32768. A split reply's header therefore
-// takes the first tail bytes along up to one such packet: the reply then
-// makes as many SSH packets as a joined one, while only this much of a
-// 255 KiB chunk is copied.
-constexpr size_t kFirstWrite = 32768 - 10;
 
 SftpChannel* Self(void* userdata) {
   return static_cast<SftpChannel*>(userdata);
@@ -237,26 +230,14 @@ void SftpChannel::OnResume() {
 
 void SftpChannel::Send(std::string bytes) { Queue(std::move(bytes), false); }
 
-void SftpChannel::SendSplit(std::string head, std::string payload) {
-  Queue(std::move(head), false, std::move(payload));
-}
-
 void SftpChannel::SendStderr(std::string bytes) {
   Queue(std::move(bytes), true);
 }
 
-void SftpChannel::Queue(std::string bytes, bool to_stderr, std::string tail) {
-  if (session_ended_ || (bytes.empty() && tail.empty())) return;
-  Output out;
-  if (bytes.size() < kFirstWrite) {
-    out.tail_from = std::min(tail.size(), kFirstWrite - bytes.size());
-    bytes.append(tail, 0, out.tail_from);
-  }
-  queued_bytes_ += bytes.size() + tail.size();
-  out.bytes = std::move(bytes);
-  out.tail = std::move(tail);
-  out.to_stderr = to_stderr;
-  out_.push_back(std::move(out));
+void SftpChannel::Queue(std::string bytes, bool to_stderr) {
+  if (session_ended_ || bytes.empty()) return;
+  queued_bytes_ += bytes.size();
+  out_.push_back({std::move(bytes), to_stderr});
 }
 
 void SftpChannel::Close() { close_requested_ = true; }
@@ -297,21 +278,17 @@ void SftpChannel::Flush() {
     if (ssh_get_status(owner_->session()) & SSH_WRITE_PENDING) return;
     uint32_t window = ssh_channel_window_size(channel_);
     if (window == 0) return;
-    // The front entry is not touched by anything libssh may re-enter
+    // The front string is not touched by anything libssh may re-enter
     // (only session input is, and it is held back while in_libssh_).
-    const Output& front = out_.front();
-    const char* from = out_offset_ < front.bytes.size()
-                           ? front.bytes.data() + out_offset_
-                           : front.tail.data() + front.tail_from +
-                                 (out_offset_ - front.bytes.size());
-    const size_t segment_end =
-        out_offset_ < front.bytes.size() ? front.bytes.size() : front.size();
-    size_t n = std::min<size_t>({segment_end - out_offset_, window, budget});
+    const std::string& front = out_.front().bytes;
+    size_t n = std::min<size_t>({front.size() - out_offset_, window, budget});
     in_libssh_ = true;
     int rc =
-        front.to_stderr
-            ? ssh_channel_write_stderr(channel_, from, static_cast<uint32_t>(n))
-            : ssh_channel_write(channel_, from, static_cast<uint32_t>(n));
+        out_.front().to_stderr
+            ? ssh_channel_write_stderr(channel_, front.data() + out_offset_,
+                                       static_cast<uint32_t>(n))
+            : ssh_channel_write(channel_, front.data() + out_offset_,
+                                static_cast<uint32_t>(n));
     in_libssh_ = false;
     if (rc < 0) {
       broken_ = true;
@@ -323,7 +300,6 @@ void SftpChannel::Flush() {
     owner_->NoteTraffic(0, rc);
     budget -= std::min<size_t>(budget, rc);
     if (out_offset_ == front.size()) {
-      queued_bytes_ -= front.tail_from;  // held, but sent from `bytes`
       out_.pop_front();
       out_offset_ = 0;
     }

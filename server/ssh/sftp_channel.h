@@ -57,7 +57,6 @@ class SftpChannel final : public PacketSink {
 
   // PacketSink.
   void Send(std::string bytes) override;
-  void SendSplit(std::string head, std::string payload) override;
   size_t QueuedBytes() const override { return queued_bytes_; }
   size_t ConnectionBacklog() const override;
   void Close() override;
@@ -97,8 +96,8 @@ class SftpChannel final : public PacketSink {
   int HandleData(const char* data, uint32_t len);
   bool StartSftp();
   bool StartExec(const char* command);
-  // Queues output for stdout or stderr: `bytes`, then `tail`.
-  void Queue(std::string bytes, bool to_stderr, std::string tail = {});
+  // Queues output for stdout or stderr.
+  void Queue(std::string bytes, bool to_stderr);
   void Refuse(const char* request);
   void OnResume();
   // Offers `pending_` to the session; false when it stopped taking input.
@@ -117,21 +116,14 @@ class SftpChannel final : public PacketSink {
   // Lets resume_input closures detect that the channel is gone.
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 
-  // Output not yet accepted by libssh: `bytes`, then `tail` from
-  // `tail_from` on (a DATA reply's chunk, kept as the backend sent it
-  // instead of being copied behind its header). The front one is partly
-  // written up to out_offset_ (counted over both).
+  // Output not yet accepted by libssh; the front one is partly written up
+  // to out_offset_.
   struct Output {
     std::string bytes;
-    std::string tail;
-    size_t tail_from = 0;
-    bool to_stderr = false;
-    size_t size() const { return bytes.size() + tail.size() - tail_from; }
+    bool to_stderr;
   };
   std::deque<Output> out_;
   size_t out_offset_ = 0;
-  // Bytes the queue holds (its strings' sizes, including tail bytes
-  // before tail_from that were copied into `bytes`).
   size_t queued_bytes_ = 0;
 
   // Input read from libssh that the session has not taken yet.

@@ -4,7 +4,6 @@
 #include "server/sftp/replier.h"
 
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -18,16 +17,10 @@ namespace {
 class RecordingSink : public PacketSink {
  public:
   void Send(std::string bytes) override { packets.push_back(std::move(bytes)); }
-  // Keeps a split reply's parts apart (and records it as a packet too).
-  void SendSplit(std::string head, std::string payload) override {
-    packets.push_back(head + payload);
-    splits.push_back({std::move(head), std::move(payload)});
-  }
   size_t QueuedBytes() const override { return 0; }
   void Close() override { closed = true; }
 
   std::vector<std::string> packets;
-  std::vector<std::pair<std::string, std::string>> splits;
   bool closed = false;
 };
 
@@ -133,27 +126,6 @@ TEST_F(ReplierTest, AfterCloseRepliesAreDroppedAndTheGaugeIsRestored) {
   EXPECT_EQ(sink_.packets.size(), 1u);
   replier_.Close();  // idempotent
   EXPECT_EQ(GaugeInFlight(), 0);
-}
-
-TEST_F(ReplierTest, AWholeChunkGoesOutBehindItsHeaderAsOneDataPacket) {
-  const std::string chunk(300 * 1024, 'x');
-  const absl::string_view piece(chunk);
-  replier_.Accept(MakeOp(5));
-  replier_.Data(MakeOp(5), {&piece, 1});  // joined: the reference bytes
-  replier_.Accept(MakeOp(5));
-  replier_.Data(MakeOp(5), std::string(chunk));
-  ASSERT_EQ(sink_.packets.size(), 2u);
-  ASSERT_EQ(sink_.splits.size(), 1u);
-  // The header's length field counts the chunk sent behind it.
-  EXPECT_EQ(sink_.splits[0].first.size(), kDataReplyOverhead);
-  EXPECT_EQ(sink_.splits[0].second, chunk);
-  EXPECT_EQ(sink_.packets[1], sink_.packets[0]);
-  EXPECT_EQ(replier_.InFlight(), 0u);
-  EXPECT_EQ(after_reply_calls_, 2);
-
-  // Not owed: dropped like any other second answer.
-  replier_.Data(MakeOp(5), std::string(chunk));
-  EXPECT_EQ(sink_.splits.size(), 1u);
 }
 
 }  // namespace
