@@ -5,10 +5,10 @@
 // "/srv/u"), or just PATH. Checked, for any bytes:
 // - IsValidUtf8 agrees with protobuf's own check, which decides whether a
 //   path can travel in the contract's `string` fields.
-// - NormalizePath fails only on NUL or invalid UTF-8; its result is absolute,
-// canonical
-//   (no "//", "/./", "/../", no trailing "/"), IsNormalizedPath, and a
-//   fixed point: Normalize(Normalize(x)) == Normalize(x).
+// - NormalizePath fails only on NUL or invalid UTF-8; its result is
+//   absolute, canonical (no "//", "/./", "/../", no trailing "/"),
+//   IsNormalizedPath, and a fixed point: Normalize(Normalize(x)) ==
+//   Normalize(x).
 // - IsNormalizedPath(x) holds exactly when NormalizePath(x) == x.
 // - ResolveBeneath(root, x) never escapes: its result is normalized,
 //   beneath root, and equals root + Normalize(x) whenever it succeeds; it

@@ -424,7 +424,6 @@ TEST_F(SessionTest, PathsThatAreNotUtf8GetBadMessageWithoutABackendCall) {
   // The contract's paths are protobuf `string`s: a Latin-1 name would make
   // the backend refuse the whole message with an opaque error, and make
   // protobuf log an error per request.
-  backend_.PutFile("/f", "data");
   auto s = Connect();
   const int calls = backend_.unary_calls.load();
   Reply r = s->PathOp(kFxpStat, "/caf\xe9");
