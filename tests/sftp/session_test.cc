@@ -18,6 +18,7 @@
 #include "grpc/grpc.h"
 #include "gtest/gtest.h"
 #include "server/backend/backend_channel.h"
+#include "server/backend/callback_queue_pin.h"
 #include "server/common/metrics.h"
 #include "server/sftp/packet_reader.h"
 #include "server/sftp/sftp_constants.h"
@@ -30,13 +31,17 @@ namespace {
 using namespace server::sftp;  // NOLINT: wire constants
 using std::chrono::milliseconds;
 
-// Keeps gRPC initialized for the whole run, as in the server. Otherwise
-// each test's last channel and server shut gRPC down and the next test
-// starts it again, which races gRPC 1.51's callback-queue thread (an abort
-// in grpc_cq_internal_unref).
+// Keeps gRPC initialized and its callback queue alive for the whole run,
+// as in the server. Otherwise each test's last channel and server let go of
+// both, and a channel whose last owner is a reactor deleted in OnDone
+// deletes the callback queue from that queue's own thread (an abort in
+// grpc_cq_internal_unref; see server/backend/callback_queue_pin.h).
 class GrpcRuntime : public ::testing::Environment {
  public:
-  void SetUp() override { grpc_init(); }
+  void SetUp() override {
+    grpc_init();
+    server::backend::PinCallbackQueue();
+  }
 };
 ::testing::Environment* const kGrpcRuntime =
     ::testing::AddGlobalTestEnvironment(new GrpcRuntime);
