@@ -80,11 +80,18 @@ class HandleTable {
  public:
   explicit HandleTable(size_t max_open) : max_open_(max_open) {}
 
-  bool full() const { return open_.size() >= max_open_; }
+  bool full() const { return open_.size() + opening_.size() >= max_open_; }
   size_t open_count() const { return open_.size(); }
 
   // Adds `handle`, giving it its id. Returns nullptr when full.
   Handle* Add(std::unique_ptr<Handle> handle);
+  // Adds `handle` (its id given, its slot taken) while its OPEN still waits
+  // for the backend: not found until FinishOpening. nullptr when full.
+  Handle* AddOpening(std::unique_ptr<Handle> handle);
+  // The OPEN succeeded: the handle is found from now on.
+  void FinishOpening(absl::string_view id);
+  // The OPEN failed: moves the handle to the closing set (to Release).
+  void DropOpening(absl::string_view id);
   // The open handle named `id`, or nullptr.
   Handle* Find(absl::string_view id);
   // Moves an open handle to the closing set (no longer found).
@@ -93,16 +100,21 @@ class HandleTable {
   Handle* FindClosing(absl::string_view id);
   // Destroys a closing handle.
   void Release(absl::string_view id);
-  // Every handle (open and closing), e.g. to check stream timeouts.
+  // Every handle (opening, open and closing), e.g. to check stream
+  // timeouts.
   std::vector<Handle*> All();
   // Removes and returns everything (session shutdown).
   std::vector<std::unique_ptr<Handle>> TakeAll();
 
  private:
+  using Map = absl::flat_hash_map<std::string, std::unique_ptr<Handle>>;
+  Handle* Insert(Map& into, std::unique_ptr<Handle> handle);
+
   const size_t max_open_;
   uint64_t next_id_ = 1;
-  absl::flat_hash_map<std::string, std::unique_ptr<Handle>> open_;
-  absl::flat_hash_map<std::string, std::unique_ptr<Handle>> closing_;
+  Map open_;
+  Map opening_;
+  Map closing_;
 };
 
 }  // namespace sftpgate::server::sftp

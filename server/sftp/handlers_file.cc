@@ -1,10 +1,12 @@
 // File handles: OPEN, CLOSE, READ, WRITE, FSTAT, FSETSTAT.
 //
-// OPEN checks with Stat what open(2) would refuse (missing file, missing
-// parent, a directory, EXCL on an existing file), because a Write stream
-// only reports such errors once data flows. One exception keeps uploads of
-// many small files fast: creating with TRUNC (no EXCL) in a directory the
-// session saw a moment ago asks nothing (see Open). Reading handles get a
+// OPEN for writing checks with Stat what open(2) would refuse (missing
+// file, missing parent, a directory, EXCL on an existing file), because a
+// Write stream only reports such errors once data flows. One exception
+// keeps uploads of many small files fast: creating with TRUNC (no EXCL) in
+// a directory the session saw a moment ago asks nothing (see Open). OPEN
+// for reading only starts the Read stream its READs will use and answers
+// from the stream's first reply (OpenForReading). Reading handles get a
 // ReadAhead, writing handles an Upload (write-behind); CLOSE of an upload
 // commits and answers with the backend's commit status.
 
@@ -52,6 +54,7 @@ void SessionImpl::Open(Op op, PacketReader& in) {
   }
   if (OpensForWriting(pflags)) {
     op.modifying = true;
+    ++changes_;
     if (read_only()) {
       return replier_.Status(op, kFxPermissionDenied, kReadOnlyMessage);
     }
@@ -59,10 +62,11 @@ void SessionImpl::Open(Op op, PacketReader& in) {
   if (handles_.full()) {
     return replier_.Status(op, kFxFailure, "too many open handles");
   }
+  if (!OpensForWriting(pflags)) return OpenForReading(std::move(op), path);
   std::string parent;
   if (OpensForWriting(pflags) && (pflags & kFxfCreat)) {
     parent = std::string(SplitPath(path).parent);
-    if (known_dirs_.Contains(parent, KnownDirsNow())) {
+    if (known_dirs_.Contains(parent, RecentNow())) {
       parent.clear();
       // Creating or truncating in a directory seen just now (`put`, `put
       // -r`): only a directory in the file's place could make open(2)
@@ -95,13 +99,49 @@ void SessionImpl::Open(Op op, PacketReader& in) {
           r.status = status;
           r.attrs = std::move(*response.mutable_attributes());
           if (parent && status.ok() && IsDirectory(r.attrs)) {
-            known_dirs_.Add(SplitPath(check->path).parent, KnownDirsNow());
+            known_dirs_.Add(SplitPath(check->path).parent, RecentNow());
           }
           if (--check->waiting == 0) OpenChecked(std::move(*check));
         });
   };
   stat(check->path, /*parent=*/false);
   if (!parent.empty()) stat(std::move(parent), /*parent=*/true);
+}
+
+// The stream that serves the handle's READs starts now, and OPEN answers
+// from its first reply: data (or the end of an empty file) means open(2)
+// would have succeeded; a missing file, a directory or an unreadable one
+// fails the OPEN as open(2) would. OPEN and READs of a small file thus
+// cost one backend call, and a file that cannot be read fails at OPEN.
+void SessionImpl::OpenForReading(Op op, const std::string& path) {
+  auto handle = std::make_unique<Handle>();
+  handle->path = path;
+  handle->reader = std::make_unique<ReadAhead>(backend_, path, ReadAheadLimit(),
+                                               EndFreshness());
+  Handle* h = handles_.AddOpening(std::move(handle));  // Open checked room
+  h->reader->Start(read_size_hint_, [this, op = std::move(op),
+                                     id = h->id](const grpc::Status& status) {
+    if (status.ok()) {
+      handles_.FinishOpening(id);
+      return replier_.NewHandle(op, id);
+    }
+    handles_.DropOpening(id);
+    ReleaseLater(id);  // we run inside its ReadAhead
+    if (status.error_code() == grpc::StatusCode::FAILED_PRECONDITION) {
+      return replier_.Status(op, kFxFailure, "Is a directory");
+    }
+    replier_.Result(op, status);
+  });
+  ArmTick();  // the call timeout applies while OPEN waits
+}
+
+ReadAhead::Freshness SessionImpl::EndFreshness() {
+  return {&changes_, [this] { return RecentNow(); }};
+}
+
+size_t SessionImpl::ReadAheadLimit() const {
+  return std::max<size_t>(kReadAheadBytes,
+                          2 * size_t{options_.limits.max_read_length});
 }
 
 void SessionImpl::OpenChecked(OpenCheck check) {
@@ -152,9 +192,7 @@ void SessionImpl::FinishOpen(Op op, std::string path, uint32_t pflags,
   const bool writing = OpensForWriting(pflags);
   if ((pflags & kFxfRead) || !writing) {
     handle->reader = std::make_unique<ReadAhead>(
-        backend_, path,
-        std::max<size_t>(kReadAheadBytes,
-                         2 * size_t{options_.limits.max_read_length}));
+        backend_, path, ReadAheadLimit(), EndFreshness());
   }
   if (writing) {
     Upload::Options upload;
@@ -183,7 +221,10 @@ void SessionImpl::Close(Op op, PacketReader& in) {
   Handle* h = handles_.BeginClose(id);
   if (h == nullptr) return replier_.InvalidHandle(op);
   op.path = h->path;
-  if (h->upload != nullptr) op.modifying = true;
+  if (h->upload != nullptr) {
+    op.modifying = true;
+    ++changes_;  // the commit
+  }
   if (h->pending > 0) {
     // Answer the handle's earlier requests first (SFTP orders requests
     // on one handle).
@@ -247,6 +288,7 @@ void SessionImpl::Read(Op op, PacketReader& in) {
   // As OpenSSH: a zero-length READ reads nothing, which reads as EOF.
   if (length == 0) return replier_.Status(op, kFxEof);
   length = std::min(length, options_.limits.max_read_length);
+  read_size_hint_ = length;
   // The reply counts against the output limits from now on: requests
   // already taken can never queue more than those limits allow.
   replier_.ReserveOutput(&op, kDataReplyOverhead + size_t{length});

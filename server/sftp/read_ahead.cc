@@ -8,10 +8,11 @@
 namespace sftpgate::server::sftp {
 
 ReadAhead::ReadAhead(std::shared_ptr<backend::BackendClient> backend,
-                     std::string path, size_t buffer_limit)
+                     std::string path, size_t buffer_limit, Freshness freshness)
     : backend_(std::move(backend)),
       path_(std::move(path)),
-      buffer_limit_(buffer_limit) {}
+      buffer_limit_(buffer_limit),
+      freshness_(std::move(freshness)) {}
 
 ReadAhead::~ReadAhead() {
   backend_->budget().Refund(held_);  // dropping stream_ cancels it
@@ -20,10 +21,32 @@ ReadAhead::~ReadAhead() {
 void ReadAhead::Read(uint64_t offset, uint32_t length, Done done) {
   if (pending_.empty()) last_progress_ = backend::Clock::now();
   // The stream reached end of file before this READ came: the file may
-  // have grown since, so ask again rather than answer EOF from memory.
-  if (stream_done_ && stream_status_.ok() && buffered_ == 0) ResetStream();
+  // have grown since, so ask again rather than answer EOF from memory,
+  // unless the end was found just now (see the header).
+  if (stream_done_ && stream_status_.ok() && buffered_ == 0 &&
+      !EndIsFresh(offset)) {
+    ResetStream();
+  }
   pending_.push_back({offset, length, std::move(done)});
   Serve();
+}
+
+void ReadAhead::Start(uint32_t chunk_size, Ready ready) {
+  ready_ = std::move(ready);
+  Restart(0, chunk_size);
+}
+
+void ReadAhead::TellReady(const grpc::Status& status) {
+  if (ready_ == nullptr) return;
+  Ready ready = std::move(ready_);
+  ready_ = nullptr;
+  ready(status);
+}
+
+bool ReadAhead::EndIsFresh(uint64_t offset) const {
+  return offset == position_ && discard_ == 0 &&
+         *freshness_.session_changes == changes_at_end_ &&
+         freshness_.now() - end_found_ < kFreshEnd;
 }
 
 void ReadAhead::Serve() {
@@ -159,6 +182,7 @@ void ReadAhead::OnChunk(v1::ReadChunk chunk) {
     backend_->budget().Charge(chunk.data().size());
     chunks_.push_back(std::move(*chunk.mutable_data()));
   }
+  TellReady(grpc::Status::OK);
   Serve();
 }
 
@@ -177,11 +201,19 @@ void ReadAhead::OnFinish(const grpc::Status& status) {
   }
   stream_done_ = true;
   stream_status_ = status;
+  if (status.ok()) {
+    end_found_ = freshness_.now();
+    changes_at_end_ = *freshness_.session_changes;
+  }
+  TellReady(status);
   Serve();
 }
 
 void ReadAhead::CheckTimeout(backend::Clock::time_point now) {
-  if (pending_.empty() || stream_ == nullptr || stream_done_) return;
+  if ((pending_.empty() && ready_ == nullptr) || stream_ == nullptr ||
+      stream_done_) {
+    return;
+  }
   if (now - last_progress_ < backend_->call_timeout()) return;
   stream_->Cancel();
   OnFinish(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,

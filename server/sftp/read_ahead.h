@@ -11,9 +11,11 @@
 #ifndef SFTPGATE_SERVER_SFTP_READ_AHEAD_H_
 #define SFTPGATE_SERVER_SFTP_READ_AHEAD_H_
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -31,17 +33,41 @@ class ReadAhead {
                                        absl::Span<const absl::string_view> data,
                                        bool eof)>;
 
+  // Whether the file could be opened for reading: OK, or the error.
+  using Ready = absl::AnyInvocable<void(const grpc::Status& status)>;
+
+  // What a found end of file is checked against (see Read): the session's
+  // count of requests that may change files (outliving the ReadAhead) and
+  // the session's clock.
+  struct Freshness {
+    const uint64_t* session_changes;
+    std::function<backend::Clock::time_point()> now;
+  };
+
   ReadAhead(std::shared_ptr<backend::BackendClient> backend, std::string path,
-            size_t buffer_limit);
+            size_t buffer_limit, Freshness freshness);
   ~ReadAhead();
+
+  // Starts the stream at offset 0 in chunks of `chunk_size` before any
+  // READ comes (OPEN for reading): its first answer says whether the file
+  // can be read, so OPEN needs no Stat of its own. `ready` runs once: OK on
+  // the first chunk or the clean end of an empty file, otherwise the
+  // stream's error (NOT_FOUND, FAILED_PRECONDITION for a directory, ...,
+  // DEADLINE_EXCEEDED after the call timeout; see CheckTimeout). It runs
+  // from inside the ReadAhead: it must not destroy it. Call once, first.
+  void Start(uint32_t chunk_size, Ready ready);
 
   // Queues a READ of up to `length` (> 0) bytes at `offset`. `done` runs
   // exactly once, later or from inside this call, unless the ReadAhead is
-  // destroyed first.
+  // destroyed first. A READ at the end of file a finished stream found
+  // asks the backend again (the file may have grown), except within
+  // kFreshEnd of finding it when the session changed nothing since: the
+  // READ for the rest of a short read, which every download of a small
+  // file sends, then costs no backend call.
   void Read(uint64_t offset, uint32_t length, Done done);
 
-  // Fails the waiting READ (and drops the stream) when it has waited for
-  // the backend longer than the call timeout.
+  // Fails the waiting READ or Start (and drops the stream) when it has
+  // waited for the backend longer than the call timeout.
   void CheckTimeout(backend::Clock::time_point now);
 
   bool idle() const { return pending_.empty(); }
@@ -53,7 +79,13 @@ class ReadAhead {
     Done done;
   };
 
+  // How long a found end of file answers READs at it (see Read).
+  static constexpr std::chrono::seconds kFreshEnd{1};
+
   void Serve();
+  // Whether a READ at `offset` may be answered EOF from the finished
+  // stream (see Read).
+  bool EndIsFresh(uint64_t offset) const;
   // Moves the stream's position forward to `offset` if that lies within
   // the buffer or at most one chunk past it (dropping the bytes between);
   // false if the stream must restart there instead.
@@ -68,12 +100,16 @@ class ReadAhead {
   void Release(size_t n);
   void OnChunk(v1::ReadChunk chunk);
   void OnFinish(const grpc::Status& status);
+  // Runs Start's `ready` with `status`, if it has not run yet.
+  void TellReady(const grpc::Status& status);
 
   std::shared_ptr<backend::BackendClient> backend_;
   const std::string path_;
   const size_t buffer_limit_;
+  const Freshness freshness_;
 
   std::deque<Pending> pending_;
+  Ready ready_;  // Start's, until the stream first answers
   std::shared_ptr<backend::IncomingStream<v1::ReadChunk>> stream_;
   // File offset of the first buffered byte (= where the stream stands).
   uint64_t position_ = 0;
@@ -86,6 +122,9 @@ class ReadAhead {
   uint64_t discard_ = 0;
   bool stream_done_ = false;
   grpc::Status stream_status_;
+  // When the stream ended at end of file, and the session's changes then.
+  backend::Clock::time_point end_found_;
+  uint64_t changes_at_end_ = 0;
   // Chunk size the current stream asked for (kept when it is resumed).
   uint32_t chunk_size_ = 0;
   // Resumes after UNAVAILABLE still allowed before a chunk arrives: two

@@ -34,6 +34,7 @@
 #include "server/sftp/op.h"
 #include "server/sftp/packet_framer.h"
 #include "server/sftp/packet_reader.h"
+#include "server/sftp/recent_stat.h"
 #include "server/sftp/replier.h"
 #include "server/sftp/sftp_metrics.h"
 #include "server/sftp/sftp_session.h"
@@ -185,6 +186,10 @@ class SessionImpl final : public SftpSession {
     Result parent;  // asked only when the open may create the file
   };
   void OpenChecked(OpenCheck check);
+  void OpenForReading(Op op, const std::string& path);
+  // Bytes a handle's ReadAhead may buffer.
+  size_t ReadAheadLimit() const;
+  ReadAhead::Freshness EndFreshness();
   void FinishOpen(Op op, std::string path, uint32_t pflags,
                   v1::Attributes attrs, bool exists,
                   std::optional<QuotaAllowance> quota = std::nullopt);
@@ -299,8 +304,17 @@ class SessionImpl final : public SftpSession {
   HandleTable handles_;
   // Lets OPEN skip the parent check in a directory seen a moment ago.
   KnownDirectories known_dirs_{std::chrono::seconds(1), 64};
-  // Now, for known_dirs_: options_.clock when injected, else Clock::now().
-  backend::Clock::time_point KnownDirsNow() const {
+  // Chunk size for a stream OPEN starts before any READ: this session's
+  // last READ length (clients keep one), else the common 32 KiB.
+  uint32_t read_size_hint_ = 32 * 1024;
+  // Requests so far that may change files (READs at a known end of file
+  // are answered from memory only while this stays put; read_ahead.h).
+  uint64_t changes_ = 0;
+  // The last STAT/LSTAT answer, for a STAT/LSTAT of the path right after.
+  RecentStat recent_stat_{std::chrono::seconds(1)};
+  // Now, for known_dirs_ and recent_stat_: options_.clock when injected,
+  // else Clock::now().
+  backend::Clock::time_point RecentNow() const {
     return options_.clock ? options_.clock() : backend::Clock::now();
   }
   v1::DescribeResponse caps_;

@@ -216,10 +216,10 @@ TEST_F(SessionTest, ReadStreamBrokenByAReplicaIsResumedWhereItStopped) {
   const std::string data = Pattern(1 << 20, 5);
   backend_.PutFile("/big", data);
   auto s = Connect();
-  const std::string h = s->Open("/big", kFxfRead).handle();
-  // The first stream breaks after one chunk, and so does its resumption:
-  // the READs still get every byte, in order, with no error.
+  // The first stream (OPEN starts it) breaks after one chunk, and so does
+  // its resumption: the READs still get every byte, in order, no error.
   backend_.streams_to_break = 2;
+  const std::string h = s->Open("/big", kFxfRead).handle();
   std::string got;
   for (uint32_t off = 0; off < data.size(); off += 64 * 1024) {
     Reply r = s->Read(h, off, 64 * 1024);
@@ -236,14 +236,19 @@ TEST_F(SessionTest, ReadStreamFailsAfterRepeatedUnavailable) {
   backend_.PutFile("/big", data);
   auto s = Connect();
   const std::string h = s->Open("/big", kFxfRead).handle();
-  // No stream brings a byte: the READ fails after the first stream and
-  // two resumptions, rather than trying forever.
+  EXPECT_EQ(s->Read(h, 0, 1000).data(), data.substr(0, 1000));
+  // Seeking back restarts the stream, and now no stream brings a byte: the
+  // READ fails after that stream and two resumptions, rather than trying
+  // forever.
   backend_.break_after_messages = 0;
   backend_.streams_to_break = 1000;
   Reply r = s->Read(h, 0, 64 * 1024);
   EXPECT_EQ(r.type, kFxpStatus);
   EXPECT_EQ(r.status(), kFxFailure);
-  EXPECT_EQ(backend_.read_streams.load(), 3);
+  EXPECT_EQ(backend_.read_streams.load(), 1 + 3);
+  // So does an OPEN for reading, which starts a stream of its own.
+  EXPECT_EQ(s->Open("/big", kFxfRead).status(), kFxFailure);
+  EXPECT_EQ(backend_.read_streams.load(), 1 + 3 + 3);
   // Once the backend serves again, the next READ starts a fresh stream.
   backend_.streams_to_break = 0;
   EXPECT_EQ(s->Read(h, 0, 1000).data(), data.substr(0, 1000));
@@ -376,6 +381,97 @@ TEST_F(SessionTest, OversizedReadIsClamped) {
   auto s = Connect();
   const std::string h = s->Open("/f", kFxfRead).handle();
   EXPECT_EQ(s->Read(h, 0, 1 << 20).data(), data.substr(0, 255 * 1024));
+}
+
+// What OpenSSH's sftp sends to `get` a small file: LSTAT (its glob),
+// STAT, OPEN, READ, a READ for the rest after the short one, CLOSE.
+TEST_F(SessionTest, SmallFileDownloadCostsTwoBackendCalls) {
+  const std::string data = Pattern(4096);
+  backend_.PutFile("/small", data);
+  auto s = Connect();
+  const int unary = backend_.unary_calls.load();  // Init's Describe
+  const v1::Attributes lstat = s->PathOp(kFxpLstat, "/small").attrs();
+  const v1::Attributes stat = s->PathOp(kFxpStat, "/small").attrs();
+  EXPECT_EQ(stat.size(), 4096u);
+  EXPECT_EQ(stat.SerializeAsString(), lstat.SerializeAsString());
+  const std::string h = s->Open("/small", kFxfRead).handle();
+  EXPECT_EQ(s->Read(h, 0, 32768).data(), data);
+  EXPECT_EQ(s->Read(h, 4096, 32768 - 4096).status(), kFxEof);
+  EXPECT_EQ(s->Close(h).status(), kFxOk);
+  // One Stat (STAT reused LSTAT's answer) and one Read stream (OPEN
+  // started it; the stream's end answered the second READ).
+  EXPECT_EQ(backend_.unary_calls.load() - unary, 1);
+  EXPECT_EQ(backend_.read_streams.load(), 1);
+}
+
+TEST_F(SessionTest, StatIsReusedOnlyByTheNextRequestForTheSamePath) {
+  AllCapabilities();
+  backend_.PutFile("/f", "abc");
+  auto s = Connect();
+  const uint32_t link = s->NextId();  // OpenSSH's order: target, link
+  ASSERT_EQ(
+      s->Call(PacketBuilder(kFxpSymlink).U32(link).Str("/f").Str("/link"), link)
+          .status(),
+      kFxOk);
+  auto stats = [&] { return backend_.unary_calls.load(); };
+  int before = stats();
+  s->PathOp(kFxpLstat, "/f");
+  s->PathOp(kFxpLstat, "/f");
+  s->PathOp(kFxpStat, "/f");
+  EXPECT_EQ(stats() - before, 1);
+  // STAT's answer (links followed) does not answer LSTAT, and a link's
+  // LSTAT answers another LSTAT, not STAT.
+  before = stats();
+  EXPECT_EQ(s->PathOp(kFxpStat, "/link").attrs().size(), 3u);
+  EXPECT_EQ(s->PathOp(kFxpStat, "/link").attrs().size(), 3u);
+  EXPECT_EQ(s->PathOp(kFxpLstat, "/link").attrs().mode() & 0170000, 0120000u);
+  EXPECT_EQ(s->PathOp(kFxpLstat, "/link").attrs().mode() & 0170000, 0120000u);
+  EXPECT_EQ(s->PathOp(kFxpStat, "/link").attrs().size(), 3u);
+  EXPECT_EQ(stats() - before, 3);
+  // Another path, any request in between, or a second gone: asked again.
+  before = stats();
+  s->PathOp(kFxpLstat, "/f");
+  s->PathOp(kFxpLstat, "/link");
+  s->PathOp(kFxpLstat, "/f");
+  const uint32_t fstat = s->NextId();  // answered without the backend
+  EXPECT_EQ(
+      s->Call(PacketBuilder(kFxpFstat).U32(fstat).Str("nope"), fstat).status(),
+      kFxFailure);
+  s->PathOp(kFxpLstat, "/f");
+  s->AdvanceClock(std::chrono::seconds(1));
+  s->PathOp(kFxpLstat, "/f");
+  EXPECT_EQ(stats() - before, 5);
+  // What changed through this session is seen at once.
+  const uint32_t id = s->NextId();
+  v1::Attributes size;
+  size.set_size(10);
+  ASSERT_EQ(
+      s->Call(PacketBuilder(kFxpSetstat).U32(id).Str("/f").Attrs(size), id)
+          .status(),
+      kFxOk);
+  EXPECT_EQ(s->PathOp(kFxpStat, "/f").attrs().size(), 10u);
+}
+
+TEST_F(SessionTest, EndOfFileIsAskedAgainOnceStaleOrAfterAChange) {
+  backend_.PutFile("/log", "first\n");
+  auto s = Connect();
+  const std::string h = s->Open("/log", kFxfRead).handle();
+  EXPECT_EQ(s->Read(h, 0, 100).data(), "first\n");
+  // Another session appends: within a second of finding the end, a READ
+  // there is still answered from it...
+  backend_.PutFile("/log", "first\nsecond\n");
+  EXPECT_EQ(s->Read(h, 6, 100).status(), kFxEof);
+  EXPECT_EQ(backend_.read_streams.load(), 1);
+  // ... and after it the backend is asked again.
+  s->AdvanceClock(std::chrono::seconds(1));
+  EXPECT_EQ(s->Read(h, 6, 100).data(), "second\n");
+  EXPECT_EQ(backend_.read_streams.load(), 2);
+  // A change made through this session is seen at once.
+  EXPECT_EQ(s->Read(h, 13, 100).status(), kFxEof);
+  const std::string w = s->Open("/log", kFxfWrite | kFxfAppend).handle();
+  ASSERT_EQ(s->Write(w, 13, "third\n").status(), kFxOk);
+  ASSERT_EQ(s->Close(w).status(), kFxOk);
+  EXPECT_EQ(s->Read(h, 13, 100).data(), "third\n");
 }
 
 TEST_F(SessionTest, BackendErrorsMapToSftpStatus) {
@@ -553,8 +649,14 @@ TEST_F(SessionTest, HungBackendTimesOutInsteadOfHanging) {
   Reply r = s->PathOp(kFxpStat, "/f");
   EXPECT_EQ(r.status(), kFxFailure);
   EXPECT_EQ(r.message(), "backend timed out");
-  // A stream that never delivers: the watchdog fails the READ.
+  // A stream that never delivers: the watchdog fails the READ. (OPEN's
+  // stream brought the whole file; seeking back starts a new one.)
+  EXPECT_EQ(s->Read(h, 0, 1000).data().size(), 1000u);
   r = s->Read(h, 0, 100);
+  EXPECT_EQ(r.status(), kFxFailure);
+  EXPECT_EQ(r.message(), "backend timed out");
+  // ... and an OPEN for reading, which waits for its stream's first reply.
+  r = s->Open("/f", kFxfRead);
   EXPECT_EQ(r.status(), kFxFailure);
   EXPECT_EQ(r.message(), "backend timed out");
   // A listing that never starts fails OPENDIR.
