@@ -54,7 +54,6 @@ void SessionImpl::Open(Op op, PacketReader& in) {
   }
   if (OpensForWriting(pflags)) {
     op.modifying = true;
-    ++changes_;
     if (read_only()) {
       return replier_.Status(op, kFxPermissionDenied, kReadOnlyMessage);
     }
@@ -66,7 +65,7 @@ void SessionImpl::Open(Op op, PacketReader& in) {
   std::string parent;
   if (OpensForWriting(pflags) && (pflags & kFxfCreat)) {
     parent = std::string(SplitPath(path).parent);
-    if (known_dirs_.Contains(parent, RecentNow())) {
+    if (known_dirs_.Contains(parent, KnownDirsNow())) {
       parent.clear();
       // Creating or truncating in a directory seen just now (`put`, `put
       // -r`): only a directory in the file's place could make open(2)
@@ -99,7 +98,7 @@ void SessionImpl::Open(Op op, PacketReader& in) {
           r.status = status;
           r.attrs = std::move(*response.mutable_attributes());
           if (parent && status.ok() && IsDirectory(r.attrs)) {
-            known_dirs_.Add(SplitPath(check->path).parent, RecentNow());
+            known_dirs_.Add(SplitPath(check->path).parent, KnownDirsNow());
           }
           if (--check->waiting == 0) OpenChecked(std::move(*check));
         });
@@ -116,8 +115,8 @@ void SessionImpl::Open(Op op, PacketReader& in) {
 void SessionImpl::OpenForReading(Op op, const std::string& path) {
   auto handle = std::make_unique<Handle>();
   handle->path = path;
-  handle->reader = std::make_unique<ReadAhead>(backend_, path, ReadAheadLimit(),
-                                               EndFreshness());
+  handle->reader =
+      std::make_unique<ReadAhead>(backend_, path, ReadAheadLimit());
   Handle* h = handles_.AddOpening(std::move(handle));  // Open checked room
   h->reader->Start(read_size_hint_, [this, op = std::move(op),
                                      id = h->id](const grpc::Status& status) {
@@ -133,10 +132,6 @@ void SessionImpl::OpenForReading(Op op, const std::string& path) {
     replier_.Result(op, status);
   });
   ArmTick();  // the call timeout applies while OPEN waits
-}
-
-ReadAhead::Freshness SessionImpl::EndFreshness() {
-  return {&changes_, [this] { return RecentNow(); }};
 }
 
 size_t SessionImpl::ReadAheadLimit() const {
@@ -191,8 +186,8 @@ void SessionImpl::FinishOpen(Op op, std::string path, uint32_t pflags,
   if (quota.has_value()) handle->quota.emplace(std::move(*quota));
   const bool writing = OpensForWriting(pflags);
   if ((pflags & kFxfRead) || !writing) {
-    handle->reader = std::make_unique<ReadAhead>(
-        backend_, path, ReadAheadLimit(), EndFreshness());
+    handle->reader =
+        std::make_unique<ReadAhead>(backend_, path, ReadAheadLimit());
   }
   if (writing) {
     Upload::Options upload;
@@ -221,10 +216,7 @@ void SessionImpl::Close(Op op, PacketReader& in) {
   Handle* h = handles_.BeginClose(id);
   if (h == nullptr) return replier_.InvalidHandle(op);
   op.path = h->path;
-  if (h->upload != nullptr) {
-    op.modifying = true;
-    ++changes_;  // the commit
-  }
+  if (h->upload != nullptr) op.modifying = true;
   if (h->pending > 0) {
     // Answer the handle's earlier requests first (SFTP orders requests
     // on one handle).

@@ -20,26 +20,18 @@ void SessionImpl::Lstat(Op op, PacketReader& in) {
 }
 
 void SessionImpl::StatPath(Op op, std::string path, bool follow) {
-  if (const v1::Attributes* known =
-          recent_stat_.Find(path, follow, RecentNow())) {
-    return SendAttrs(op, *known);
-  }
   v1::StatRequest request;
   request.set_path(std::move(path));
   request.set_follow_symlinks(follow);
-  backend_->Stat(
-      std::move(request),
-      [this, op = std::move(op), follow, asked_in = recent_stat_.generation()](
-          const grpc::Status& status, v1::StatResponse& response) {
-        if (!status.ok()) {
-          recent_stat_.Forget();
-          return replier_.Result(op, status);
-        }
-        const v1::Attributes& attrs = response.attributes();
-        if (IsDirectory(attrs)) known_dirs_.Add(op.path, RecentNow());
-        recent_stat_.Remember(op.path, follow, attrs, RecentNow(), asked_in);
-        SendAttrs(op, attrs);
-      });
+  backend_->Stat(std::move(request),
+                 [this, op = std::move(op)](const grpc::Status& status,
+                                            v1::StatResponse& response) {
+                   if (!status.ok()) return replier_.Result(op, status);
+                   if (IsDirectory(response.attributes())) {
+                     known_dirs_.Add(op.path, KnownDirsNow());
+                   }
+                   SendAttrs(op, response.attributes());
+                 });
 }
 
 void SessionImpl::Setstat(Op op, PacketReader& in) {
@@ -77,7 +69,7 @@ void SessionImpl::Mkdir(Op op, PacketReader& in) {
   backend_->MakeDir(std::move(request),
                     [this, op = std::move(op)](const grpc::Status& status,
                                                v1::MakeDirResponse&) {
-                      if (status.ok()) known_dirs_.Add(op.path, RecentNow());
+                      if (status.ok()) known_dirs_.Add(op.path, KnownDirsNow());
                       replier_.Result(op, status);
                     });
 }

@@ -8,11 +8,10 @@
 namespace sftpgate::server::sftp {
 
 ReadAhead::ReadAhead(std::shared_ptr<backend::BackendClient> backend,
-                     std::string path, size_t buffer_limit, Freshness freshness)
+                     std::string path, size_t buffer_limit)
     : backend_(std::move(backend)),
       path_(std::move(path)),
-      buffer_limit_(buffer_limit),
-      freshness_(std::move(freshness)) {}
+      buffer_limit_(buffer_limit) {}
 
 ReadAhead::~ReadAhead() {
   backend_->budget().Refund(held_);  // dropping stream_ cancels it
@@ -21,12 +20,8 @@ ReadAhead::~ReadAhead() {
 void ReadAhead::Read(uint64_t offset, uint32_t length, Done done) {
   if (pending_.empty()) last_progress_ = backend::Clock::now();
   // The stream reached end of file before this READ came: the file may
-  // have grown since, so ask again rather than answer EOF from memory,
-  // unless the end was found just now (see the header).
-  if (stream_done_ && stream_status_.ok() && buffered_ == 0 &&
-      !EndIsFresh(offset)) {
-    ResetStream();
-  }
+  // have grown since, so ask again rather than answer EOF from memory.
+  if (stream_done_ && stream_status_.ok() && buffered_ == 0) ResetStream();
   pending_.push_back({offset, length, std::move(done)});
   Serve();
 }
@@ -41,12 +36,6 @@ void ReadAhead::TellReady(const grpc::Status& status) {
   Ready ready = std::move(ready_);
   ready_ = nullptr;
   ready(status);
-}
-
-bool ReadAhead::EndIsFresh(uint64_t offset) const {
-  return offset == position_ && discard_ == 0 &&
-         *freshness_.session_changes == changes_at_end_ &&
-         freshness_.now() - end_found_ < kFreshEnd;
 }
 
 void ReadAhead::Serve() {
@@ -201,10 +190,6 @@ void ReadAhead::OnFinish(const grpc::Status& status) {
   }
   stream_done_ = true;
   stream_status_ = status;
-  if (status.ok()) {
-    end_found_ = freshness_.now();
-    changes_at_end_ = *freshness_.session_changes;
-  }
   TellReady(status);
   Serve();
 }

@@ -11,11 +11,9 @@
 #ifndef SFTPGATE_SERVER_SFTP_READ_AHEAD_H_
 #define SFTPGATE_SERVER_SFTP_READ_AHEAD_H_
 
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
-#include <functional>
 #include <memory>
 #include <string>
 
@@ -36,16 +34,8 @@ class ReadAhead {
   // Whether the file could be opened for reading: OK, or the error.
   using Ready = absl::AnyInvocable<void(const grpc::Status& status)>;
 
-  // What a found end of file is checked against (see Read): the session's
-  // count of requests that may change files (outliving the ReadAhead) and
-  // the session's clock.
-  struct Freshness {
-    const uint64_t* session_changes;
-    std::function<backend::Clock::time_point()> now;
-  };
-
   ReadAhead(std::shared_ptr<backend::BackendClient> backend, std::string path,
-            size_t buffer_limit, Freshness freshness);
+            size_t buffer_limit);
   ~ReadAhead();
 
   // Starts the stream at offset 0 in chunks of `chunk_size` before any
@@ -59,11 +49,7 @@ class ReadAhead {
 
   // Queues a READ of up to `length` (> 0) bytes at `offset`. `done` runs
   // exactly once, later or from inside this call, unless the ReadAhead is
-  // destroyed first. A READ at the end of file a finished stream found
-  // asks the backend again (the file may have grown), except within
-  // kFreshEnd of finding it when the session changed nothing since: the
-  // READ for the rest of a short read, which every download of a small
-  // file sends, then costs no backend call.
+  // destroyed first.
   void Read(uint64_t offset, uint32_t length, Done done);
 
   // Fails the waiting READ or Start (and drops the stream) when it has
@@ -79,13 +65,7 @@ class ReadAhead {
     Done done;
   };
 
-  // How long a found end of file answers READs at it (see Read).
-  static constexpr std::chrono::seconds kFreshEnd{1};
-
   void Serve();
-  // Whether a READ at `offset` may be answered EOF from the finished
-  // stream (see Read).
-  bool EndIsFresh(uint64_t offset) const;
   // Moves the stream's position forward to `offset` if that lies within
   // the buffer or at most one chunk past it (dropping the bytes between);
   // false if the stream must restart there instead.
@@ -106,7 +86,6 @@ class ReadAhead {
   std::shared_ptr<backend::BackendClient> backend_;
   const std::string path_;
   const size_t buffer_limit_;
-  const Freshness freshness_;
 
   std::deque<Pending> pending_;
   Ready ready_;  // Start's, until the stream first answers
@@ -122,9 +101,6 @@ class ReadAhead {
   uint64_t discard_ = 0;
   bool stream_done_ = false;
   grpc::Status stream_status_;
-  // When the stream ended at end of file, and the session's changes then.
-  backend::Clock::time_point end_found_;
-  uint64_t changes_at_end_ = 0;
   // Chunk size the current stream asked for (kept when it is resumed).
   uint32_t chunk_size_ = 0;
   // Resumes after UNAVAILABLE still allowed before a chunk arrives: two

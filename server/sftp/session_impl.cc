@@ -211,8 +211,6 @@ void SessionImpl::HandlePacket(absl::string_view body) {
     if (init_received_) return CloseSession("duplicate INIT");
     return HandleInit(in);
   }
-  // Only the very next request may reuse a STAT answer (recent_stat.h).
-  if (type != kFxpStat && type != kFxpLstat) recent_stat_.Forget();
   Op op;
   op.start = backend::Clock::now();
   in.ReadU32(&op.id);  // present: packets are at least 5 bytes long
@@ -230,7 +228,6 @@ void SessionImpl::HandlePacket(absl::string_view body) {
   op.name = request->name;
   op.slot = RequestSlot(request);
   op.modifying = request->modifies;
-  if (request->modifies) ++changes_;
   if (request->modifies && read_only()) {
     return replier_.Status(op, kFxPermissionDenied, kReadOnlyMessage);
   }
@@ -246,7 +243,6 @@ void SessionImpl::Extended(Op op, PacketReader& in) {
     op.name = e.name;
     op.slot = ExtensionSlot(&e);
     op.modifying = e.modifies;
-    if (e.modifies) ++changes_;
     if (!e.available(caps_)) return replier_.Status(op, kFxOpUnsupported);
     if (e.modifies && read_only()) {
       return replier_.Status(op, kFxPermissionDenied, kReadOnlyMessage);

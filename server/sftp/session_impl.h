@@ -34,7 +34,6 @@
 #include "server/sftp/op.h"
 #include "server/sftp/packet_framer.h"
 #include "server/sftp/packet_reader.h"
-#include "server/sftp/recent_stat.h"
 #include "server/sftp/replier.h"
 #include "server/sftp/sftp_metrics.h"
 #include "server/sftp/sftp_session.h"
@@ -189,7 +188,6 @@ class SessionImpl final : public SftpSession {
   void OpenForReading(Op op, const std::string& path);
   // Bytes a handle's ReadAhead may buffer.
   size_t ReadAheadLimit() const;
-  ReadAhead::Freshness EndFreshness();
   void FinishOpen(Op op, std::string path, uint32_t pflags,
                   v1::Attributes attrs, bool exists,
                   std::optional<QuotaAllowance> quota = std::nullopt);
@@ -307,14 +305,8 @@ class SessionImpl final : public SftpSession {
   // Chunk size for a stream OPEN starts before any READ: this session's
   // last READ length (clients keep one), else the common 32 KiB.
   uint32_t read_size_hint_ = 32 * 1024;
-  // Requests so far that may change files (READs at a known end of file
-  // are answered from memory only while this stays put; read_ahead.h).
-  uint64_t changes_ = 0;
-  // The last STAT/LSTAT answer, for a STAT/LSTAT of the path right after.
-  RecentStat recent_stat_{std::chrono::seconds(1)};
-  // Now, for known_dirs_ and recent_stat_: options_.clock when injected,
-  // else Clock::now().
-  backend::Clock::time_point RecentNow() const {
+  // Now, for known_dirs_: options_.clock when injected, else Clock::now().
+  backend::Clock::time_point KnownDirsNow() const {
     return options_.clock ? options_.clock() : backend::Clock::now();
   }
   v1::DescribeResponse caps_;

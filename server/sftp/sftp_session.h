@@ -115,8 +115,7 @@ struct SftpSessionOptions {
   // Called (on the loop thread) when the session can take input again
   // after OnChannelData consumed less than it was offered.
   std::function<void()> resume_input;
-  // The clock the session's short windows read (known directories, the
-  // last STAT answer, a found end of file; null: steady_clock).
+  // The clock the known-directories window reads (null: steady_clock).
   // Tests inject one so that what the window decides does not depend on
   // how fast the machine runs.
   std::function<std::chrono::steady_clock::time_point()> clock;
