@@ -19,6 +19,20 @@ ReadAhead::~ReadAhead() {
 
 void ReadAhead::Read(uint64_t offset, uint32_t length, Done done) {
   if (pending_.empty()) last_progress_ = backend::Clock::now();
+  if (started_by_open_) {
+    started_by_open_ = false;
+    // Start() guessed the chunk size before any READ. READs larger than
+    // its chunks: go on from the next byte not yet received in chunks of
+    // their size (one more call, and only for a file longer than what has
+    // arrived; a 1 GiB download in chunks 8 times smaller costs 8 times the
+    // messages). What has arrived is kept.
+    if (length > chunk_size_ && stream_ != nullptr && !stream_done_ &&
+        discard_ == 0) {
+      chunk_size_ = length;
+      stream_->Cancel();
+      StartStream(position_ + buffered_);
+    }
+  }
   // The stream reached end of file before this READ came: the file may
   // have grown since, so ask again rather than answer EOF from memory.
   if (stream_done_ && stream_status_.ok() && buffered_ == 0) ResetStream();
@@ -28,6 +42,7 @@ void ReadAhead::Read(uint64_t offset, uint32_t length, Done done) {
 
 void ReadAhead::Start(uint32_t chunk_size, Ready ready) {
   ready_ = std::move(ready);
+  started_by_open_ = true;
   Restart(0, chunk_size);
 }
 

@@ -45,6 +45,8 @@ class ReadAhead {
   // stream's error (NOT_FOUND, FAILED_PRECONDITION for a directory, ...,
   // DEADLINE_EXCEEDED after the call timeout; see CheckTimeout). It runs
   // from inside the ReadAhead: it must not destroy it. Call once, first.
+  // If the first READ is larger than `chunk_size`, the stream goes on in
+  // chunks of its size.
   void Start(uint32_t chunk_size, Ready ready);
 
   // Queues a READ of up to `length` (> 0) bytes at `offset`. `done` runs
@@ -88,7 +90,8 @@ class ReadAhead {
   const size_t buffer_limit_;
 
   std::deque<Pending> pending_;
-  Ready ready_;  // Start's, until the stream first answers
+  Ready ready_;                   // Start's, until the stream first answers
+  bool started_by_open_ = false;  // until the first READ (see Read)
   std::shared_ptr<backend::IncomingStream<v1::ReadChunk>> stream_;
   // File offset of the first buffered byte (= where the stream stands).
   uint64_t position_ = 0;

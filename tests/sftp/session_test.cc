@@ -221,8 +221,10 @@ TEST_F(SessionTest, ReadStreamBrokenByAReplicaIsResumedWhereItStopped) {
   backend_.streams_to_break = 2;
   const std::string h = s->Open("/big", kFxfRead).handle();
   std::string got;
-  for (uint32_t off = 0; off < data.size(); off += 64 * 1024) {
-    Reply r = s->Read(h, off, 64 * 1024);
+  // READs of OPEN's chunk size: no second stream of that kind (see
+  // OpenStreamGoesOnInChunksOfTheFirstReadsSize) to count.
+  for (uint32_t off = 0; off < data.size(); off += 32 * 1024) {
+    Reply r = s->Read(h, off, 32 * 1024);
     ASSERT_EQ(r.type, kFxpData) << "at " << off;
     got += r.data();
   }
@@ -401,6 +403,30 @@ TEST_F(SessionTest, SmallFileDownloadCostsFourBackendCalls) {
   // the file may have grown (hostile_corner_cases).
   EXPECT_EQ(backend_.unary_calls.load() - unary, 2);
   EXPECT_EQ(backend_.read_streams.load(), 2);
+}
+
+TEST_F(SessionTest, OpenStreamGoesOnInChunksOfTheFirstReadsSize) {
+  const std::string data = Pattern(1 << 20, 9);
+  backend_.PutFile("/big", data);
+  auto s = Connect();
+  auto read_all = [&](const std::string& h) {
+    std::string got;
+    for (uint32_t off = 0; off < data.size(); off += 64 * 1024) {
+      got += s->Read(h, off, 64 * 1024).data();
+    }
+    return got;
+  };
+  // OPEN starts in 32 KiB chunks; the first READ asks 64 KiB, so the rest
+  // comes from a second stream in 64 KiB chunks, every byte once, in order.
+  std::string h = s->Open("/big", kFxfRead).handle();
+  EXPECT_TRUE(read_all(h) == data);
+  EXPECT_EQ(s->Close(h).status(), kFxOk);
+  EXPECT_EQ(backend_.read_streams.load(), 2);
+  // The session now knows its client's READ size: one stream.
+  h = s->Open("/big", kFxfRead).handle();
+  EXPECT_TRUE(read_all(h) == data);
+  EXPECT_EQ(s->Close(h).status(), kFxOk);
+  EXPECT_EQ(backend_.read_streams.load(), 3);
 }
 
 TEST_F(SessionTest, BackendErrorsMapToSftpStatus) {
@@ -1266,16 +1292,19 @@ TEST_F(SessionTest, MetricsCountOperationsBytesAndBackendCalls) {
   EXPECT_EQ(MetricValue(unknown) - before[unknown], 1);
   EXPECT_EQ(MetricValue(write_bytes) - before[write_bytes], 100000);
   EXPECT_EQ(MetricValue(read_bytes) - before[read_bytes], 60000);
-  // OPEN's two checks (file, parent), the read OPEN's, STAT /missing.
-  EXPECT_GE(MetricValue(stat_calls) - before[stat_calls], 4);
+  // The upload OPEN's two checks (file, parent), STAT /missing (the read
+  // OPEN asks none: it starts the Read stream).
+  EXPECT_GE(MetricValue(stat_calls) - before[stat_calls], 3);
   EXPECT_EQ(MetricValue(write_calls) - before[write_calls], 1);
-  // The read stream was cancelled at CLOSE; its end is recorded once
-  // gRPC reports it.
-  for (int i = 0; i < 100 && MetricValue(read_calls) == before[read_calls];
+  // Two Read streams: OPEN's, in 32 KiB chunks, cancelled when the
+  // 60000-byte READ came and the rest of the file was asked in chunks of
+  // that size; that one cancelled at CLOSE. An end is recorded once gRPC
+  // reports it.
+  for (int i = 0; i < 100 && MetricValue(read_calls) < before[read_calls] + 2;
        ++i) {
     std::this_thread::sleep_for(milliseconds(20));
   }
-  EXPECT_EQ(MetricValue(read_calls) - before[read_calls], 1);
+  EXPECT_EQ(MetricValue(read_calls) - before[read_calls], 2);
 }
 
 TEST_F(SessionTest, OpenSkipsTheParentCheckInADirectorySeenJustNow) {
