@@ -110,8 +110,9 @@ void SessionImpl::Open(Op op, PacketReader& in) {
 // The stream that serves the handle's READs starts now, and OPEN answers
 // from its first reply: data (or the end of an empty file) means open(2)
 // would have succeeded; a missing file, a directory or an unreadable one
-// fails the OPEN as open(2) would. OPEN and READs of a small file thus
-// cost one backend call, and a file that cannot be read fails at OPEN.
+// fails the OPEN as open(2) would. OPEN and the READs that bring a small
+// file's bytes thus cost one backend call, and a file that cannot be read
+// fails at OPEN.
 void SessionImpl::OpenForReading(Op op, const std::string& path) {
   auto handle = std::make_unique<Handle>();
   handle->path = path;

@@ -26,8 +26,9 @@ void ReadAhead::Read(uint64_t offset, uint32_t length, Done done) {
     // their size (one more call, and only for a file longer than what has
     // arrived; a 1 GiB download in chunks 8 times smaller costs 8 times the
     // messages). What has arrived is kept.
-    if (length > chunk_size_ && stream_ != nullptr && !stream_done_ &&
-        discard_ == 0) {
+    // (A first READ elsewhere restarts the stream there anyway.)
+    if (length > chunk_size_ && offset == position_ && stream_ != nullptr &&
+        !stream_done_ && discard_ == 0) {
       chunk_size_ = length;
       stream_->Cancel();
       StartStream(position_ + buffered_);

@@ -427,6 +427,16 @@ TEST_F(SessionTest, OpenStreamGoesOnInChunksOfTheFirstReadsSize) {
   EXPECT_TRUE(read_all(h) == data);
   EXPECT_EQ(s->Close(h).status(), kFxOk);
   EXPECT_EQ(backend_.read_streams.load(), 3);
+  // A first READ far into a file longer than the read-ahead, larger
+  // still: the stream restarts there, and the bytes are those.
+  const std::string longer = Pattern(8 << 20, 10);
+  backend_.PutFile("/longer", longer);
+  h = s->Open("/longer", kFxfRead).handle();
+  const uint32_t far = 6 << 20;
+  EXPECT_TRUE(s->Read(h, far, 128 * 1024).data() ==
+              longer.substr(far, 128 * 1024));
+  EXPECT_EQ(s->Close(h).status(), kFxOk);
+  EXPECT_EQ(backend_.read_streams.load(), 3 + 2);
 }
 
 TEST_F(SessionTest, BackendErrorsMapToSftpStatus) {
