@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <string>
 
+#include "absl/strings/match.h"
 #include "gtest/gtest.h"
 #include "server/auth/user_auth.h"
 #include "server/config/password_hash.h"
@@ -24,6 +25,24 @@ TEST(PasswordHashTest, RoundTrip) {
   EXPECT_FALSE(VerifyPassword("s3cret pass ", *hash));
   EXPECT_FALSE(VerifyPassword("", *hash));
   EXPECT_FALSE(VerifyPassword(std::string("s3cret pass\0x", 13), *hash));
+}
+
+// '.' is one of crypt's 64 characters: real salts and digests hold "..."
+// now and then, and only a field of dots is the docs' placeholder.
+TEST(PasswordHashTest, DotsInARealHashAreNotAPlaceholder) {
+  const std::string digest(86, 'A');
+  EXPECT_TRUE(CheckCryptHashFormat("$6$ab...cdefghijklm$" + digest).ok());
+  EXPECT_TRUE(CheckCryptHashFormat("$6$abcdefghijklmnop$..." + digest).ok());
+  EXPECT_TRUE(
+      CheckCryptHashFormat("$y$j9T$abcd...efgh$" + digest.substr(43)).ok());
+  for (const char* placeholder :
+       {"$y$j9T$...", "$y$j9T$...$", "$6$...$AAAAAAAAAAAAAAAAAAAAAA",
+        "$y$j9T$abcdefghijklmnopqrstuv$...."}) {
+    const absl::Status status = CheckCryptHashFormat(placeholder);
+    EXPECT_FALSE(status.ok()) << placeholder;
+    EXPECT_TRUE(absl::StrContains(status.message(), "placeholder"))
+        << placeholder << ": " << status.message();
+  }
 }
 
 TEST(PasswordHashTest, SaltsDiffer) {
