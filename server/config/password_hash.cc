@@ -69,8 +69,8 @@ absl::StatusOr<std::string> HashPassword(absl::string_view password) {
 namespace {
 
 // The docs' example ("$y$j9T$...") copied as is: a field of dots only.
-// Not "..." anywhere: '.' is one of crypt's 64 characters, and about one
-// real hash in 4,000 holds three in a row (a hash that `sftpgate
+// Not "..." anywhere: '.' is one of crypt's 64 characters, so by the odds
+// about one real hash in 4,000 holds three in a row (a hash that `sftpgate
 // hash-password` had just printed was refused as a placeholder).
 bool IsPlaceholder(absl::string_view hash) {
   for (absl::string_view field : absl::StrSplit(hash, '$')) {
