@@ -84,6 +84,35 @@ TEST(ReadStreamTest, DefaultAndClampedChunkSizes) {
   EXPECT_EQ(Sizes(*chunks), (std::vector<size_t>{4096, 4096, 1808}));
 }
 
+TEST(ReadStreamTest, CancelStopsTheBackendReading) {
+  RecordingBackend::Options o;
+  // Far more than HTTP/2 flow control lets the host send unread.
+  o.content = std::string(256 << 20, 'x');
+  Served s(o);
+  ASSERT_TRUE(s.served);
+  {
+    grpc::ClientContext context;
+    s.client().SetDeadline(&context);
+    v1::ReadRequest request;
+    *request.mutable_session() = s.client().session();
+    request.set_path("/f");
+    request.set_chunk_size(64 << 10);
+    auto reader = s.client().stub()->Read(&context, request);
+    v1::ReadChunk chunk;
+    ASSERT_TRUE(reader->Read(&chunk));
+    context.TryCancel();
+    while (reader->Read(&chunk)) {
+    }
+    EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  }
+  ASSERT_TRUE(s.backend.Await([](const RecordingBackend::Record& r) {
+    return !r.reads_ended.empty();
+  }));
+  // The host stops at the first chunk it cannot send; what it read stays
+  // within the flow-control window (a few MiB), nowhere near the file.
+  EXPECT_LT(s.backend.record().reads_ended[0], uint64_t{64} << 20);
+}
+
 TEST(ListStreamTest, BatchesEntries) {
   RecordingBackend::Options o;
   o.list_entries = 1000;

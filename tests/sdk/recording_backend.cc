@@ -7,13 +7,18 @@
 #include "sftpgate/attributes.h"
 
 namespace sftpgate::testing {
-namespace {
-
-// Reads a copy of `content`. One thread at a time (FileReader contract).
-class StringReader : public FileReader {
+// Reads options_.content; records how far it read when destroyed. One
+// thread at a time (FileReader contract).
+class RecordingBackend::Reader : public FileReader {
  public:
-  StringReader(std::string content, uint64_t offset)
-      : content_(std::move(content)), offset_(offset) {}
+  Reader(RecordingBackend* backend, uint64_t offset)
+      : backend_(backend),
+        content_(backend->options_.content),
+        offset_(offset) {}
+  ~Reader() override {
+    absl::MutexLock lock(&backend_->mu_);
+    backend_->record_.reads_ended.push_back(offset_);
+  }
 
   absl::Status Read(size_t max_bytes, std::string* data) override {
     if (offset_ >= content_.size()) {
@@ -26,11 +31,10 @@ class StringReader : public FileReader {
   }
 
  private:
-  const std::string content_;
+  RecordingBackend* const backend_;
+  const std::string& content_;  // options_ outlives every reader
   uint64_t offset_;
 };
-
-}  // namespace
 
 // Records into the backend's Upload at `index`, under the backend's
 // mutex. One thread at a time (FileWriter contract).
@@ -148,7 +152,7 @@ absl::Status RecordingBackend::ListDir(const Session& session,
 absl::StatusOr<std::unique_ptr<FileReader>> RecordingBackend::OpenRead(
     const Session& session, absl::string_view path, uint64_t offset) {
   Note(session, "OpenRead", path).IgnoreError();
-  return std::make_unique<StringReader>(options_.content, offset);
+  return std::make_unique<Reader>(this, offset);
 }
 
 absl::StatusOr<std::unique_ptr<FileWriter>> RecordingBackend::OpenWrite(

@@ -54,6 +54,8 @@ class RecordingBackend : public Backend {
     std::vector<Upload> uploads;
     // For each finished ListDir: entries emitted and the status returned.
     std::vector<std::pair<uint64_t, absl::Status>> listings;
+    // For each FileReader destroyed: the offset it had read up to.
+    std::vector<uint64_t> reads_ended;
   };
 
   explicit RecordingBackend(Options options) : options_(std::move(options)) {}
@@ -91,6 +93,7 @@ class RecordingBackend : public Backend {
                     absl::string_view path);
 
  private:
+  class Reader;
   class Writer;
 
   const Options options_;
