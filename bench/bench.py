@@ -52,6 +52,9 @@ def parse_args():
                         "sftpgate and backend of BIN_DIR (another build), "
                         "as the column 'sftpgate B (memory)'; rows as usual. "
                         "Implies --no-docs")
+    p.add_argument("--s3-store-delay-ms", type=int, default=0,
+                   help="the s3 row reaches its store through a proxy that "
+                        "delays each direction by this much (default 0)")
     p.add_argument("--only", default="",
                    help="comma-separated row keys to run (" +
                         ",".join(ROW_KEYS) + ")")
@@ -179,7 +182,8 @@ def main():
                                   bin_dir, local))
         if want("s3"):
             import s3  # pylint: disable=import-outside-toplevel
-            tables.append(s3.run(args.rounds, size["bulk"], bin_dir, local))
+            tables.append(s3.run(args.rounds, size["bulk"], bin_dir, local,
+                                 args.s3_store_delay_ms))
         table = "\n\n".join(tables)
         print()
         print(table)

@@ -17,6 +17,7 @@ ROOT = os.path.dirname(HERE)
 sys.path[:0] = [os.path.join(ROOT, "tests", "python"), os.path.join(ROOT, "tests", "s3")]
 
 import backend_harness  # noqa: E402
+import latency_proxy  # noqa: E402
 import run_s3_test  # noqa: E402
 import swift_store  # noqa: E402
 import workloads  # noqa: E402
@@ -37,8 +38,11 @@ def _timed(args, env=None, cwd=None):
     return elapsed
 
 
-def run(rounds, size, bin_dir, local_dir):
-    """Returns the markdown table of the S3 row (medians over `rounds`)."""
+def run(rounds, size, bin_dir, local_dir, delay_ms=0):
+    """Returns the markdown table of the S3 row (medians over `rounds`).
+    With `delay_ms`, both clients reach the store through a proxy that
+    delays each direction by that much (latency_proxy.py): a store across
+    a network rather than on the same machine."""
     os.environ["SFTPGATE_BIN_DIR"] = bin_dir
     src = os.path.join(local_dir, "s3-bulk")
     workloads.make_file(src, size)
@@ -47,14 +51,20 @@ def run(rounds, size, bin_dir, local_dir):
     with backend_harness.Stack("sftpgate-bench-s3-") as stack:
         store = swift_store.start(stack)
         store.create_bucket(BUCKET)
+        endpoint = store.endpoint
+        if delay_ms:
+            host, port = endpoint.split("//")[1].rsplit(":", 1)
+            proxy = latency_proxy.LatencyProxy((host, int(port)), delay_ms)
+            stack.defer(proxy.stop)
+            endpoint = "http://127.0.0.1:%d" % proxy.port
         proc = stack.spawn("s3-backend", [
-            backend_harness.binary("sftpgate-s3-backend"), "--endpoint", store.endpoint,
+            backend_harness.binary("sftpgate-s3-backend"), "--endpoint", endpoint,
             "--bucket", BUCKET, "--prefix", "gate/", "--listen", "127.0.0.1:0",
             "--replica_id", "bench"], env=store.env())
         gate = run_s3_test.Sftpgate(stack, proc.wait_listening())
         aws_env = dict(store.env(), AWS_DEFAULT_REGION=swift_store.REGION,
                        HOME=stack.tmp, AWS_CONFIG_FILE="/dev/null")
-        aws = ["aws", "--endpoint-url", store.endpoint, "s3", "cp", "--only-show-errors"]
+        aws = ["aws", "--endpoint-url", endpoint, "s3", "cp", "--only-show-errors"]
         direct = "s3://%s/direct/bulk" % BUCKET
         results = {"up": ([], []), "down": ([], [])}  # (direct, gate) MiB/s
         mib = size / 2**20
@@ -81,8 +91,9 @@ def run(rounds, size, bin_dir, local_dir):
                   "MiB/s" % (rnd + 1, results["up"][0][-1], results["down"][0][-1],
                              results["up"][1][-1], results["down"][1][-1]), flush=True)
     os.remove(src)
-    lines = ["| workload (S3 backend on Swift) | unit | awscli direct | sftpgate (s3) | "
-             "ratio [range] | target | met |", "|---|---|---|---|---|---|---|"]
+    where = " %d ms away each way" % delay_ms if delay_ms else ""
+    lines = ["| workload (S3 backend on Swift%s) | unit | awscli direct | sftpgate (s3) | "
+             "ratio [range] | target | met |" % where, "|---|---|---|---|---|---|---|"]
     for direction, label in (("up", "upload"), ("down", "download")):
         ref, got = results[direction]
         ratios = [g / r for g, r in zip(got, ref)]

@@ -455,8 +455,11 @@ class HeldUpload:
         yield pb.WriteRequest(commit=pb.WriteCommit())
 
     def _run(self):
+        self.call = self.stub.Write.future(self._messages(), timeout=600)
         try:
-            self.result = self.stub.Write(self._messages(), timeout=600).committed_size
+            self.result = self.call.result().committed_size
+        except self.grpc.FutureCancelledError:
+            self.result = "CANCELLED"
         except self.grpc.RpcError as error:
             self.result = error.code().name
 
@@ -465,6 +468,11 @@ class HeldUpload:
         self.thread.join(600)
         self.channel.close()
         return self.result
+
+    def vanish(self):
+        """The client goes away without committing: the call is cancelled."""
+        self.call.cancel()
+        return self.finish()
 
 
 def wait_for(condition, what, timeout=60.0):
@@ -520,6 +528,21 @@ def part_crash(stack):
     got = s3.get_object(Bucket=BUCKET, Key="live.bin")["Body"].read()
     c.check(got == live.data, "its object has exactly the bytes sent")
     c.check(store.pending_uploads(BUCKET) == [], "no multipart upload is left pending")
+
+    # A client that vanishes part-way through a multipart upload (40 MiB
+    # sent: five 8 MiB parts): the backend aborts the upload, and nothing
+    # is left in the store.
+    vanishing = HeldUpload(two_address, "/vanishing.bin", 40 << 20)
+    vanishing.sent.wait(300)
+    wait_for(lambda: [k for k, _ in store.pending_uploads(BUCKET)] == ["vanishing.bin"],
+             "the vanishing upload's multipart upload to be open", timeout=120)
+    c.check(vanishing.vanish() == "CANCELLED", "a vanished client's upload is cancelled (%s)"
+            % vanishing.result)
+    left = wait_for(lambda: store.pending_uploads(BUCKET) == [] and "none",
+                    "the vanished upload to be aborted", timeout=120)
+    c.check(left == "none", "its multipart upload is aborted")
+    names = [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])]
+    c.check("vanishing.bin" not in names, "no object appears for it")
     journal = s3.list_objects_v2(Bucket=BUCKET, Prefix=".sftpgate-uploads/").get("KeyCount")
     c.check(journal == 0, "the upload journal is empty (%s entries)" % journal)
     return not c.failures
