@@ -86,7 +86,9 @@ class FileWriter {
 
 // Called once per entry by Backend::ListDir. Returns OK to go on, or an
 // error (CANCELLED when the client went away) that ListDir must return
-// promptly without emitting more.
+// promptly without emitting more. The host sends entries in batches
+// (ServeOptions::list_batch_size), so a client gone is seen when a batch
+// fills, not at every entry.
 using DirEntrySink = std::function<absl::Status(DirEntry entry)>;
 
 // The storage interface. The mandatory operations are pure virtual; the
