@@ -45,6 +45,20 @@ bool IsHashChar(char c) {
 constexpr const char* kAcceptedPrefixes[] = {"$y$",  "$gy$", "$7$", "$2b$",
                                              "$2a$", "$2y$", "$6$", "$5$"};
 
+// The docs' example ("$y$j9T$...") copied as is: a field of dots only.
+// Not "..." anywhere: '.' is one of crypt's 64 characters, so by the odds
+// about one real hash in 4,000 holds three in a row (a hash that `sftpgate
+// hash-password` had just printed was refused as a placeholder).
+bool IsPlaceholder(absl::string_view hash) {
+  for (absl::string_view field : absl::StrSplit(hash, '$')) {
+    if (field.size() >= 3 &&
+        field.find_first_not_of('.') == absl::string_view::npos) {
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> HashPassword(absl::string_view password) {
@@ -65,24 +79,6 @@ absl::StatusOr<std::string> HashPassword(absl::string_view password) {
   return absl::InternalError(
       "libcrypt offers neither yescrypt nor SHA-512 crypt");
 }
-
-namespace {
-
-// The docs' example ("$y$j9T$...") copied as is: a field of dots only.
-// Not "..." anywhere: '.' is one of crypt's 64 characters, so by the odds
-// about one real hash in 4,000 holds three in a row (a hash that `sftpgate
-// hash-password` had just printed was refused as a placeholder).
-bool IsPlaceholder(absl::string_view hash) {
-  for (absl::string_view field : absl::StrSplit(hash, '$')) {
-    if (field.size() >= 3 &&
-        field.find_first_not_of('.') == absl::string_view::npos) {
-      return true;
-    }
-  }
-  return false;
-}
-
-}  // namespace
 
 absl::Status CheckCryptHashFormat(absl::string_view hash) {
   if (IsPlaceholder(hash)) {
