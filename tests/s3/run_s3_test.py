@@ -538,17 +538,21 @@ def part_crash(stack):
              "the vanishing upload's multipart upload to be open", timeout=120)
     c.check(vanishing.vanish() == "CANCELLED", "a vanished client's upload is cancelled (%s)"
             % vanishing.result)
+    # The backend aborts the multipart upload, then forgets it in its
+    # journal: both are done once the journal is empty too.
+    def journal_entries():
+        return s3.list_objects_v2(Bucket=BUCKET, Prefix=".sftpgate-uploads/").get("KeyCount")
     try:
-        wait_for(lambda: store.pending_uploads(BUCKET) == [],
-                 "the vanished upload to be aborted", timeout=120)
+        wait_for(lambda: store.pending_uploads(BUCKET) == [] and journal_entries() == 0,
+                 "the vanished upload to be aborted and forgotten", timeout=120)
         aborted = True
     except RuntimeError:
         aborted = False
-    c.check(aborted, "its multipart upload is aborted (pending: %s)"
-            % store.pending_uploads(BUCKET))
+    c.check(aborted, "its multipart upload is aborted (pending: %s, journal: %s)"
+            % (store.pending_uploads(BUCKET), journal_entries()))
     names = [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])]
     c.check("vanishing.bin" not in names, "no object appears for it")
-    journal = s3.list_objects_v2(Bucket=BUCKET, Prefix=".sftpgate-uploads/").get("KeyCount")
+    journal = journal_entries()
     c.check(journal == 0, "the upload journal is empty (%s entries)" % journal)
     return not c.failures
 
