@@ -1,6 +1,7 @@
 #include "server/ssh/connection.h"
 
 #include <poll.h>
+#include <sys/ioctl.h>
 
 #include <algorithm>
 #include <optional>
@@ -204,7 +205,29 @@ short Connection::PollEvents() const {
 void Connection::OnPollResult(short revents) {
   if (revents == 0) return;
   if (!authenticated_) input_seen_ = true;
-  ssh_event_dopoll(event_, 0);
+  if (ssh_event_dopoll(event_, 0) == SSH_OK && authenticated_) {
+    TakeWaitingInput();
+  }
+}
+
+// libssh 0.10.6 reads at most 4 KiB of the socket per poll of the session's
+// event (MAX_BUF_SIZE in its socket.c). Left to the loop, a bulk upload
+// costs a loop round, two polls (the loop's, then libssh's own) and a recv
+// per 4 KiB. When the kernel already holds more, libssh is polled again at
+// once: one poll and one recv per 4 KiB, and a single ioctl per round for
+// a small request that has nothing behind it. Bounded per round so that
+// the loop's other connections get their turn; stops when the session
+// stops taking input (PollEvents) or libssh reports nothing more.
+void Connection::TakeWaitingInput() {
+  constexpr int kLibsshReadSize = 4096;
+  constexpr int kMaxReadsPerRound = 64;  // 256 KiB: one full-size WRITE
+  int waiting = 0;
+  if (ioctl(fd(), FIONREAD, &waiting) != 0) return;
+  for (int reads = 0; waiting > 0 && reads < kMaxReadsPerRound; ++reads) {
+    if ((PollEvents() & POLLIN) == 0) return;
+    if (ssh_event_dopoll(event_, 0) != SSH_OK) return;
+    waiting -= kLibsshReadSize;
+  }
 }
 
 void Connection::RequestDisconnect(std::string reason) {

@@ -93,6 +93,9 @@ class Connection {
   static int OnMessage(ssh_session, ssh_message message, void* self);
   // Takes the requests libssh queued while unauthenticated, one by one.
   void PumpMessages();
+  // After a poll found the socket readable: lets libssh read what else is
+  // already waiting, without a loop round per 4 KiB (connection.cc).
+  void TakeWaitingInput();
   void HandleQueuedMessage(ssh_message message);
   void HandleAuthRequest(ssh_message message);
   // Holds `message` and asks the authenticator about `attempt`.
