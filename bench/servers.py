@@ -19,6 +19,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))), "tests"))
 from process_stop import stop_processes  # noqa: E402 (tests/process_stop.py)
+from proc_status import status_kib  # noqa: E402 (tests/proc_status.py)
 
 CIPHER = "aes128-gcm@openssh.com"
 
@@ -82,15 +83,6 @@ def pss_kib(pids):
         except OSError:
             pass
     return total
-
-
-def status_kib(pid, field):
-    """A `VmRSS:`-style field of /proc/PID/status, KiB."""
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise RuntimeError(f"no {field} for pid {pid}")
 
 
 class PeakGrowth:

@@ -36,6 +36,7 @@ from hostile_gate import HOST, INSTRUMENTED, HostileGate, SessionWorker
 from raw_sftp import (CLOSE, DATA, EXTENDED, FX_FAILURE, FX_OK, FXF_CREAT,
                       FXF_READ, FXF_TRUNC, FXF_WRITE, NO_ATTRS, OPEN, READ,
                       STATUS, WRITE, RawSftp, request, string, u32, u64)
+from proc_status import status_kib  # tests/, put on the path by hostile_gate
 
 MIB = 1 << 20
 # The settings of the gate under attack, and the limits docs/operations.md
@@ -97,14 +98,6 @@ def process_worst_case(connections, channels, total_mib):
     output = min(channels * (QUEUED_OUTPUT + READ_REPLY),
                  CONNECTION_OUTPUT + channels * READ_REPLY)
     return transfers + connections * (channels * CHANNEL_INPUT + output)
-
-
-def status_kib(pid, field):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise AssertionError(f"no {field}")
 
 
 class MemoryCapsTest(unittest.TestCase):

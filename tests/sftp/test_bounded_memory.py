@@ -33,19 +33,12 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
     os.path.dirname(os.path.abspath(__file__)))), "tests", "e2e"))
 from harness import (BACKEND_LISTENING, GATE_LISTENING,  # noqa: E402
                      wait_for_log)  # (tests/e2e)
+from proc_status import status_kib  # noqa: E402 (tests/, put on the path by harness)
 
 BIN_DIR = os.environ.get("SFTPGATE_BIN_DIR", "")
 SIZE = 2 << 30
 BOUND_MIB = 128
 WRITE_DELAY_US = 2000  # ~125 MiB/s at 255 KiB chunks: the backend is slow
-
-
-def status_kib(pid, field):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise KeyError(field)
 
 
 class BoundedMemoryTest(unittest.TestCase):
