@@ -36,7 +36,7 @@ from hostile_gate import HOST, INSTRUMENTED, HostileGate, SessionWorker
 from raw_sftp import (CLOSE, DATA, EXTENDED, FX_FAILURE, FX_OK, FXF_CREAT,
                       FXF_READ, FXF_TRUNC, FXF_WRITE, NO_ATTRS, OPEN, READ,
                       STATUS, WRITE, RawSftp, request, string, u32, u64)
-from proc_status import status_kib  # tests/, put on the path by hostile_gate
+from proc_status import status_kib  # tests/, on the path via hostile_gate's harness
 
 MIB = 1 << 20
 # The settings of the gate under attack, and the limits docs/operations.md
