@@ -63,9 +63,10 @@ std::shared_ptr<grpc::Channel> MakeBackendChannel(
                                    args);
 }
 
-std::shared_ptr<v1::Backend::StubInterface> MakeBackendStub(
+std::shared_ptr<const backend::BackendStub> MakeBackendStub(
     const BackendChannelOptions& options) {
-  return v1::Backend::NewStub(MakeBackendChannel(options));
+  return std::make_shared<const backend::BackendStub>(
+      MakeBackendChannel(options));
 }
 
 }  // namespace sftpgate::server

@@ -34,6 +34,7 @@
 
 #include "grpcpp/channel.h"
 #include "grpcpp/security/credentials.h"
+#include "server/backend/backend_stub.h"
 #include "sftpgate/v1/backend.grpc.pb.h"
 
 namespace sftpgate::server {
@@ -74,7 +75,7 @@ std::shared_ptr<grpc::Channel> MakeBackendChannel(
     const BackendChannelOptions& options);
 
 // A Backend stub over MakeBackendChannel(options).
-std::shared_ptr<v1::Backend::StubInterface> MakeBackendStub(
+std::shared_ptr<const backend::BackendStub> MakeBackendStub(
     const BackendChannelOptions& options);
 
 }  // namespace sftpgate::server

@@ -22,6 +22,7 @@
 #include <memory>
 
 #include "absl/functional/any_invocable.h"
+#include "absl/strings/string_view.h"
 #include "grpcpp/support/status.h"
 #include "server/backend/loop_poster.h"
 #include "server/backend/transfer_budget.h"
@@ -85,8 +86,10 @@ class WriteStream {
 
   virtual ~WriteStream() = default;
 
-  // Queues a chunk message. Ignored once the stream broke or closed.
-  virtual void Write(v1::WriteRequest message) = 0;
+  // Queues `data` (copied) to be written at `offset`, as one WriteChunk
+  // message: at most the backend's largest chunk. Ignored once the stream
+  // broke or closed.
+  virtual void Write(uint64_t offset, absl::string_view data) = 0;
   // Half-closes once every queued message is sent. Idempotent.
   virtual void Close() = 0;
   // Aborts the call. No handler runs afterwards. Idempotent.

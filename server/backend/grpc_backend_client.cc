@@ -18,7 +18,7 @@ class GrpcBackendClient final
     : public BackendClient,
       public std::enable_shared_from_this<GrpcBackendClient> {
  public:
-  GrpcBackendClient(std::shared_ptr<v1::Backend::StubInterface> stub,
+  GrpcBackendClient(std::shared_ptr<const BackendStub> stub,
                     BackendClientOptions options)
       : stub_(std::move(stub)), options_(std::move(options)) {}
   ~GrpcBackendClient() override { Shutdown(); }
@@ -96,9 +96,9 @@ class GrpcBackendClient final
 
   std::shared_ptr<WriteStream> Write(v1::WriteHeader header,
                                      WriteStream::Handler handler) override {
-    return GrpcWriteStream::Start(stub_->async(), options_.poster,
-                                  options_.budget, options_.session,
-                                  std::move(header), std::move(handler));
+    return GrpcWriteStream::Start(*stub_, options_.poster, options_.budget,
+                                  options_.session, std::move(header),
+                                  std::move(handler));
   }
 
   void Shutdown() override {
@@ -153,7 +153,7 @@ class GrpcBackendClient final
         });
   }
 
-  const std::shared_ptr<v1::Backend::StubInterface> stub_;
+  const std::shared_ptr<const BackendStub> stub_;
   const BackendClientOptions options_;
   bool shut_down_ = false;
   // Unary calls in flight, to cancel at Shutdown().
@@ -164,14 +164,13 @@ class GrpcBackendClient final
 }  // namespace
 
 std::shared_ptr<BackendClient> NewGrpcBackendClient(
-    std::shared_ptr<v1::Backend::StubInterface> stub,
-    BackendClientOptions options) {
+    std::shared_ptr<const BackendStub> stub, BackendClientOptions options) {
   return std::make_shared<GrpcBackendClient>(std::move(stub),
                                              std::move(options));
 }
 
 BackendClientFactory GrpcBackendClientFactory(
-    std::shared_ptr<v1::Backend::StubInterface> stub) {
+    std::shared_ptr<const BackendStub> stub) {
   return [stub = std::move(stub)](BackendClientOptions options) {
     return NewGrpcBackendClient(stub, std::move(options));
   };

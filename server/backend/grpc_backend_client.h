@@ -11,18 +11,17 @@
 #include <memory>
 
 #include "server/backend/backend_client.h"
-#include "sftpgate/v1/backend.grpc.pb.h"
+#include "server/backend/backend_stub.h"
 
 namespace sftpgate::server::backend {
 
 // One session's client over `stub` (shared; must not be null).
 std::shared_ptr<BackendClient> NewGrpcBackendClient(
-    std::shared_ptr<v1::Backend::StubInterface> stub,
-    BackendClientOptions options);
+    std::shared_ptr<const BackendStub> stub, BackendClientOptions options);
 
 // A factory making NewGrpcBackendClient(stub, ...) clients.
 BackendClientFactory GrpcBackendClientFactory(
-    std::shared_ptr<v1::Backend::StubInterface> stub);
+    std::shared_ptr<const BackendStub> stub);
 
 }  // namespace sftpgate::server::backend
 

@@ -7,14 +7,21 @@
 #include "absl/synchronization/mutex.h"
 #include "grpcpp/support/client_callback.h"
 #include "server/backend/backend_metrics.h"
+#include "server/backend/write_request_encoding.h"
 
 namespace sftpgate::server::backend {
 
 // What the loop side and the reactor share. Whichever side finds the call
 // idle (no write in progress) starts the next write.
 struct GrpcWriteStream::Pipe {
+  // An encoded WriteRequest and the payload bytes it carries.
+  struct Message {
+    grpc::ByteBuffer bytes;
+    size_t payload = 0;
+  };
+
   absl::Mutex mu;
-  std::deque<v1::WriteRequest> queue ABSL_GUARDED_BY(mu);
+  std::deque<Message> queue ABSL_GUARDED_BY(mu);
   bool writing ABSL_GUARDED_BY(mu) = false;
   // Send the commit once the queue is empty.
   bool closing ABSL_GUARDED_BY(mu) = false;
@@ -42,13 +49,13 @@ struct GrpcWriteStream::Pipe {
   // Drops the queued messages (not the one being written: its
   // OnWriteDone still comes).
   void Clear() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    for (const v1::WriteRequest& m : queue) Remove(m.chunk().data().size());
+    for (const Message& m : queue) Remove(m.payload);
     queue.clear();
   }
 };
 
 class GrpcWriteStream::Reactor final
-    : public grpc::ClientWriteReactor<v1::WriteRequest> {
+    : public grpc::ClientWriteReactor<grpc::ByteBuffer> {
  public:
   Reactor(std::shared_ptr<grpc::ClientContext> context,
           std::shared_ptr<LoopPoster> poster,
@@ -111,16 +118,15 @@ class GrpcWriteStream::Reactor final
   bool TakeNext(bool* last) ABSL_EXCLUSIVE_LOCKS_REQUIRED(pipe_->mu) {
     if (pipe_->writing || pipe_->ended) return false;
     if (!pipe_->queue.empty()) {
-      current_ = std::move(pipe_->queue.front());
+      current_ = std::move(pipe_->queue.front().bytes);
+      writing_bytes_ = pipe_->queue.front().payload;
       pipe_->queue.pop_front();
-      writing_bytes_ = current_.chunk().data().size();
       *last = false;
     } else if (pipe_->closing) {
       // Only an explicit commit message publishes the upload: at the end
       // of a request stream a backend cannot tell a cancel from a
       // half-close.
-      current_.Clear();
-      current_.mutable_commit();
+      current_ = EncodeWriteCommit();
       pipe_->ended = true;
       *last = true;
     } else {
@@ -130,8 +136,9 @@ class GrpcWriteStream::Reactor final
     return true;
   }
 
-  // gRPC serializes current_ before StartWrite returns; the next TakeNext
-  // (after this write is done) may then replace it.
+  // gRPC takes its own reference to current_'s slices before StartWrite
+  // returns; the next TakeNext (after this write is done) may then replace
+  // it.
   void Begin(bool last) {
     if (last) {
       StartWriteLast(&current_, grpc::WriteOptions());
@@ -145,7 +152,7 @@ class GrpcWriteStream::Reactor final
   std::weak_ptr<GrpcWriteStream> stream_;
   std::shared_ptr<Pipe> pipe_;
   v1::WriteResponse response_;
-  v1::WriteRequest current_;  // replaced only under pipe_->mu
+  grpc::ByteBuffer current_;  // replaced only under pipe_->mu
   size_t writing_bytes_ = 0;  // guarded by pipe_->mu
   const Clock::time_point start_ = Clock::now();
 };
@@ -163,9 +170,9 @@ GrpcWriteStream::GrpcWriteStream(std::shared_ptr<LoopPoster> poster,
 GrpcWriteStream::~GrpcWriteStream() { Cancel(); }
 
 std::shared_ptr<GrpcWriteStream> GrpcWriteStream::Start(
-    v1::Backend::StubInterface::async_interface* async,
-    std::shared_ptr<LoopPoster> poster, std::shared_ptr<TransferBudget> budget,
-    const v1::Session& session, v1::WriteHeader header, Handler handler) {
+    const BackendStub& stub, std::shared_ptr<LoopPoster> poster,
+    std::shared_ptr<TransferBudget> budget, const v1::Session& session,
+    v1::WriteHeader header, Handler handler) {
   std::shared_ptr<GrpcWriteStream> stream(
       new GrpcWriteStream(poster, std::move(budget), std::move(handler)));
   // The call's headers go out with the first message, in one write.
@@ -173,13 +180,15 @@ std::shared_ptr<GrpcWriteStream> GrpcWriteStream::Start(
   auto* reactor =
       new Reactor(stream->context_, std::move(poster), stream, stream->pipe_);
   stream->reactor_ = reactor;
-  async->Write(stream->context_.get(), reactor->response(), reactor);
+  grpc::internal::ClientCallbackWriterFactory<grpc::ByteBuffer>::Create(
+      stub.channel(), stub.write_method(), stream->context_.get(),
+      reactor->response(), reactor);
   v1::WriteRequest first;
   *first.mutable_session() = session;
   *first.mutable_header() = std::move(header);
   {
     absl::MutexLock lock(&stream->pipe_->mu);
-    stream->pipe_->queue.push_back(std::move(first));
+    stream->pipe_->queue.push_back({EncodeWriteRequest(first), 0});
   }
   reactor->AddHold();
   reactor->StartCall();
@@ -187,13 +196,16 @@ std::shared_ptr<GrpcWriteStream> GrpcWriteStream::Start(
   return stream;
 }
 
-void GrpcWriteStream::Write(v1::WriteRequest message) {
+void GrpcWriteStream::Write(uint64_t offset, absl::string_view data) {
   if (closing_ || broken_ || cancelled_ || reactor_ == nullptr) return;
+  // Encoded (the payload's one copy) before taking the lock the reactor's
+  // threads share.
+  grpc::ByteBuffer bytes = EncodeWriteChunk(offset, data);
   {
     absl::MutexLock lock(&pipe_->mu);
     if (pipe_->ended) return;
-    pipe_->Add(message.chunk().data().size());
-    pipe_->queue.push_back(std::move(message));
+    pipe_->Add(data.size());
+    pipe_->queue.push_back({std::move(bytes), data.size()});
   }
   reactor_->Kick();
 }

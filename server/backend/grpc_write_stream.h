@@ -1,5 +1,7 @@
 // GrpcWriteStream: WriteStream (backend_client.h) over one gRPC Write
-// call (client streaming).
+// call (client streaming). Its messages travel as bytes encoded by
+// write_request_encoding.h: a chunk's payload is copied once, from the
+// client's packet into the slice gRPC sends.
 //
 // The queue is shared with the call's reactor, which starts the next write
 // itself as soon as gRPC finishes one (on a gRPC thread): messages flow
@@ -23,9 +25,10 @@
 #include <memory>
 
 #include "absl/functional/any_invocable.h"
+#include "absl/strings/string_view.h"
 #include "grpcpp/client_context.h"
 #include "server/backend/backend_client.h"
-#include "sftpgate/v1/backend.grpc.pb.h"
+#include "server/backend/backend_stub.h"
 
 namespace sftpgate::server::backend {
 
@@ -33,16 +36,15 @@ class GrpcWriteStream final
     : public WriteStream,
       public std::enable_shared_from_this<GrpcWriteStream> {
  public:
-  // Starts a Write call on `async` whose first message carries `session`
+  // Starts a Write call on `stub` whose first message carries `session`
   // and `header`; queued payload is charged to `budget`.
   static std::shared_ptr<GrpcWriteStream> Start(
-      v1::Backend::StubInterface::async_interface* async,
-      std::shared_ptr<LoopPoster> poster,
+      const BackendStub& stub, std::shared_ptr<LoopPoster> poster,
       std::shared_ptr<TransferBudget> budget, const v1::Session& session,
       v1::WriteHeader header, Handler handler);
   ~GrpcWriteStream() override;
 
-  void Write(v1::WriteRequest message) override;
+  void Write(uint64_t offset, absl::string_view data) override;
   void Close() override;
   void Cancel() override;
   void set_want_progress(bool want) override;

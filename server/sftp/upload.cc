@@ -141,11 +141,7 @@ void Upload::Send(uint64_t offset, absl::string_view data) {
   dirty_ = true;
   do {
     const size_t n = std::min<size_t>(data.size(), options_.max_chunk);
-    v1::WriteRequest message;
-    v1::WriteChunk* chunk = message.mutable_chunk();
-    chunk->set_offset(offset);
-    chunk->set_data(data.data(), n);
-    stream_->Write(std::move(message));
+    stream_->Write(offset, data.substr(0, n));
     data.remove_prefix(n);
     offset += n;
   } while (!data.empty());

@@ -26,12 +26,13 @@ const BackendRouter::Backend& BackendRouter::BackendForLocked(
     BackendChannelOptions options = defaults_;
     options.target = target;
     it->second.channel = MakeBackendChannel(options);
-    it->second.stub = v1::Backend::NewStub(it->second.channel);
+    it->second.stub =
+        std::make_shared<const backend::BackendStub>(it->second.channel);
   }
   return it->second;
 }
 
-std::shared_ptr<v1::Backend::StubInterface> BackendRouter::StubFor(
+std::shared_ptr<const backend::BackendStub> BackendRouter::StubFor(
     const Identity& who) {
   std::string target = TargetFor(who);
   absl::MutexLock lock(&mu_);

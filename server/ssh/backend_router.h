@@ -39,7 +39,7 @@ class BackendRouter {
   // The target serving `who`.
   std::string TargetFor(const Identity& who) const;
   // The stub for TargetFor(who).
-  std::shared_ptr<v1::Backend::StubInterface> StubFor(const Identity& who);
+  std::shared_ptr<const backend::BackendStub> StubFor(const Identity& who);
 
   // Every target in use so far with its channel (the default and the
   // tenant routes are created up front).
@@ -49,7 +49,7 @@ class BackendRouter {
  private:
   struct Backend {
     std::shared_ptr<grpc::Channel> channel;
-    std::shared_ptr<v1::Backend::StubInterface> stub;
+    std::shared_ptr<const backend::BackendStub> stub;
   };
   const Backend& BackendForLocked(const std::string& target)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -32,6 +32,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "server/auth/authenticator.h"
+#include "server/backend/backend_stub.h"
 #include "server/common/event_loop.h"
 #include "server/ssh/server_context.h"
 #include "server/ssh/sftp_channel.h"
@@ -140,7 +141,7 @@ class Connection {
   bool authenticated_ = false;
   Identity identity_;  // set once authenticated
   // The backend serving the user (set once authenticated).
-  std::shared_ptr<v1::Backend::StubInterface> backend_;
+  std::shared_ptr<const backend::BackendStub> backend_;
   // File bytes this connection's channels may still read for digests
   // (setting hash_limit_mb), shared by all of them.
   std::shared_ptr<sftp::HashBudget> hash_budget_;

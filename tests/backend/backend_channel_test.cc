@@ -54,7 +54,7 @@ TEST(BackendChannelTest, RoundRobinSpreadsCallsOverReplicas) {
   options.target = absl::StrCat("ipv4:127.0.0.1:", server_a.port(),
                                 ",127.0.0.1:", server_b.port());
   auto stub = server::MakeBackendStub(options);
-  for (int i = 0; i < 40; ++i) ASSERT_TRUE(StatRoot(stub.get()).ok());
+  for (int i = 0; i < 40; ++i) ASSERT_TRUE(StatRoot(stub->stub()).ok());
   EXPECT_GT(a.unary_calls.load(), 5);
   EXPECT_GT(b.unary_calls.load(), 5);
   EXPECT_EQ(a.unary_calls.load() + b.unary_calls.load(), 40);
@@ -67,22 +67,22 @@ TEST(BackendChannelTest, HealthCheckingSkipsANotServingReplica) {
   options.target = absl::StrCat("ipv4:127.0.0.1:", server_a.port(),
                                 ",127.0.0.1:", server_b.port());
   auto stub = server::MakeBackendStub(options);
-  ASSERT_TRUE(StatRoot(stub.get()).ok());
+  ASSERT_TRUE(StatRoot(stub->stub()).ok());
   server_a.SetServing(false);  // e.g. draining before a restart
   // The health watch reports the change asynchronously.
   for (int i = 0; i < 200; ++i) {
     const int before = a.unary_calls.load();
-    ASSERT_TRUE(StatRoot(stub.get()).ok());
-    ASSERT_TRUE(StatRoot(stub.get()).ok());
+    ASSERT_TRUE(StatRoot(stub->stub()).ok());
+    ASSERT_TRUE(StatRoot(stub->stub()).ok());
     if (a.unary_calls.load() == before) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   const int a_calls = a.unary_calls.load();
-  for (int i = 0; i < 20; ++i) ASSERT_TRUE(StatRoot(stub.get()).ok());
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(StatRoot(stub->stub()).ok());
   EXPECT_EQ(a.unary_calls.load(), a_calls);
   server_a.SetServing(true);
   for (int i = 0; i < 200 && a.unary_calls.load() == a_calls; ++i) {
-    ASSERT_TRUE(StatRoot(stub.get()).ok());
+    ASSERT_TRUE(StatRoot(stub->stub()).ok());
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   EXPECT_GT(a.unary_calls.load(), a_calls);
@@ -96,12 +96,12 @@ TEST(BackendChannelTest, ReplicaGoingAwayCostsNoFailedCalls) {
   options.target = absl::StrCat("ipv4:127.0.0.1:", server_a->port(),
                                 ",127.0.0.1:", server_b.port());
   auto stub = server::MakeBackendStub(options);
-  for (int i = 0; i < 10; ++i) ASSERT_TRUE(StatRoot(stub.get()).ok());
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(StatRoot(stub->stub()).ok());
   server_a->Stop();
   // Idempotent calls are retried on UNAVAILABLE (and round robin drops the
   // dead replica), so none of these fails.
   for (int i = 0; i < 40; ++i) {
-    grpc::Status status = StatRoot(stub.get());
+    grpc::Status status = StatRoot(stub->stub());
     EXPECT_TRUE(status.ok()) << status.error_message();
   }
 }

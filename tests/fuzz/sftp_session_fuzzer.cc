@@ -33,6 +33,7 @@
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
 #include "grpcpp/support/server_interceptor.h"
+#include "server/backend/backend_stub.h"
 #include "server/common/log.h"
 #include "server/sftp/sftp_session.h"
 #include "sftpgate/v1/backend.grpc.pb.h"
@@ -105,7 +106,7 @@ struct World {
   FakeBackend backend;
   LiveCalls live_calls;
   std::unique_ptr<grpc::Server> server;
-  std::shared_ptr<v1::Backend::StubInterface> stub;
+  std::shared_ptr<const server::backend::BackendStub> stub;
 
   World() {
     // Every op is logged at info: millions of lines, not findings.
@@ -118,7 +119,8 @@ struct World {
     counters.push_back(std::make_unique<CallCounterFactory>(&live_calls));
     builder.experimental().SetInterceptorCreators(std::move(counters));
     server = builder.BuildAndStart();
-    stub = v1::Backend::NewStub(server->InProcessChannel({}));
+    stub = std::make_shared<const server::backend::BackendStub>(
+        server->InProcessChannel({}));
   }
 };
 

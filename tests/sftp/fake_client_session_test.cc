@@ -138,13 +138,12 @@ class FakeWriteStream : public WriteStream,
         header_(std::move(header)),
         handler_(std::move(handler)) {}
 
-  void Write(v1::WriteRequest message) override {
+  void Write(uint64_t offset, absl::string_view data) override {
     if (closed_ || cancelled_) return;
-    const v1::WriteChunk& chunk = message.chunk();
-    if (data_.size() < chunk.offset() + chunk.data().size()) {
-      data_.resize(chunk.offset() + chunk.data().size());
+    if (data_.size() < offset + data.size()) {
+      data_.resize(offset + data.size());
     }
-    data_.replace(chunk.offset(), chunk.data().size(), chunk.data());
+    data_.replace(offset, data.size(), data.data(), data.size());
   }
   void Close() override {
     if (closed_ || cancelled_) return;

@@ -229,8 +229,8 @@ std::string PacketBuilder::Build() const {
 // ---- SessionHarness ----
 
 SessionHarness::SessionHarness(
-    std::shared_ptr<v1::Backend::StubInterface> stub, v1::Session session,
-    server::SftpLimits limits,
+    std::shared_ptr<const server::backend::BackendStub> stub,
+    v1::Session session, server::SftpLimits limits,
     std::shared_ptr<server::backend::TransferBudget> total_budget)
     : SessionHarness(server::backend::GrpcBackendClientFactory(std::move(stub)),
                      std::move(session), limits, std::move(total_budget)) {}

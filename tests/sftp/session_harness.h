@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "absl/functional/any_invocable.h"
+#include "server/backend/backend_stub.h"
 #include "server/common/executor.h"
 #include "server/sftp/sftp_session.h"
 #include "sftpgate/v1/backend.grpc.pb.h"
@@ -116,8 +117,8 @@ class SessionHarness {
   // A session calling the backend behind `stub` over gRPC.
   // `total_budget` (may be null): the process-wide transfer budget.
   SessionHarness(
-      std::shared_ptr<v1::Backend::StubInterface> stub, v1::Session session,
-      server::SftpLimits limits,
+      std::shared_ptr<const server::backend::BackendStub> stub,
+      v1::Session session, server::SftpLimits limits,
       std::shared_ptr<server::backend::TransferBudget> total_budget = nullptr);
   // A session calling whatever client `backend` makes (e.g. an in-process
   // fake).

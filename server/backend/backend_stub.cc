@@ -1,0 +1,17 @@
+#include "server/backend/backend_stub.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace sftpgate::server::backend {
+
+BackendStub::BackendStub(std::shared_ptr<grpc::ChannelInterface> channel)
+    : channel_(std::move(channel)),
+      stub_(v1::Backend::NewStub(channel_)),
+      write_method_name_(
+          absl::StrCat("/", v1::Backend::service_full_name(), "/Write")),
+      write_method_(write_method_name_.c_str(),
+                    grpc::internal::RpcMethod::CLIENT_STREAMING, channel_) {}
+
+}  // namespace sftpgate::server::backend

@@ -1,0 +1,55 @@
+// BackendStub: the Backend service's stub for one target, together with
+// the channel under it.
+//
+// Every call goes through the generated stub except Write, whose chunk
+// messages the front end encodes itself straight from the client's bytes
+// (write_request_encoding.h) and sends as raw bytes on the same channel:
+// that saves the copy into a protobuf message and the copy gRPC makes when
+// it serializes one.
+//
+// Thread safety: immutable after construction; shared by every session
+// on every loop (gRPC stubs and channels are thread-safe).
+
+#ifndef SFTPGATE_SERVER_BACKEND_BACKEND_STUB_H_
+#define SFTPGATE_SERVER_BACKEND_BACKEND_STUB_H_
+
+#include <memory>
+#include <string>
+
+#include "grpcpp/impl/rpc_method.h"
+#include "sftpgate/v1/backend.grpc.pb.h"
+
+namespace sftpgate::server::backend {
+
+class BackendStub {
+ public:
+  // Calls go out on `channel` (must not be null).
+  explicit BackendStub(std::shared_ptr<grpc::ChannelInterface> channel);
+
+  BackendStub(const BackendStub&) = delete;
+  BackendStub& operator=(const BackendStub&) = delete;
+
+  // The generated stub, for every method but the raw Write below.
+  v1::Backend::StubInterface* stub() const { return stub_.get(); }
+  v1::Backend::StubInterface::async_interface* async() const {
+    return stub_->async();
+  }
+
+  // The channel and the Backend.Write method, for a call whose request
+  // messages are grpc::ByteBuffers holding encoded WriteRequests.
+  grpc::ChannelInterface* channel() const { return channel_.get(); }
+  const grpc::internal::RpcMethod& write_method() const {
+    return write_method_;
+  }
+
+ private:
+  const std::shared_ptr<grpc::ChannelInterface> channel_;
+  const std::unique_ptr<v1::Backend::StubInterface> stub_;
+  // "/sftpgate.v1.Backend/Write"; RpcMethod keeps a pointer into it.
+  const std::string write_method_name_;
+  const grpc::internal::RpcMethod write_method_;
+};
+
+}  // namespace sftpgate::server::backend
+
+#endif  // SFTPGATE_SERVER_BACKEND_BACKEND_STUB_H_
