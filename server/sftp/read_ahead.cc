@@ -35,10 +35,42 @@ void ReadAhead::Read(uint64_t offset, uint32_t length, Done done) {
     }
   }
   // The stream reached end of file before this READ came: the file may
-  // have grown since, so ask again rather than answer EOF from memory.
-  if (stream_done_ && stream_status_.ok() && buffered_ == 0) ResetStream();
+  // have grown since, so ask again rather than answer EOF from memory. A
+  // READ right at that end (a client's READ after a short one: every
+  // small download) asks for the file's size, a unary Stat that costs
+  // less than a Read call finding nothing; anywhere else, a new stream.
+  if (stream_done_ && stream_status_.ok() && buffered_ == 0 &&
+      !checking_growth_) {
+    if (offset == position_) {
+      CheckGrowth();
+    } else {
+      ResetStream();
+    }
+  }
   pending_.push_back({offset, length, std::move(done)});
   Serve();
+}
+
+void ReadAhead::CheckGrowth() {
+  checking_growth_ = true;
+  v1::StatRequest request;
+  request.set_path(path_);
+  request.set_follow_symlinks(true);  // as the Read call does
+  backend_->Stat(std::move(request),
+                 [this, alive = std::weak_ptr<const bool>(alive_)](
+                     const grpc::Status& status, v1::StatResponse& response) {
+                   if (alive.expired()) return;
+                   checking_growth_ = false;
+                   // Grown, or no answer (the file is gone, the backend
+                   // failed, ...): a new stream answers, or fails, as any
+                   // READ's would.
+                   const v1::Attributes& attrs = response.attributes();
+                   if (!status.ok() || !attrs.has_size() ||
+                       attrs.size() > position_) {
+                     ResetStream();
+                   }
+                   Serve();
+                 });
 }
 
 void ReadAhead::Start(uint32_t chunk_size, Ready ready) {
@@ -55,6 +87,7 @@ void ReadAhead::TellReady(const grpc::Status& status) {
 }
 
 void ReadAhead::Serve() {
+  if (checking_growth_) return;  // CheckGrowth's answer serves them
   while (!pending_.empty()) {
     Pending& p = pending_.front();
     if (stream_ == nullptr || (p.offset != position_ && !SkipTo(p.offset))) {

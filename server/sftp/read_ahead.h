@@ -68,6 +68,10 @@ class ReadAhead {
   };
 
   void Serve();
+  // Whether the file grew past position_ since the stream ended there: a
+  // Stat; the waiting READs are served when it answers (from a new stream
+  // if it grew).
+  void CheckGrowth();
   // Moves the stream's position forward to `offset` if that lies within
   // the buffer or at most one chunk past it (dropping the bytes between);
   // false if the stream must restart there instead.
@@ -103,6 +107,10 @@ class ReadAhead {
   // Bytes still to arrive that a forward skip jumped over.
   uint64_t discard_ = 0;
   bool stream_done_ = false;
+  bool checking_growth_ = false;  // CheckGrowth's Stat is on its way
+  // Its answer may come after this ReadAhead is gone (unary calls finish
+  // on their own): it holds a weak_ptr to this.
+  const std::shared_ptr<const bool> alive_ = std::make_shared<const bool>();
   grpc::Status stream_status_;
   // Chunk size the current stream asked for (kept when it is resumed).
   uint32_t chunk_size_ = 0;

@@ -400,9 +400,28 @@ TEST_F(SessionTest, SmallFileDownloadCostsFourBackendCalls) {
   EXPECT_EQ(s->Close(h).status(), kFxOk);
   // LSTAT's and STAT's Stats; OPEN asks nothing of its own (it answers
   // from the Read stream it starts); the READ at the end asks again, as
-  // the file may have grown (hostile_corner_cases).
-  EXPECT_EQ(backend_.unary_calls.load() - unary, 2);
+  // the file may have grown (hostile_corner_cases): a Stat, not a second
+  // Read stream.
+  EXPECT_EQ(backend_.unary_calls.load() - unary, 3);
+  EXPECT_EQ(backend_.read_streams.load(), 1);
+}
+
+// The READ at the end after the file grew gets the new bytes (from a new
+// stream), and one after it shrank gets EOF.
+TEST_F(SessionTest, ReadAtTheEndSeesTheFileChange) {
+  const std::string data = Pattern(4096);
+  backend_.PutFile("/grows", data);
+  auto s = Connect();
+  const std::string h = s->Open("/grows", kFxfRead).handle();
+  EXPECT_EQ(s->Read(h, 0, 32768).data(), data);
+  const std::string more = Pattern(1000, 5);
+  backend_.PutFile("/grows", data + more);
+  EXPECT_EQ(s->Read(h, 4096, 32768).data(), more);
+  EXPECT_EQ(s->Read(h, 5096, 32768).status(), kFxEof);
   EXPECT_EQ(backend_.read_streams.load(), 2);
+  backend_.PutFile("/grows", "");
+  EXPECT_EQ(s->Read(h, 5096, 32768).status(), kFxEof);
+  EXPECT_EQ(s->Close(h).status(), kFxOk);
 }
 
 TEST_F(SessionTest, OpenStreamGoesOnInChunksOfTheFirstReadsSize) {
