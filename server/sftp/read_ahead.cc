@@ -56,21 +56,21 @@ void ReadAhead::CheckGrowth() {
   v1::StatRequest request;
   request.set_path(path_);
   request.set_follow_symlinks(true);  // as the Read call does
-  backend_->Stat(std::move(request),
-                 [this, alive = std::weak_ptr<const bool>(alive_)](
-                     const grpc::Status& status, v1::StatResponse& response) {
-                   if (alive.expired()) return;
-                   checking_growth_ = false;
-                   // Grown, or no answer (the file is gone, the backend
-                   // failed, ...): a new stream answers, or fails, as any
-                   // READ's would.
-                   const v1::Attributes& attrs = response.attributes();
-                   if (!status.ok() || !attrs.has_size() ||
-                       attrs.size() > position_) {
-                     ResetStream();
-                   }
-                   Serve();
-                 });
+  backend_->Stat(
+      std::move(request),
+      [this, alive = std::weak_ptr<const bool>(alive_)](
+          const grpc::Status& status, v1::StatResponse& response) {
+        if (alive.expired()) return;
+        checking_growth_ = false;
+        // Grown, or no answer (the file is gone, the backend
+        // failed, ...): a new stream answers, or fails, as any
+        // READ's would.
+        const v1::Attributes& attrs = response.attributes();
+        if (!status.ok() || !attrs.has_size() || attrs.size() > position_) {
+          ResetStream();
+        }
+        Serve();
+      });
 }
 
 void ReadAhead::Start(uint32_t chunk_size, Ready ready) {
