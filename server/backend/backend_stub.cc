@@ -6,7 +6,7 @@
 
 namespace sftpgate::server::backend {
 
-BackendStub::BackendStub(std::shared_ptr<grpc::ChannelInterface> channel)
+BackendStub::BackendStub(std::shared_ptr<grpc::Channel> channel)
     : channel_(std::move(channel)),
       stub_(v1::Backend::NewStub(channel_)),
       write_method_name_(

@@ -16,6 +16,7 @@
 #include <memory>
 #include <string>
 
+#include "grpcpp/channel.h"
 #include "grpcpp/impl/rpc_method.h"
 #include "sftpgate/v1/backend.grpc.pb.h"
 
@@ -24,7 +25,7 @@ namespace sftpgate::server::backend {
 class BackendStub {
  public:
   // Calls go out on `channel` (must not be null).
-  explicit BackendStub(std::shared_ptr<grpc::ChannelInterface> channel);
+  explicit BackendStub(std::shared_ptr<grpc::Channel> channel);
 
   BackendStub(const BackendStub&) = delete;
   BackendStub& operator=(const BackendStub&) = delete;
@@ -35,15 +36,16 @@ class BackendStub {
     return stub_->async();
   }
 
-  // The channel and the Backend.Write method, for a call whose request
-  // messages are grpc::ByteBuffers holding encoded WriteRequests.
-  grpc::ChannelInterface* channel() const { return channel_.get(); }
+  // The channel (also what the front end watches for its health metrics)
+  // and the Backend.Write method, for a call whose request messages are
+  // grpc::ByteBuffers holding encoded WriteRequests.
+  const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
   const grpc::internal::RpcMethod& write_method() const {
     return write_method_;
   }
 
  private:
-  const std::shared_ptr<grpc::ChannelInterface> channel_;
+  const std::shared_ptr<grpc::Channel> channel_;
   const std::unique_ptr<v1::Backend::StubInterface> stub_;
   // "/sftpgate.v1.Backend/Write"; RpcMethod keeps a pointer into it.
   const std::string write_method_name_;

@@ -181,7 +181,7 @@ std::shared_ptr<GrpcWriteStream> GrpcWriteStream::Start(
       new Reactor(stream->context_, std::move(poster), stream, stream->pipe_);
   stream->reactor_ = reactor;
   grpc::internal::ClientCallbackWriterFactory<grpc::ByteBuffer>::Create(
-      stub.channel(), stub.write_method(), stream->context_.get(),
+      stub.channel().get(), stub.write_method(), stream->context_.get(),
       reactor->response(), reactor);
   v1::WriteRequest first;
   *first.mutable_session() = session;

@@ -1,7 +1,6 @@
 #include "server/backend/write_request_encoding.h"
 
 #include <cstring>
-#include <string>
 
 #include "absl/base/macros.h"
 #include "google/protobuf/io/coded_stream.h"
@@ -59,8 +58,9 @@ grpc::ByteBuffer EncodeWriteCommit() {
 }
 
 grpc::ByteBuffer EncodeWriteRequest(const v1::WriteRequest& message) {
-  const std::string bytes = message.SerializeAsString();
-  return OneSlice(grpc_slice_from_copied_buffer(bytes.data(), bytes.size()));
+  grpc_slice slice = grpc_slice_malloc(message.ByteSizeLong());
+  message.SerializeWithCachedSizesToArray(GRPC_SLICE_START_PTR(slice));
+  return OneSlice(slice);
 }
 
 }  // namespace sftpgate::server::backend

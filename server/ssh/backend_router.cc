@@ -19,15 +19,13 @@ std::string BackendRouter::TargetFor(const Identity& who) const {
   return defaults_.target;
 }
 
-const BackendRouter::Backend& BackendRouter::BackendForLocked(
-    const std::string& target) {
+const std::shared_ptr<const backend::BackendStub>&
+BackendRouter::BackendForLocked(const std::string& target) {
   auto [it, inserted] = backends_.try_emplace(target);
   if (inserted) {
     BackendChannelOptions options = defaults_;
     options.target = target;
-    it->second.channel = MakeBackendChannel(options);
-    it->second.stub =
-        std::make_shared<const backend::BackendStub>(it->second.channel);
+    it->second = MakeBackendStub(options);
   }
   return it->second;
 }
@@ -36,7 +34,7 @@ std::shared_ptr<const backend::BackendStub> BackendRouter::StubFor(
     const Identity& who) {
   std::string target = TargetFor(who);
   absl::MutexLock lock(&mu_);
-  return BackendForLocked(target).stub;
+  return BackendForLocked(target);
 }
 
 std::vector<std::pair<std::string, std::shared_ptr<grpc::Channel>>>
@@ -44,7 +42,7 @@ BackendRouter::Channels() {
   std::vector<std::pair<std::string, std::shared_ptr<grpc::Channel>>> result;
   absl::MutexLock lock(&mu_);
   for (const auto& [target, backend] : backends_) {
-    result.emplace_back(target, backend.channel);
+    result.emplace_back(target, backend->channel());
   }
   return result;
 }

@@ -47,18 +47,15 @@ class BackendRouter {
   Channels();
 
  private:
-  struct Backend {
-    std::shared_ptr<grpc::Channel> channel;
-    std::shared_ptr<const backend::BackendStub> stub;
-  };
-  const Backend& BackendForLocked(const std::string& target)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  const std::shared_ptr<const backend::BackendStub>& BackendForLocked(
+      const std::string& target) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const BackendChannelOptions defaults_;
   const std::map<std::string, std::string> tenant_routes_;
   absl::Mutex mu_;
   // std::map: Channels() lists targets in a stable order.
-  std::map<std::string, Backend> backends_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::shared_ptr<const backend::BackendStub>> backends_
+      ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace sftpgate::server
