@@ -24,6 +24,7 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/strings/string_view.h"
 #include "grpcpp/support/status.h"
+#include "server/backend/data_chunk.h"
 #include "server/backend/loop_poster.h"
 #include "server/backend/transfer_budget.h"
 #include "sftpgate/v1/backend.pb.h"
@@ -159,9 +160,10 @@ class BackendClient {
   // Server-streaming calls. Each starts the call with the session stamped
   // on `request` and requests the first message. Streams have no overall
   // deadline: their owners time out a stream that makes no progress.
-  virtual std::shared_ptr<IncomingStream<v1::ReadChunk>> Read(
-      v1::ReadRequest request,
-      IncomingStream<v1::ReadChunk>::Handler handler) = 0;
+  // Read's chunks come as DataChunks: the data in a buffer with room for
+  // an SFTP reply's header in front (data_chunk.h).
+  virtual std::shared_ptr<IncomingStream<DataChunk>> Read(
+      v1::ReadRequest request, IncomingStream<DataChunk>::Handler handler) = 0;
   virtual std::shared_ptr<IncomingStream<v1::ListDirResponse>> ListDir(
       v1::ListDirRequest request,
       IncomingStream<v1::ListDirResponse>::Handler handler) = 0;

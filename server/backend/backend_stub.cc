@@ -9,8 +9,12 @@ namespace sftpgate::server::backend {
 BackendStub::BackendStub(std::shared_ptr<grpc::Channel> channel)
     : channel_(std::move(channel)),
       stub_(v1::Backend::NewStub(channel_)),
+      read_method_name_(
+          absl::StrCat("/", v1::Backend::service_full_name(), "/Read")),
       write_method_name_(
           absl::StrCat("/", v1::Backend::service_full_name(), "/Write")),
+      read_method_(read_method_name_.c_str(),
+                   grpc::internal::RpcMethod::SERVER_STREAMING, channel_),
       write_method_(write_method_name_.c_str(),
                     grpc::internal::RpcMethod::CLIENT_STREAMING, channel_) {}
 

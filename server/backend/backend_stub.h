@@ -1,11 +1,13 @@
 // BackendStub: the Backend service's stub for one target, together with
 // the channel under it.
 //
-// Every call goes through the generated stub except Write, whose chunk
-// messages the front end encodes itself straight from the client's bytes
-// (write_request_encoding.h) and sends as raw bytes on the same channel:
-// that saves the copy into a protobuf message and the copy gRPC makes when
-// it serializes one.
+// Every call goes through the generated stub except the two that carry
+// file data, which go out as raw bytes on the same channel: Write, whose
+// chunk messages the front end encodes itself straight from the client's
+// bytes (write_request_encoding.h), saving the copy into a protobuf message
+// and the copy gRPC makes when it serializes one; and Read, whose chunks it
+// decodes itself into buffers an SFTP reply is framed in (data_chunk.h),
+// saving the copy out of a protobuf message into the reply.
 //
 // Thread safety: immutable after construction; shared by every session
 // on every loop (gRPC stubs and channels are thread-safe).
@@ -30,16 +32,19 @@ class BackendStub {
   BackendStub(const BackendStub&) = delete;
   BackendStub& operator=(const BackendStub&) = delete;
 
-  // The generated stub, for every method but the raw Write below.
+  // The generated stub, for every method but the raw Read and Write below.
   v1::Backend::StubInterface* stub() const { return stub_.get(); }
   v1::Backend::StubInterface::async_interface* async() const {
     return stub_->async();
   }
 
   // The channel (also what the front end watches for its health metrics)
-  // and the Backend.Write method, for a call whose request messages are
-  // grpc::ByteBuffers holding encoded WriteRequests.
+  // and the two data methods: Backend.Read, for a call whose response
+  // messages are grpc::ByteBuffers holding encoded ReadChunks, and
+  // Backend.Write, for one whose request messages are grpc::ByteBuffers
+  // holding encoded WriteRequests.
   const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
+  const grpc::internal::RpcMethod& read_method() const { return read_method_; }
   const grpc::internal::RpcMethod& write_method() const {
     return write_method_;
   }
@@ -47,8 +52,11 @@ class BackendStub {
  private:
   const std::shared_ptr<grpc::Channel> channel_;
   const std::unique_ptr<v1::Backend::StubInterface> stub_;
-  // "/sftpgate.v1.Backend/Write"; RpcMethod keeps a pointer into it.
+  // "/sftpgate.v1.Backend/Read" and ".../Write"; RpcMethod keeps a pointer
+  // into its name.
+  const std::string read_method_name_;
   const std::string write_method_name_;
+  const grpc::internal::RpcMethod read_method_;
   const grpc::internal::RpcMethod write_method_;
 };
 

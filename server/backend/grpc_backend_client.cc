@@ -7,6 +7,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "grpcpp/client_context.h"
+#include "grpcpp/support/client_callback.h"
 #include "server/backend/backend_metrics.h"
 #include "server/backend/grpc_incoming_stream.h"
 #include "server/backend/grpc_write_stream.h"
@@ -76,13 +77,19 @@ class GrpcBackendClient final
     Call(&BackendAsync::Hash, std::move(request), std::move(done));
   }
 
-  std::shared_ptr<IncomingStream<v1::ReadChunk>> Read(
+  std::shared_ptr<IncomingStream<DataChunk>> Read(
       v1::ReadRequest request,
-      IncomingStream<v1::ReadChunk>::Handler handler) override {
+      IncomingStream<DataChunk>::Handler handler) override {
     *request.mutable_session() = options_.session;
-    return GrpcIncomingStream<v1::ReadChunk>::Start(
-        stub_->async(), options_.poster, &BackendAsync::Read,
-        std::move(request), std::move(handler));
+    // A raw call: its chunks are decoded by DataChunk (backend_stub.h).
+    return GrpcIncomingStream<DataChunk, grpc::ByteBuffer>::Start(
+        options_.poster, std::move(request), std::move(handler),
+        [stub = stub_.get()](grpc::ClientContext* context,
+                             const v1::ReadRequest* request,
+                             grpc::ClientReadReactor<grpc::ByteBuffer>* r) {
+          grpc::internal::ClientCallbackReaderFactory<grpc::ByteBuffer>::Create(
+              stub->channel().get(), stub->read_method(), context, request, r);
+        });
   }
 
   std::shared_ptr<IncomingStream<v1::ListDirResponse>> ListDir(
@@ -90,8 +97,12 @@ class GrpcBackendClient final
       IncomingStream<v1::ListDirResponse>::Handler handler) override {
     *request.mutable_session() = options_.session;
     return GrpcIncomingStream<v1::ListDirResponse>::Start(
-        stub_->async(), options_.poster, &BackendAsync::ListDir,
-        std::move(request), std::move(handler));
+        options_.poster, std::move(request), std::move(handler),
+        [async = stub_->async()](
+            grpc::ClientContext* context, const v1::ListDirRequest* request,
+            grpc::ClientReadReactor<v1::ListDirResponse>* r) {
+          async->ListDir(context, request, r);
+        });
   }
 
   std::shared_ptr<WriteStream> Write(v1::WriteHeader header,

@@ -1,5 +1,10 @@
-// GrpcIncomingStream<Resp>: IncomingStream (backend_client.h) over one
-// server-streaming gRPC call (Read, ListDir).
+// GrpcIncomingStream<Resp, Wire>: IncomingStream (backend_client.h) over
+// one server-streaming gRPC call (Read, ListDir).
+//
+// The call's messages arrive as `Wire` and are delivered as `Resp`: the
+// same generated message (ListDir), or raw bytes decoded on gRPC's thread
+// by FromWire (Read: grpc::ByteBuffer into DataChunk, data_chunk.h). A
+// message that does not decode ends the stream with INTERNAL.
 //
 // How lifetimes work: a ReadReactor (gRPC callback reactor) runs the call
 // and deletes itself in OnDone. It holds a gRPC "hold" from StartCall until
@@ -27,23 +32,28 @@ namespace sftpgate::server::backend {
 
 using BackendAsync = v1::Backend::StubInterface::async_interface;
 
-template <typename Resp>
+// A message delivered as it arrived.
+template <typename Message>
+bool FromWire(Message* wire, Message* out) {
+  *out = std::move(*wire);
+  return true;
+}
+
+template <typename Resp, typename Wire = Resp>
 class GrpcIncomingStream final
     : public IncomingStream<Resp>,
-      public std::enable_shared_from_this<GrpcIncomingStream<Resp>> {
+      public std::enable_shared_from_this<GrpcIncomingStream<Resp, Wire>> {
  public:
   using Handler = typename IncomingStream<Resp>::Handler;
 
-  template <typename Req>
-  using Method = void (BackendAsync::*)(grpc::ClientContext*, const Req*,
-                                        grpc::ClientReadReactor<Resp>*);
-
-  // Starts `method` on `async` with `request` and requests the first
-  // message. The caller has stamped the request's session.
-  template <typename Req>
+  // Starts the call with `request` and requests the first message.
+  // `start_call(context, request, reactor)` binds the call to its reactor
+  // (a generated async method, or a raw call factory). The caller has
+  // stamped the request's session.
+  template <typename Req, typename StartCall>
   static std::shared_ptr<GrpcIncomingStream> Start(
-      BackendAsync* async, std::shared_ptr<LoopPoster> poster,
-      Method<Req> method, Req request, Handler handler);
+      std::shared_ptr<LoopPoster> poster, Req request, Handler handler,
+      StartCall start_call);
 
   ~GrpcIncomingStream() override { Cancel(); }
 
@@ -98,9 +108,9 @@ class GrpcIncomingStream final
   bool finished_ = false;
 };
 
-template <typename Resp>
-class GrpcIncomingStream<Resp>::Reactor final
-    : public grpc::ClientReadReactor<Resp> {
+template <typename Resp, typename Wire>
+class GrpcIncomingStream<Resp, Wire>::Reactor final
+    : public grpc::ClientReadReactor<Wire> {
  public:
   Reactor(std::shared_ptr<grpc::ClientContext> context,
           std::shared_ptr<LoopPoster> poster,
@@ -119,12 +129,17 @@ class GrpcIncomingStream<Resp>::Reactor final
   void Next() { this->StartRead(&message_); }
 
   void OnReadDone(bool ok) override {
+    // Take the message out before posting: once posted, the loop may call
+    // Next() at once and gRPC starts filling message_ again. (Moving a
+    // protobuf message swaps its contents: no payload copy.)
+    Resp message;
+    if (ok && !FromWire(&message_, &message)) {
+      malformed_ = true;
+      context_->TryCancel();
+      ok = false;
+    }
+    message_.Clear();
     if (ok) {
-      // Take the message out before posting: once posted, the loop may
-      // call Next() at once and gRPC starts filling message_ again.
-      // (Moving a protobuf message swaps its contents: no payload copy.)
-      Resp message = std::move(message_);
-      message_.Clear();
       poster_->Post([stream = stream_, m = std::move(message)]() mutable {
         if (auto s = stream.lock()) s->OnMessage(std::move(m));
       });
@@ -135,10 +150,14 @@ class GrpcIncomingStream<Resp>::Reactor final
     }
   }
 
-  void OnDone(const grpc::Status& status) override {
+  void OnDone(const grpc::Status& done_status) override {
     duration_->Observe(
         std::chrono::duration<double>(Clock::now() - start_).count());
     open_->Add(-1);
+    const grpc::Status status =
+        malformed_ ? grpc::Status(grpc::StatusCode::INTERNAL,
+                                  "backend sent a malformed stream message")
+                   : done_status;
     poster_->Post([stream = stream_, status] {
       if (auto s = stream.lock()) s->OnFinished(status);
     });
@@ -153,14 +172,16 @@ class GrpcIncomingStream<Resp>::Reactor final
   Histogram* const duration_;
   Gauge* const open_;
   const Clock::time_point start_ = Clock::now();
-  Resp message_;
+  Wire message_;
+  bool malformed_ = false;  // a message did not decode; the call is cancelled
 };
 
-template <typename Resp>
-template <typename Req>
-std::shared_ptr<GrpcIncomingStream<Resp>> GrpcIncomingStream<Resp>::Start(
-    BackendAsync* async, std::shared_ptr<LoopPoster> poster, Method<Req> method,
-    Req request, Handler handler) {
+template <typename Resp, typename Wire>
+template <typename Req, typename StartCall>
+std::shared_ptr<GrpcIncomingStream<Resp, Wire>>
+GrpcIncomingStream<Resp, Wire>::Start(std::shared_ptr<LoopPoster> poster,
+                                      Req request, Handler handler,
+                                      StartCall start_call) {
   std::shared_ptr<GrpcIncomingStream> stream(
       new GrpcIncomingStream(poster, std::move(handler)));
   auto owned = std::make_unique<Req>(std::move(request));
@@ -169,7 +190,7 @@ std::shared_ptr<GrpcIncomingStream<Resp>> GrpcIncomingStream<Resp>::Start(
       new Reactor(stream->context_, std::move(poster), stream, std::move(owned),
                   BackendCallHistogram<Req>(), BackendStreamsOpen<Req>());
   stream->reactor_ = reactor;
-  (async->*method)(stream->context_.get(), req, reactor);
+  start_call(stream->context_.get(), req, reactor);
   reactor->AddHold();
   stream->RequestNext();
   reactor->StartCall();

@@ -174,6 +174,10 @@ void ExecSession::Out(std::string bytes) {
   if (!finished_) options_.sink->Send(std::move(bytes));
 }
 
+void ExecSession::OutFrom(std::string buffer, size_t start) {
+  if (!finished_) options_.sink->SendFrom(std::move(buffer), start);
+}
+
 void ExecSession::Err(std::string bytes) {
   if (!finished_) options_.sink->SendStderr(std::move(bytes));
 }

@@ -80,6 +80,8 @@ class ExecSession : public SftpSession {
   virtual bool Busy() const { return true; }
 
   void Out(std::string bytes);
+  // Out() of `buffer`'s bytes from `start` on, without copying them.
+  void OutFrom(std::string buffer, size_t start);
   void Err(std::string bytes);
   // Ends the command with `status` (once output is flushed).
   void Exit(int status);

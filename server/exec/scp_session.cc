@@ -637,7 +637,7 @@ void ScpSession::SourceStream() {
   chunk_requested_at_ = std::chrono::steady_clock::now();
   stream_ = backend()->Read(
       std::move(request),
-      {[this, weak](v1::ReadChunk chunk) {
+      {[this, weak](backend::DataChunk chunk) {
          if (weak.lock() == nullptr || finished()) return;
          chunk_requested_ = false;
          const uint64_t n =
@@ -653,10 +653,11 @@ void ScpSession::SourceStream() {
            options().download_rate->Charge(n, sftp::RateLimiter::Clock::now());
          }
          sftp::SftpMetrics::Get().bytes_read()->Increment(n);
-         if (n == chunk.data().size()) {
-           Out(std::move(*chunk.mutable_data()));
+         if (n == chunk.size()) {
+           const size_t start = chunk.headroom();
+           OutFrom(std::move(chunk).TakeBuffer(), start);
          } else {
-           Out(chunk.data().substr(0, n));
+           Out(std::string(chunk.data().substr(0, n)));
          }
          sent_ += n;
          SourcePump();

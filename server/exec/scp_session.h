@@ -160,7 +160,7 @@ class ScpSession final : public ExecSession {
   bool ack_fatal_ = false;
   size_t next_path_ = 0;
   std::vector<SourceDir> source_dirs_;
-  std::shared_ptr<backend::IncomingStream<v1::ReadChunk>> stream_;
+  std::shared_ptr<backend::IncomingStream<backend::DataChunk>> stream_;
   std::shared_ptr<backend::IncomingStream<v1::ListDirResponse>> listing_;
   std::string send_path_;
   uint64_t send_size_ = 0;

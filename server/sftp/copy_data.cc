@@ -45,17 +45,18 @@ void SessionImpl::CopyData(Op op, PacketReader& in) {
   request.set_offset(read_offset);
   request.set_length(length);
   request.set_chunk_size(std::min(kCopyChunk, MaxChunk()));
-  job->stream = backend_->Read(
-      std::move(request),
-      {[this, id](v1::ReadChunk chunk) { CopyChunk(id, std::move(chunk)); },
-       [this, id](const grpc::Status& status) {
-         CopyStreamEnded(id, status);
-       }});
+  job->stream = backend_->Read(std::move(request),
+                               {[this, id](backend::DataChunk chunk) {
+                                  CopyChunk(id, std::move(chunk));
+                                },
+                                [this, id](const grpc::Status& status) {
+                                  CopyStreamEnded(id, status);
+                                }});
   copies_.emplace(id, std::move(job));
   ArmTick();
 }
 
-void SessionImpl::CopyChunk(uint64_t job_id, v1::ReadChunk chunk) {
+void SessionImpl::CopyChunk(uint64_t job_id, backend::DataChunk chunk) {
   auto it = copies_.find(job_id);
   if (it == copies_.end()) return;
   CopyJob* job = it->second.get();

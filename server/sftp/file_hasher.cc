@@ -136,7 +136,7 @@ void FileHasher::ReadAndHash() {
   next_offset_ = request_.offset;
   std::weak_ptr<FileHasher> weak = weak_from_this();
   stream_ =
-      backend_->Read(std::move(read), {[weak](v1::ReadChunk chunk) {
+      backend_->Read(std::move(read), {[weak](backend::DataChunk chunk) {
                                          if (auto self = weak.lock())
                                            self->OnChunk(std::move(chunk));
                                        },
@@ -146,7 +146,7 @@ void FileHasher::ReadAndHash() {
                                        }});
 }
 
-void FileHasher::OnChunk(v1::ReadChunk chunk) {
+void FileHasher::OnChunk(backend::DataChunk chunk) {
   if (chunk.offset() != next_offset_) {
     stream_->Cancel();
     return Finish(grpc::Status(grpc::StatusCode::DATA_LOSS,

@@ -65,7 +65,7 @@ class FileHasher : public std::enable_shared_from_this<FileHasher> {
   void AskBackend();
   void OnBackendHash(const grpc::Status& status, v1::HashResponse& response);
   void ReadAndHash();
-  void OnChunk(v1::ReadChunk chunk);
+  void OnChunk(backend::DataChunk chunk);
   void OnStreamEnd(const grpc::Status& status);
   void Finish(const grpc::Status& status);
 
@@ -75,7 +75,7 @@ class FileHasher : public std::enable_shared_from_this<FileHasher> {
   const Request request_;
   Done done_;
 
-  std::shared_ptr<backend::IncomingStream<v1::ReadChunk>> stream_;
+  std::shared_ptr<backend::IncomingStream<backend::DataChunk>> stream_;
   Digest digest_;
   std::vector<std::string> digests_;
   uint64_t next_offset_ = 0;  // file offset the next chunk must start at

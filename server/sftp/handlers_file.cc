@@ -291,23 +291,21 @@ void SessionImpl::Read(Op op, PacketReader& in) {
 
 void SessionImpl::ServeRead(Op op, Handle* h, uint64_t offset,
                             uint32_t length) {
-  h->reader->Read(offset, length,
-                  [this, h, op = std::move(op)](
-                      const grpc::Status& status,
-                      absl::Span<const absl::string_view> data, bool eof) {
-                    if (!status.ok()) {
-                      replier_.Result(op, status);
-                    } else if (eof) {
-                      replier_.Status(op, kFxEof);
-                    } else {
-                      size_t n = 0;
-                      for (absl::string_view piece : data) n += piece.size();
-                      h->bytes_read += n;
-                      metrics_.bytes_read()->Increment(n);
-                      replier_.Data(op, data);
-                    }
-                    RequestDone(h);
-                  });
+  h->reader->Read(
+      offset, length,
+      [this, h, op = std::move(op)](const grpc::Status& status,
+                                    backend::DataChunk data, bool eof) {
+        if (!status.ok()) {
+          replier_.Result(op, status);
+        } else if (eof) {
+          replier_.Status(op, kFxEof);
+        } else {
+          h->bytes_read += data.size();
+          metrics_.bytes_read()->Increment(data.size());
+          replier_.Data(op, std::move(data));
+        }
+        RequestDone(h);
+      });
 }
 
 void SessionImpl::Write(Op op, PacketReader& in) {

@@ -1,5 +1,7 @@
 #include "server/sftp/packet_writer.h"
 
+#include "server/sftp/sftp_constants.h"
+
 namespace sftpgate::server::sftp {
 namespace {
 
@@ -51,6 +53,14 @@ PacketWriter& PacketWriter::Raw(absl::string_view bytes) {
 std::string PacketWriter::Finish() && {
   PutBigEndian(buffer_.size() - 4, 4, buffer_.data());
   return std::move(buffer_);
+}
+
+void EncodeDataHeader(uint32_t id, uint32_t length, char* out) {
+  // uint32 packet length (everything after it), type, id, data length.
+  PutBigEndian(kDataReplyOverhead - 4 + uint64_t{length}, 4, out);
+  out[4] = static_cast<char>(kFxpData);
+  PutBigEndian(id, 4, out + 5);
+  PutBigEndian(length, 4, out + 9);
 }
 
 }  // namespace sftpgate::server::sftp

@@ -41,6 +41,12 @@ class PacketWriter {
   std::string buffer_;
 };
 
+// Writes the kDataReplyOverhead bytes that start a DATA reply to request
+// `id` carrying `length` bytes, which follow them in the same buffer: the
+// reply is framed in front of a payload already in place
+// (backend/data_chunk.h), without copying it.
+void EncodeDataHeader(uint32_t id, uint32_t length, char* out);
+
 }  // namespace sftpgate::server::sftp
 
 #endif  // SFTPGATE_SERVER_SFTP_PACKET_WRITER_H_

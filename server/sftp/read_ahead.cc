@@ -106,18 +106,8 @@ void ReadAhead::Serve() {
       }
       continue;
     }
-    // Hand out views of the buffered chunks; one piece in the common case
-    // (chunk size == READ size).
-    const size_t n = std::min<size_t>(request.length, buffered_);
-    absl::InlinedVector<absl::string_view, 4> pieces;
-    size_t left = n, used = front_used_;
-    for (auto it = chunks_.begin(); left > 0; ++it, used = 0) {
-      const size_t take = std::min(left, it->size() - used);
-      pieces.push_back(absl::string_view(*it).substr(used, take));
-      left -= take;
-    }
-    request.done(grpc::Status::OK, pieces, false);
-    Consume(n);
+    request.done(grpc::Status::OK,
+                 Take(std::min<size_t>(request.length, buffered_)), false);
   }
   // Over the session's budget, fetch only what the waiting READ lacks.
   const bool starved = !pending_.empty() && buffered_ < pending_.front().length;
@@ -160,6 +150,31 @@ void ReadAhead::Consume(size_t n) {
   }
 }
 
+backend::DataChunk ReadAhead::Take(size_t n) {
+  backend::DataChunk& front = chunks_.front();
+  if (n == front.size() - front_used_) {
+    // The rest of the front chunk: hand the chunk itself over.
+    backend::DataChunk taken = std::move(front);
+    Release(taken.size());
+    taken.RemovePrefix(front_used_);
+    chunks_.pop_front();
+    front_used_ = 0;
+    position_ += n;
+    buffered_ -= n;
+    return taken;
+  }
+  absl::InlinedVector<absl::string_view, 4> pieces;
+  size_t left = n, used = front_used_;
+  for (auto it = chunks_.begin(); left > 0; ++it, used = 0) {
+    const size_t take = std::min(left, it->size() - used);
+    pieces.push_back(it->data().substr(used, take));
+    left -= take;
+  }
+  backend::DataChunk joined = backend::DataChunk::Join(position_, pieces);
+  Consume(n);
+  return joined;
+}
+
 void ReadAhead::Release(size_t n) {
   held_ -= n;
   backend_->budget().Refund(n);
@@ -193,11 +208,11 @@ void ReadAhead::StartStream(uint64_t offset) {
   request.set_chunk_size(chunk_size_);
   stream_ = backend_->Read(
       std::move(request),
-      {[this](v1::ReadChunk chunk) { OnChunk(std::move(chunk)); },
+      {[this](backend::DataChunk chunk) { OnChunk(std::move(chunk)); },
        [this](const grpc::Status& status) { OnFinish(status); }});
 }
 
-void ReadAhead::OnChunk(v1::ReadChunk chunk) {
+void ReadAhead::OnChunk(backend::DataChunk chunk) {
   last_progress_ = backend::Clock::now();
   resumes_left_ = kMaxResumes;
   // position_ runs `discard_` bytes ahead of what has arrived.
@@ -210,15 +225,15 @@ void ReadAhead::OnChunk(v1::ReadChunk chunk) {
     return;
   }
   if (discard_ > 0) {
-    const size_t n = std::min<uint64_t>(discard_, chunk.data().size());
-    chunk.mutable_data()->erase(0, n);
+    const size_t n = std::min<uint64_t>(discard_, chunk.size());
+    chunk.RemovePrefix(n);
     discard_ -= n;
   }
-  if (!chunk.data().empty()) {
-    buffered_ += chunk.data().size();
-    held_ += chunk.data().size();
-    backend_->budget().Charge(chunk.data().size());
-    chunks_.push_back(std::move(*chunk.mutable_data()));
+  if (!chunk.empty()) {
+    buffered_ += chunk.size();
+    held_ += chunk.size();
+    backend_->budget().Charge(chunk.size());
+    chunks_.push_back(std::move(chunk));
   }
   TellReady(grpc::Status::OK);
   Serve();

@@ -18,18 +18,19 @@
 #include <string>
 
 #include "absl/functional/any_invocable.h"
-#include "absl/types/span.h"
 #include "server/backend/backend_client.h"
 
 namespace sftpgate::server::sftp {
 
 class ReadAhead {
  public:
-  // The answer to one READ: on OK either `data` (pieces in order, valid
-  // only during the call) or `eof`; otherwise the error.
+  // The answer to one READ: on OK either `data` or `eof`; otherwise the
+  // error. When the READ takes the rest of a chunk the stream delivered
+  // (the common case: READ size == chunk size), `data` is that chunk, its
+  // buffer handed over with the room for a reply's header in front of it;
+  // otherwise a new one joins the pieces (one copy).
   using Done = absl::AnyInvocable<void(const grpc::Status& status,
-                                       absl::Span<const absl::string_view> data,
-                                       bool eof)>;
+                                       backend::DataChunk data, bool eof)>;
 
   // Whether the file could be opened for reading: OK, or the error.
   using Ready = absl::AnyInvocable<void(const grpc::Status& status)>;
@@ -82,9 +83,13 @@ class ReadAhead {
   void StartStream(uint64_t offset);
   void ResetStream();
   void Consume(size_t n);
+  // Takes the first `n` (> 0, <= buffered_) bytes out of the buffer, as
+  // Consume(n) does, and returns them: the front chunk itself when they
+  // are the rest of it.
+  backend::DataChunk Take(size_t n);
   // chunks_ dropped `n` bytes: refund them to the session's budget.
   void Release(size_t n);
-  void OnChunk(v1::ReadChunk chunk);
+  void OnChunk(backend::DataChunk chunk);
   void OnFinish(const grpc::Status& status);
   // Runs Start's `ready` with `status`, if it has not run yet.
   void TellReady(const grpc::Status& status);
@@ -96,13 +101,14 @@ class ReadAhead {
   std::deque<Pending> pending_;
   Ready ready_;                   // Start's, until the stream first answers
   bool started_by_open_ = false;  // until the first READ (see Read)
-  std::shared_ptr<backend::IncomingStream<v1::ReadChunk>> stream_;
+  std::shared_ptr<backend::IncomingStream<backend::DataChunk>> stream_;
   // File offset of the first buffered byte (= where the stream stands).
   uint64_t position_ = 0;
-  std::deque<std::string> chunks_;
+  std::deque<backend::DataChunk> chunks_;
   size_t front_used_ = 0;  // bytes of chunks_.front() already consumed
   size_t buffered_ = 0;
-  // Bytes of the strings in chunks_ (charged to the session's budget).
+  // Data bytes of the chunks in chunks_ as they arrived, front_used_
+  // included (charged to the session's budget).
   size_t held_ = 0;
   // Bytes still to arrive that a forward skip jumped over.
   uint64_t discard_ = 0;

@@ -31,6 +31,11 @@ void Replier::ReserveOutput(Op* op, size_t bytes) {
 
 void Replier::Packet(const Op& op, std::string packet, uint32_t status,
                      absl::string_view message) {
+  Send(op, std::move(packet), 0, status, message);
+}
+
+void Replier::Send(const Op& op, std::string buffer, size_t start,
+                   uint32_t status, absl::string_view message) {
   if (closed_) return;
   auto owed = owed_.find(op.id);
   if (owed == owed_.end()) {
@@ -49,7 +54,7 @@ void Replier::Packet(const Op& op, std::string packet, uint32_t status,
   options_.metrics->CountOperation(op.slot, op.name, status);
   LogOp(op, status, message);
   if (status == kFxOk) NotifyOp(op);
-  options_.sink->Send(std::move(packet));
+  options_.sink->SendFrom(std::move(buffer), start);
   if (options_.after_reply) options_.after_reply();
 }
 
@@ -85,14 +90,16 @@ void Replier::NewHandle(const Op& op, absl::string_view handle) {
   Packet(op, std::move(out).Finish(), kFxOk);
 }
 
-void Replier::Data(const Op& op, absl::Span<const absl::string_view> pieces) {
-  size_t total = 0;
-  for (absl::string_view p : pieces) total += p.size();
-  // Header and payload built in place: the payload is copied once.
-  PacketWriter out(kFxpData, kDataReplyOverhead + total);
-  out.U32(op.id).U32(static_cast<uint32_t>(total));
-  for (absl::string_view p : pieces) out.Raw(p);
-  Packet(op, std::move(out).Finish(), kFxOk);
+void Replier::Data(const Op& op, backend::DataChunk data) {
+  static_assert(backend::DataChunk::kHeadroom >= kDataReplyOverhead);
+  if (data.headroom() < kDataReplyOverhead) {
+    data = backend::DataChunk(data.offset(), data.data());
+  }
+  const size_t length = data.size();
+  const size_t start = data.headroom() - kDataReplyOverhead;
+  std::string buffer = std::move(data).TakeBuffer();
+  EncodeDataHeader(op.id, static_cast<uint32_t>(length), &buffer[start]);
+  Send(op, std::move(buffer), start, kFxOk, {});
 }
 
 void Replier::Attrs(const Op& op, const v1::Attributes& attrs) {

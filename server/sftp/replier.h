@@ -23,8 +23,8 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
-#include "absl/types/span.h"
 #include "grpcpp/support/status.h"
+#include "server/backend/data_chunk.h"
 #include "server/events/event_sink.h"
 #include "server/sftp/op.h"
 #include "server/sftp/sftp_metrics.h"
@@ -74,8 +74,10 @@ class Replier {
   void InvalidHandle(const Op& op);  // a handle the session does not hold
   // A HANDLE reply (OPEN, OPENDIR).
   void NewHandle(const Op& op, absl::string_view handle);
-  // A DATA reply whose payload is `pieces` concatenated (one copy).
-  void Data(const Op& op, absl::Span<const absl::string_view> pieces);
+  // A DATA reply whose payload is `data`'s: framed in the room in front of
+  // it, so the buffer goes out as it is (a chunk with less room than a
+  // header, only an empty one in practice, is copied).
+  void Data(const Op& op, backend::DataChunk data);
   void Attrs(const Op& op, const v1::Attributes& attrs);
   // A NAME reply with one entry whose long name is the name itself and
   // whose attributes are empty (REALPATH, READLINK, expand-path, ...).
@@ -96,6 +98,10 @@ class Replier {
   void Close();
 
  private:
+  // Answers `op` with the bytes of `buffer` from `start` on (Packet's
+  // work).
+  void Send(const Op& op, std::string buffer, size_t start, uint32_t status,
+            absl::string_view message);
   void LogOp(const Op& op, uint32_t status, absl::string_view message) const;
   void NotifyOp(const Op& op) const;
 

@@ -104,7 +104,7 @@ class SessionImpl final : public SftpSession {
     int writes_waiting = 0;
     bool stream_ended = false;
     grpc::Status status;
-    std::shared_ptr<backend::IncomingStream<v1::ReadChunk>> stream;
+    std::shared_ptr<backend::IncomingStream<backend::DataChunk>> stream;
     backend::Clock::time_point last_progress;
   };
 
@@ -239,7 +239,7 @@ class SessionImpl final : public SftpSession {
   void CheckFileName(Op op, PacketReader& in);
   void CheckFileHandle(Op op, PacketReader& in);
   void CheckFile(Op op, std::string path, PacketReader& in);
-  void CopyChunk(uint64_t job_id, v1::ReadChunk chunk);
+  void CopyChunk(uint64_t job_id, backend::DataChunk chunk);
   void CopyWritten(uint64_t job_id, const grpc::Status& status);
   void CopyStreamEnded(uint64_t job_id, const grpc::Status& status);
   void MaybeFinishCopy(uint64_t job_id);

@@ -43,6 +43,13 @@ class PacketSink {
   // Queues `bytes` (whole, framed SFTP packets) for the channel. Never
   // blocks; the SSH layer writes as the channel window allows.
   virtual void Send(std::string bytes) = 0;
+  // Queues the bytes of `buffer` from `start` on, as Send() would queue
+  // them: a reply framed inside a larger buffer (a DATA reply in front of
+  // a backend's chunk, backend/data_chunk.h) goes out without being
+  // copied. This default copies them out for Send().
+  virtual void SendFrom(std::string buffer, size_t start) {
+    Send(buffer.substr(start));
+  }
   // Bytes queued and not yet accepted by the channel. The session stops
   // taking input while this, plus the replies it has promised
   // (SftpSession::ReservedOutput), is above SftpLimits::max_queued_output.

@@ -228,16 +228,20 @@ void SftpChannel::OnResume() {
   paused_ = false;
 }
 
-void SftpChannel::Send(std::string bytes) { Queue(std::move(bytes), false); }
+void SftpChannel::Send(std::string bytes) { Queue(std::move(bytes), 0, false); }
 
-void SftpChannel::SendStderr(std::string bytes) {
-  Queue(std::move(bytes), true);
+void SftpChannel::SendFrom(std::string buffer, size_t start) {
+  Queue(std::move(buffer), start, false);
 }
 
-void SftpChannel::Queue(std::string bytes, bool to_stderr) {
-  if (session_ended_ || bytes.empty()) return;
-  queued_bytes_ += bytes.size();
-  out_.push_back({std::move(bytes), to_stderr});
+void SftpChannel::SendStderr(std::string bytes) {
+  Queue(std::move(bytes), 0, true);
+}
+
+void SftpChannel::Queue(std::string bytes, size_t start, bool to_stderr) {
+  if (session_ended_ || start >= bytes.size()) return;
+  queued_bytes_ += bytes.size() - start;
+  out_.push_back({std::move(bytes), start, to_stderr});
 }
 
 void SftpChannel::Close() { close_requested_ = true; }
@@ -280,29 +284,26 @@ void SftpChannel::Flush() {
     if (window == 0) return;
     // The front string is not touched by anything libssh may re-enter
     // (only session input is, and it is held back while in_libssh_).
-    const std::string& front = out_.front().bytes;
-    size_t n = std::min<size_t>({front.size() - out_offset_, window, budget});
+    Output& front = out_.front();
+    size_t n =
+        std::min<size_t>({front.bytes.size() - front.offset, window, budget});
+    const char* from = front.bytes.data() + front.offset;
     in_libssh_ = true;
     int rc =
-        out_.front().to_stderr
-            ? ssh_channel_write_stderr(channel_, front.data() + out_offset_,
-                                       static_cast<uint32_t>(n))
-            : ssh_channel_write(channel_, front.data() + out_offset_,
-                                static_cast<uint32_t>(n));
+        front.to_stderr
+            ? ssh_channel_write_stderr(channel_, from, static_cast<uint32_t>(n))
+            : ssh_channel_write(channel_, from, static_cast<uint32_t>(n));
     in_libssh_ = false;
     if (rc < 0) {
       broken_ = true;
       return;
     }
     if (rc == 0) return;
-    out_offset_ += rc;
+    front.offset += rc;
     queued_bytes_ -= rc;
     owner_->NoteTraffic(0, rc);
     budget -= std::min<size_t>(budget, rc);
-    if (out_offset_ == front.size()) {
-      out_.pop_front();
-      out_offset_ = 0;
-    }
+    if (front.offset == front.bytes.size()) out_.pop_front();
   }
 }
 

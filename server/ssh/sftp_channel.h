@@ -57,6 +57,7 @@ class SftpChannel final : public PacketSink {
 
   // PacketSink.
   void Send(std::string bytes) override;
+  void SendFrom(std::string buffer, size_t start) override;
   size_t QueuedBytes() const override { return queued_bytes_; }
   size_t ConnectionBacklog() const override;
   void Close() override;
@@ -96,8 +97,8 @@ class SftpChannel final : public PacketSink {
   int HandleData(const char* data, uint32_t len);
   bool StartSftp();
   bool StartExec(const char* command);
-  // Queues output for stdout or stderr.
-  void Queue(std::string bytes, bool to_stderr);
+  // Queues output for stdout or stderr: `bytes` from `start` on.
+  void Queue(std::string bytes, size_t start, bool to_stderr);
   void Refuse(const char* request);
   void OnResume();
   // Offers `pending_` to the session; false when it stopped taking input.
@@ -116,14 +117,14 @@ class SftpChannel final : public PacketSink {
   // Lets resume_input closures detect that the channel is gone.
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 
-  // Output not yet accepted by libssh; the front one is partly written up
-  // to out_offset_.
+  // Output not yet accepted by libssh: each entry's bytes from `offset` on
+  // (the front one's offset moves as libssh takes them).
   struct Output {
     std::string bytes;
+    size_t offset;
     bool to_stderr;
   };
   std::deque<Output> out_;
-  size_t out_offset_ = 0;
   size_t queued_bytes_ = 0;
 
   // Input read from libssh that the session has not taken yet.

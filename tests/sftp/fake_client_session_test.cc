@@ -24,6 +24,7 @@ namespace {
 
 using server::backend::BackendClient;
 using server::backend::BackendClientOptions;
+using server::backend::DataChunk;
 using server::backend::IncomingStream;
 using server::backend::WriteStream;
 using namespace server::sftp;  // NOLINT: SFTP constants
@@ -62,7 +63,7 @@ struct FakeState {
 };
 
 // Serves a Read from FakeState's contents, one chunk per RequestNext().
-class FakeReadStream : public IncomingStream<v1::ReadChunk>,
+class FakeReadStream : public IncomingStream<DataChunk>,
                        public std::enable_shared_from_this<FakeReadStream> {
  public:
   FakeReadStream(std::shared_ptr<server::backend::LoopPoster> poster,
@@ -103,9 +104,7 @@ class FakeReadStream : public IncomingStream<v1::ReadChunk>,
     const uint64_t n = std::min<uint64_t>(
         end - offset_,
         request_.chunk_size() == 0 ? 4096 : request_.chunk_size());
-    v1::ReadChunk chunk;
-    chunk.set_offset(offset_);
-    chunk.set_data(contents_.substr(offset_, n));
+    DataChunk chunk(offset_, absl::string_view(contents_).substr(offset_, n));
     {
       std::lock_guard<std::mutex> lock(state_->mu);
       state_->chunks_sent.emplace_back(offset_, n);
@@ -254,9 +253,9 @@ class FakeBackendClient
     Unimplemented(std::move(done));
   }
 
-  std::shared_ptr<IncomingStream<v1::ReadChunk>> Read(
+  std::shared_ptr<IncomingStream<DataChunk>> Read(
       v1::ReadRequest request,
-      IncomingStream<v1::ReadChunk>::Handler handler) override {
+      IncomingStream<DataChunk>::Handler handler) override {
     state_->Record("Read " + request.path());
     std::string contents;
     {

@@ -17,10 +17,16 @@ namespace {
 class RecordingSink : public PacketSink {
  public:
   void Send(std::string bytes) override { packets.push_back(std::move(bytes)); }
+  // Records where the packet starts too: a DATA reply is framed in place.
+  void SendFrom(std::string buffer, size_t start) override {
+    starts.push_back(start);
+    packets.push_back(buffer.substr(start));
+  }
   size_t QueuedBytes() const override { return 0; }
   void Close() override { closed = true; }
 
   std::vector<std::string> packets;
+  std::vector<size_t> starts;  // of every SendFrom
   bool closed = false;
 };
 
@@ -126,6 +132,32 @@ TEST_F(ReplierTest, AfterCloseRepliesAreDroppedAndTheGaugeIsRestored) {
   EXPECT_EQ(sink_.packets.size(), 1u);
   replier_.Close();  // idempotent
   EXPECT_EQ(GaugeInFlight(), 0);
+}
+
+// A DATA reply is framed in the room the chunk keeps in front of its data,
+// wherever the data starts (a chunk whose front a READ already took has
+// more room); a chunk without room (an empty one) is copied.
+TEST_F(ReplierTest, DataRepliesAreFramedInFrontOfTheirChunk) {
+  backend::DataChunk whole(0, "hello");
+  backend::DataChunk rest(0, "xxhello");
+  rest.RemovePrefix(2);
+  backend::DataChunk empty;
+  const std::string expected_hello =
+      std::string("\0\0\0\x0e\x67\0\0\0\x07\0\0\0\x05hello", 18);
+  Op op = MakeOp(7);
+  for (backend::DataChunk* chunk : {&whole, &rest}) {
+    replier_.Accept(op);
+    replier_.Data(op, std::move(*chunk));
+  }
+  replier_.Accept(op);
+  replier_.Data(op, std::move(empty));
+  ASSERT_EQ(sink_.packets.size(), 3u);
+  EXPECT_EQ(sink_.packets[0], expected_hello);
+  EXPECT_EQ(sink_.packets[1], expected_hello);
+  EXPECT_EQ(sink_.packets[2],
+            std::string("\0\0\0\x09\x67\0\0\0\x07\0\0\0\0", 13));
+  EXPECT_EQ(sink_.starts, (std::vector<size_t>{0, 2, 0}));
+  EXPECT_EQ(replier_.InFlight(), 0u);
 }
 
 }  // namespace
