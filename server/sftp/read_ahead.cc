@@ -152,8 +152,12 @@ void ReadAhead::Consume(size_t n) {
 
 backend::DataChunk ReadAhead::Take(size_t n) {
   backend::DataChunk& front = chunks_.front();
-  if (n == front.size() - front_used_) {
-    // The rest of the front chunk: hand the chunk itself over.
+  // The rest of the front chunk: hand the chunk itself over, unless most
+  // of its buffer lies before those bytes (the reply's buffer is then at
+  // most twice its size: a client reading the last byte of every chunk
+  // must not make each reply hold a whole chunk).
+  if (n == front.size() - front_used_ &&
+      front.headroom() + front_used_ <= n + backend::DataChunk::kHeadroom) {
     backend::DataChunk taken = std::move(front);
     Release(taken.size());
     taken.RemovePrefix(front_used_);

@@ -85,7 +85,7 @@ class ReadAhead {
   void Consume(size_t n);
   // Takes the first `n` (> 0, <= buffered_) bytes out of the buffer, as
   // Consume(n) does, and returns them: the front chunk itself when they
-  // are the rest of it.
+  // are the rest of it (and no less than half of its buffer).
   backend::DataChunk Take(size_t n);
   // chunks_ dropped `n` bytes: refund them to the session's budget.
   void Release(size_t n);

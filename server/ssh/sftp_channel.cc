@@ -240,8 +240,8 @@ void SftpChannel::SendStderr(std::string bytes) {
 
 void SftpChannel::Queue(std::string bytes, size_t start, bool to_stderr) {
   if (session_ended_ || start >= bytes.size()) return;
-  queued_bytes_ += bytes.size() - start;
-  out_.push_back({std::move(bytes), start, to_stderr});
+  queued_bytes_ += bytes.size();
+  out_.push_back({std::move(bytes), start, start, to_stderr});
 }
 
 void SftpChannel::Close() { close_requested_ = true; }
@@ -303,7 +303,10 @@ void SftpChannel::Flush() {
     queued_bytes_ -= rc;
     owner_->NoteTraffic(0, rc);
     budget -= std::min<size_t>(budget, rc);
-    if (front.offset == front.bytes.size()) out_.pop_front();
+    if (front.offset == front.bytes.size()) {
+      queued_bytes_ -= front.start;
+      out_.pop_front();
+    }
   }
 }
 

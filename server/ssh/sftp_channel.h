@@ -118,9 +118,12 @@ class SftpChannel final : public PacketSink {
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 
   // Output not yet accepted by libssh: each entry's bytes from `offset` on
-  // (the front one's offset moves as libssh takes them).
+  // (the front one's offset moves as libssh takes them). queued_bytes_
+  // counts whole buffers, the unsent bytes in front of `start` included:
+  // they are memory the queue holds.
   struct Output {
     std::string bytes;
+    size_t start;
     size_t offset;
     bool to_stderr;
   };

@@ -330,6 +330,15 @@ class FakeClientSessionTest : public ::testing::Test {
     return harness;
   }
 
+  // Stores a `size`-byte file at `path` whose bytes vary with their
+  // offset; returns its contents.
+  std::string AddPatternFile(const std::string& path, size_t size) {
+    std::string contents(size, '\0');
+    for (size_t i = 0; i < size; ++i) contents[i] = char(i * 7 % 251);
+    state_->files[path] = contents;
+    return contents;
+  }
+
   std::shared_ptr<FakeState> state_ = std::make_shared<FakeState>();
 };
 
@@ -412,9 +421,7 @@ TEST_F(FakeClientSessionTest, DownloadReadsThroughTheStream) {
 TEST_F(FakeClientSessionTest, ReadFarAheadStartsAtItsOffsetNotStreamingTheGap) {
   constexpr uint64_t kMiB = 1024 * 1024;
   constexpr uint32_t kRead = 32 * 1024;
-  std::string contents(16 * kMiB, '\0');
-  for (size_t i = 0; i < contents.size(); ++i) contents[i] = char(i * 7 % 251);
-  state_->files["/big"] = contents;
+  const std::string contents = AddPatternFile("/big", 16 * kMiB);
   auto s = Connect();
   const std::string h = s->Open("/big", kFxfRead).handle();
   EXPECT_EQ(s->Read(h, 0, kRead).data(), contents.substr(0, kRead));
@@ -440,6 +447,23 @@ TEST_F(FakeClientSessionTest, ReadFarAheadStartsAtItsOffsetNotStreamingTheGap) {
   std::lock_guard<std::mutex> lock(state_->mu);
   EXPECT_EQ(std::count(state_->calls.begin(), state_->calls.end(), "Read /big"),
             2);
+}
+
+// A READ that takes the rest of a chunk gets the chunk's own buffer, with
+// its header framed in front; but not when most of that buffer lies before
+// the bytes it answers: a client reading the last byte of every chunk
+// must not make each queued reply hold a whole chunk.
+TEST_F(FakeClientSessionTest, ATinyReadAtAChunksEndDoesNotHoldTheChunk) {
+  constexpr uint32_t kChunk = 32 * 1024;
+  const std::string contents = AddPatternFile("/f", 8 * kChunk);
+  auto s = Connect();
+  const std::string h = s->Open("/f", kFxfRead).handle();
+  EXPECT_EQ(s->Read(h, 0, kChunk).data(), contents.substr(0, kChunk));
+  for (uint64_t end = 2 * kChunk; end <= contents.size(); end += kChunk) {
+    EXPECT_EQ(s->Read(h, end - 1, 1).data(), contents.substr(end - 1, 1));
+  }
+  EXPECT_FALSE(s->sink().wasteful_buffer.load());
+  EXPECT_EQ(s->Close(h).status(), kFxOk);
 }
 
 TEST_F(FakeClientSessionTest, SessionShutdownShutsTheClientDown) {

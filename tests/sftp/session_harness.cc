@@ -134,6 +134,13 @@ std::vector<Reply::Name> Reply::names() const {
 
 // ---- CapturingSink ----
 
+void CapturingSink::SendFrom(std::string buffer, size_t start) {
+  if (start > buffer.size() - start + server::sftp::kDataReplyOverhead) {
+    wasteful_buffer = true;
+  }
+  Send(buffer.substr(start));
+}
+
 void CapturingSink::Send(std::string bytes) {
   std::lock_guard<std::mutex> lock(mu_);
   EXPECT_FALSE(closed_) << "Send after Close";

@@ -70,6 +70,8 @@ struct Reply {
 class CapturingSink : public server::PacketSink {
  public:
   void Send(std::string bytes) override;
+  // Sends the tail; notes a buffer mostly made of bytes before it.
+  void SendFrom(std::string buffer, size_t start) override;
   size_t QueuedBytes() const override { return queued.load(); }
   void Close() override;
 
@@ -79,6 +81,10 @@ class CapturingSink : public server::PacketSink {
   // reuses an id it has in flight (the fuzzer) gets one reply per request.
   // Tests send distinct ids, so by default a second reply is a failure.
   std::atomic<bool> ids_may_repeat{false};
+  // Set when a packet came in a buffer holding more unsent bytes before it
+  // than the packet's size plus a DATA header: memory the output queue
+  // would hold for nothing.
+  std::atomic<bool> wasteful_buffer{false};
 
   // Waits for the reply to request `id` (or VERSION for id == kVersion).
   std::optional<Reply> Wait(uint32_t id, std::chrono::milliseconds timeout);
