@@ -8,22 +8,14 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "grpc/grpc.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/support/validate_service_config.h"
 #include "gtest/gtest.h"
+#include "tests/backend/grpc_test_runtime.h"
 #include "tests/sftp/fake_backend.h"
 
 namespace sftpgate::testing {
 namespace {
-
-// Keeps gRPC initialized across tests (see session_test.cc).
-class GrpcRuntime : public ::testing::Environment {
- public:
-  void SetUp() override { grpc_init(); }
-};
-::testing::Environment* const kGrpcRuntime =
-    ::testing::AddGlobalTestEnvironment(new GrpcRuntime);
 
 grpc::Status StatRoot(v1::Backend::StubInterface* stub) {
   grpc::ClientContext context;

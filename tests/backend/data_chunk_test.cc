@@ -23,7 +23,6 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "grpc/grpc.h"
 #include "grpcpp/generic/async_generic_service.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
@@ -34,17 +33,10 @@
 #include "server/backend/grpc_backend_client.h"
 #include "server/common/executor.h"
 #include "sftpgate/v1/backend.pb.h"
+#include "tests/backend/grpc_test_runtime.h"
 
 namespace sftpgate::server::backend {
 namespace {
-
-// Keeps gRPC initialized across tests (see session_test.cc).
-class GrpcRuntime : public ::testing::Environment {
- public:
-  void SetUp() override { grpc_init(); }
-};
-::testing::Environment* const kGrpcRuntime =
-    ::testing::AddGlobalTestEnvironment(new GrpcRuntime);
 
 std::string Payload(size_t n) {
   std::string data(n, '\0');
@@ -151,7 +143,7 @@ TEST(DataChunkTest, ReadsFieldsAsProtobufDoes) {
       std::string(),   // empty message
   };
   for (const std::string& bytes : cases) {
-    SCOPED_TRACE(testing::PrintToString(bytes));
+    SCOPED_TRACE(::testing::PrintToString(bytes));
     DataChunk ours;
     ASSERT_TRUE(DecodeReadChunk(Sliced(bytes, {}), &ours));
     ExpectDecodesAsProtobuf(bytes, {});
@@ -174,7 +166,7 @@ TEST(DataChunkTest, RefusesMalformedMessages) {
       std::string("\x12\xff\xff\xff\xff\x0f", 6),  // 4 GiB of data claimed
   };
   for (const std::string& bytes : cases) {
-    SCOPED_TRACE(testing::PrintToString(bytes));
+    SCOPED_TRACE(::testing::PrintToString(bytes));
     DataChunk chunk;
     EXPECT_FALSE(DecodeReadChunk(Sliced(bytes, {}), &chunk));
     EXPECT_FALSE(v1::ReadChunk().ParseFromString(bytes));
@@ -205,7 +197,7 @@ TEST(DataChunkTest, AgreesWithProtobufOnMutatedMessages) {
       }
       if (bytes.empty()) bytes = base;
     }
-    SCOPED_TRACE(testing::PrintToString(bytes));
+    SCOPED_TRACE(::testing::PrintToString(bytes));
     ExpectDecodesAsProtobuf(bytes, {bytes.size() / 3});
   }
 }

@@ -15,13 +15,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "grpc/grpc.h"
 #include "gtest/gtest.h"
 #include "server/backend/backend_channel.h"
-#include "server/backend/callback_queue_pin.h"
 #include "server/common/metrics.h"
 #include "server/sftp/packet_reader.h"
 #include "server/sftp/sftp_constants.h"
+#include "tests/backend/grpc_test_runtime.h"
 #include "tests/sftp/fake_backend.h"
 #include "tests/sftp/session_harness.h"
 
@@ -30,21 +29,6 @@ namespace {
 
 using namespace server::sftp;  // NOLINT: wire constants
 using std::chrono::milliseconds;
-
-// Keeps gRPC initialized and its callback queue alive for the whole run,
-// as in the server. Otherwise each test's last channel and server let go of
-// both, and a channel whose last owner is a reactor deleted in OnDone
-// deletes the callback queue from that queue's own thread (an abort in
-// grpc_cq_internal_unref; see server/backend/callback_queue_pin.h).
-class GrpcRuntime : public ::testing::Environment {
- public:
-  void SetUp() override {
-    grpc_init();
-    server::backend::PinCallbackQueue();
-  }
-};
-::testing::Environment* const kGrpcRuntime =
-    ::testing::AddGlobalTestEnvironment(new GrpcRuntime);
 
 std::string Pattern(size_t n, uint32_t seed = 1) {
   std::string s(n, '\0');
