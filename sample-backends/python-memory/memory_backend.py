@@ -2,8 +2,8 @@
 """An in-memory sftpgate backend written with the Python SDK.
 
 A complete example: directories, files, sizes, modes, times, renames,
-symlinks, hard links, realpath, statvfs, lsetstat and random-offset writes,
-each session confined beneath its Session.root (created on first use).
+symlinks, hard links, realpath, statvfs, lsetstat, random-offset writes and
+whole-file digests (check-file, md5sum over exec), each session confined beneath its Session.root (created on first use).
 Everything lives in one process and is lost when it exits.
 
     PYTHONPATH=backend-sdk/python:BUILD/python \
@@ -14,6 +14,7 @@ Thread safety: one lock guards the whole tree; readers copy slices under
 it, writers stage uploads privately and publish them under it.
 """
 
+import hashlib
 import logging
 import threading
 import time
@@ -270,6 +271,21 @@ class MemoryBackend(sdk.Backend):
         with self._lock:
             files, size = _files_beneath(self._root(session))
         return pb.UsageResponse(bytes=size, files=files)
+
+    _DIGESTS = {pb.HASH_MD5: "md5", pb.HASH_SHA1: "sha1", pb.HASH_SHA256: "sha256",
+                pb.HASH_SHA512: "sha512"}
+
+    def hash_algorithms(self):
+        return tuple(self._DIGESTS)
+
+    def hash(self, session, path, algorithm, offset, length, block_size):
+        # Whole files only: the front end hashes ranges and blocks itself.
+        with self._lock:
+            inode = self._file(session, path)
+            if offset != 0 or block_size != 0 or 0 < length < len(inode.data):
+                raise BackendError(StatusCode.UNIMPLEMENTED, "whole files only")
+            data = bytes(inode.data)  # Hashed outside the lock.
+        return [hashlib.new(self._DIGESTS[algorithm], data).digest()]
 
     # ---- Data. ----
 

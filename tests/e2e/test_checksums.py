@@ -207,7 +207,7 @@ class ChecksumTest(harness.GateTestCase):
 
 # Backends whose Hash call (Describe.hash_algorithms) answers whole-file
 # digests; the others make the front end read and hash the file.
-BACKENDS_WITH_HASH = {"memory"}
+BACKENDS_WITH_HASH = {"memory", "python-memory"}
 
 
 class HashLimitTest(harness.GateTestCase):

@@ -7,6 +7,7 @@ from overrides, batching, chunking, commit on half-close, abort on
 cancellation or error, health, and a clean SIGTERM shutdown of serve().
 """
 
+import hashlib
 import signal
 import socket
 import threading
@@ -181,6 +182,7 @@ class DescribeAndErrorsTest(ServicerTestBase):
         self.assertEqual(d.preferred_chunk_size, 256 * 1024)
         self.assertEqual(d.max_chunk_size, 512 * 1024)
         self.assertEqual(d.max_list_batch, 512)
+        self.assertEqual(list(d.hash_algorithms), [])
 
     def test_capabilities_follow_subclasses(self):
         class WithLinks(RandomWriteBackend):
@@ -197,6 +199,9 @@ class DescribeAndErrorsTest(ServicerTestBase):
                                           new_path="/b"))
         self.assert_status(StatusCode.UNIMPLEMENTED, self.stub.StatFs,
                            pb.StatFsRequest(session=self.session, path="/"))
+        self.assert_status(StatusCode.UNIMPLEMENTED, self.stub.Hash,
+                           pb.HashRequest(session=self.session, path="/a",
+                                          algorithm=pb.HASH_MD5))
 
     def test_errors_map_to_statuses(self):
         stat = lambda path: self.stub.Stat(pb.StatRequest(session=self.session, path=path))
@@ -238,6 +243,51 @@ class DescribeAndErrorsTest(ServicerTestBase):
             self.assertEqual(reply.status, health_pb.HealthCheckResponse.SERVING)
         self.assert_status(StatusCode.NOT_FOUND, health.Check,
                            health_pb.HealthCheckRequest(service="nope"))
+
+
+class HashingBackend(ScriptedBackend):
+    """Serves SHA-256 (and lists MD5 but cannot give it) of a path's name;
+    records the arguments of each call."""
+
+    def hash_algorithms(self):
+        return (pb.HASH_SHA256, pb.HASH_MD5)
+
+    def hash(self, session, path, algorithm, offset, length, block_size):
+        self.record(("hash", path, algorithm, offset, length, block_size))
+        if path == "/bad":
+            return ["not bytes"]
+        if algorithm == pb.HASH_MD5:
+            raise BackendError(StatusCode.UNIMPLEMENTED, "no stored md5")
+        return [hashlib.sha256(path.encode()).digest()] * max(1, block_size)
+
+
+class HashTest(ServicerTestBase):
+    backend_class = HashingBackend
+
+    def hash(self, path, algorithm, **kwargs):
+        return self.stub.Hash(pb.HashRequest(session=self.session, path=path,
+                                             algorithm=algorithm, **kwargs), timeout=10)
+
+    def test_describe_lists_the_algorithms(self):
+        d = self.stub.Describe(pb.DescribeRequest(session=self.session))
+        self.assertEqual(list(d.hash_algorithms), [pb.HASH_SHA256, pb.HASH_MD5])
+
+    def test_digests_and_arguments_pass_through(self):
+        reply = self.hash("/f", pb.HASH_SHA256, offset=5, length=7, block_size=2)
+        self.assertEqual(list(reply.digests), [hashlib.sha256(b"/f").digest()] * 2)
+        self.assertEqual(self.backend.events,
+                         [("hash", "/f", pb.HASH_SHA256, 5, 7, 2)])
+
+    def test_declined_and_unlisted_algorithms_are_unimplemented(self):
+        self.assert_status(StatusCode.UNIMPLEMENTED, self.hash, "/f", pb.HASH_MD5)
+        # Not listed: refused before the backend sees it.
+        self.assert_status(StatusCode.UNIMPLEMENTED, self.hash, "/f", pb.HASH_SHA1)
+        self.assertEqual([e[2] for e in self.backend.events], [pb.HASH_MD5])
+
+    def test_requests_are_checked_and_bugs_are_internal(self):
+        self.assert_status(StatusCode.INVALID_ARGUMENT, self.hash, "/a/../b",
+                           pb.HASH_SHA256)
+        self.assert_status(StatusCode.INTERNAL, self.hash, "/bad", pb.HASH_SHA256)
 
 
 class StreamsTest(ServicerTestBase):

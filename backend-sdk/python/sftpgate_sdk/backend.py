@@ -226,21 +226,45 @@ class Backend:
         the front end refuses uploads of users with a quota."""
         _unimplemented("usage")
 
+    def hash_algorithms(self):
+        """The digest algorithms (pb.HashAlgorithm values, e.g.
+        pb.HASH_SHA256) that `hash` serves, as Describe reports them. Only
+        read when `hash` is overridden; empty (the default): `hash` is never
+        called."""
+        return ()
+
+    def hash(self, session, path, algorithm, offset, length, block_size):
+        """Returns digests (a list of bytes objects) of `path`'s bytes that
+        the backend can give without the front end reading the file
+        (stored at upload, kept with the contents, computed where the data
+        lives): one per `block_size` bytes of the range that starts at
+        `offset` and spans `length` bytes (0: to end of file; a range past
+        end of file is cut there), the last block possibly shorter; exactly
+        one when `block_size` is 0 (for an empty range, the digest of no
+        bytes). Called only for an `algorithm` hash_algorithms lists, and
+        only after a stat of the same path. Raise
+        BackendError(StatusCode.UNIMPLEMENTED) for a request it cannot
+        answer cheaply (a range, blocks, no stored digest): the front end
+        then reads and hashes the file itself. NOT_FOUND if missing;
+        FAILED_PRECONDITION if not a regular file."""
+        _unimplemented("hash")
+
 
 class Capabilities:
     """Which optional operations a backend serves (reported by Describe)."""
 
     __slots__ = ("symlinks", "hard_links", "stat_fs", "real_path", "set_stat_no_follow",
-                 "usage")
+                 "usage", "hash")
 
     def __init__(self, symlinks=False, hard_links=False, stat_fs=False, real_path=False,
-                 set_stat_no_follow=False, usage=False):
+                 set_stat_no_follow=False, usage=False, hash=False):  # pylint: disable=redefined-builtin
         self.symlinks = symlinks
         self.hard_links = hard_links
         self.stat_fs = stat_fs
         self.real_path = real_path
         self.set_stat_no_follow = set_stat_no_follow
         self.usage = usage
+        self.hash = hash
 
     def __repr__(self):
         return "Capabilities(%s)" % ", ".join(
@@ -263,4 +287,5 @@ def capabilities_of(backend):
         real_path=_overrides(backend, "real_path"),
         set_stat_no_follow=_overrides(backend, "set_stat_no_follow"),
         usage=_overrides(backend, "usage"),
+        hash=_overrides(backend, "hash"),
     )

@@ -8,7 +8,9 @@ What the servicer does so that backends need not (as the C++ host does):
 - batches listings, chunks reads (honoring offset, length and chunk_size),
   checks that uploads arrive in order unless the backend takes random
   writes, commits an upload on its commit message and aborts it otherwise;
-- answers Describe from the optional methods the backend overrides;
+- answers Describe from the optional methods the backend overrides (and
+  the digest algorithms of `hash`), and answers UNIMPLEMENTED for a digest
+  algorithm it did not list;
 - turns BackendError / OSError into statuses, and any other exception into
   INTERNAL with a generic message (details go to the log only).
 
@@ -101,6 +103,10 @@ class BackendServicer(pb_grpc.BackendServicer):
         self._max_chunk = max_chunk_size
         self._list_batch = list_batch_size
         self._caps = capabilities or capabilities_of(backend)
+        # Read once, as the capabilities are: what Describe promised is
+        # what Hash serves.
+        self._hash_algorithms = (tuple(backend.hash_algorithms()) if self._caps.hash
+                                 else ())
 
     # ---- Unary operations. ----
 
@@ -118,7 +124,8 @@ class BackendServicer(pb_grpc.BackendServicer):
             usage=caps.usage,
             preferred_chunk_size=self._preferred_chunk,
             max_chunk_size=self._max_chunk,
-            max_list_batch=self._list_batch)
+            max_list_batch=self._list_batch,
+            hash_algorithms=self._hash_algorithms)
 
     @_handled
     def Stat(self, request, context):
@@ -195,6 +202,16 @@ class BackendServicer(pb_grpc.BackendServicer):
     @_handled
     def Usage(self, request, context):
         return self._backend.usage(_session_of(request))
+
+    @_handled
+    def Hash(self, request, context):
+        session, path = _session_of(request), _path(request.path)
+        if request.algorithm not in self._hash_algorithms:
+            # The front end then hashes the file itself.
+            raise BackendError(StatusCode.UNIMPLEMENTED, "digest algorithm not served")
+        digests = self._backend.hash(session, path, request.algorithm, request.offset,
+                                     request.length, request.block_size)
+        return pb.HashResponse(digests=list(digests))
 
     # ---- Streaming operations. ----
 
