@@ -239,6 +239,26 @@ Reply<v1::UsageResponse> Client::Usage() const {
           Unary(&v1::Backend::Stub::Usage, v1::UsageRequest())};
 }
 
+Reply<std::vector<std::string>> Client::Hash(absl::string_view path,
+                                             v1::HashAlgorithm algorithm,
+                                             uint64_t offset, uint64_t length,
+                                             uint32_t block_size) const {
+  v1::HashRequest request;
+  request.set_path(std::string(path));
+  request.set_algorithm(algorithm);
+  request.set_offset(offset);
+  request.set_length(length);
+  request.set_block_size(block_size);
+  std::string call = CallName(
+      "Hash", absl::StrCat(Quote(path), ", ", v1::HashAlgorithm_Name(algorithm),
+                           ", offset ", offset, ", length ", length, ", block ",
+                           block_size));
+  auto response = Unary(&v1::Backend::Stub::Hash, std::move(request));
+  if (!response.ok()) return {std::move(call), response.status()};
+  return {std::move(call), std::vector<std::string>(response->digests().begin(),
+                                                    response->digests().end())};
+}
+
 Reply<Listing> Client::ListDir(absl::string_view path,
                                absl::string_view start_after) const {
   v1::ListDirRequest request;

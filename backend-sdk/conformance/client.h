@@ -149,6 +149,12 @@ class Client {
   Reply<std::string> RealPath(absl::string_view path) const;
   Reply<v1::StatFsResponse> StatFs(absl::string_view path) const;
   Reply<v1::UsageResponse> Usage() const;
+  // Hash of `path`'s range [offset, offset + length) (length 0: to end of
+  // file), one digest per `block_size` bytes (0: one digest); the digests.
+  Reply<std::vector<std::string>> Hash(absl::string_view path,
+                                       v1::HashAlgorithm algorithm,
+                                       uint64_t offset, uint64_t length,
+                                       uint32_t block_size) const;
   // `start_after`: ListDirRequest.start_after (empty: from the start).
   Reply<Listing> ListDir(absl::string_view path,
                          absl::string_view start_after = "") const;

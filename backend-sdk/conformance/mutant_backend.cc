@@ -15,9 +15,12 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/flags/flag.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "memory_backend.h"
 #include "sftpgate/backend_main.h"
@@ -29,13 +32,22 @@ namespace sftpgate::conformance {
 namespace {
 
 constexpr absl::string_view kMutations[] = {
-    "stat_missing_ok",         "list_drops_entry",
-    "abort_commits",           "rename_ignores_overwrite",
-    "truncate_ignored",        "read_ignores_root",
-    "reader_drops_byte",       "symlink_unimplemented",
-    "mkdir_exists_ok",         "stat_hangs",
-    "list_order_varies",       "rmdir_without_message",
-    "list_ignores_start_after"};
+    "stat_missing_ok",
+    "list_drops_entry",
+    "abort_commits",
+    "rename_ignores_overwrite",
+    "truncate_ignored",
+    "read_ignores_root",
+    "reader_drops_byte",
+    "symlink_unimplemented",
+    "mkdir_exists_ok",
+    "stat_hangs",
+    "list_order_varies",
+    "rmdir_without_message",
+    "list_ignores_start_after",
+    "hash_stale",
+    "hash_range_ignored",
+};
 
 // Forwards to the real writer, except that an abort publishes the upload.
 class CommitOnAbortWriter : public FileWriter {
@@ -179,6 +191,26 @@ class MutantBackend : public memory::MemoryBackend {
     return std::make_unique<CommitOnAbortWriter>(*std::move(real));
   }
 
+  // hash_stale keeps the first digest it gives for a path and algorithm,
+  // as a backend that stores digests at upload and misses a later change.
+  // hash_range_ignored answers a range with the whole file's digest.
+  absl::StatusOr<std::vector<std::string>> Hash(
+      const Session& session, const HashRequest& request) override {
+    HashRequest used = request;
+    if (Is("hash_range_ignored")) {
+      used.clear_offset();
+      used.clear_length();
+      used.clear_block_size();
+    }
+    absl::StatusOr<std::vector<std::string>> real =
+        MemoryBackend::Hash(session, used);
+    if (!Is("hash_stale") || !real.ok()) return real;
+    absl::MutexLock lock(&mu_);
+    const auto [kept, fresh] = digests_.try_emplace(
+        absl::StrCat(request.path(), "\n", request.algorithm()), *real);
+    return kept->second;
+  }
+
   absl::Status Symlink(const Session& session, absl::string_view link_path,
                        absl::string_view target) override {
     if (Is("symlink_unimplemented")) {
@@ -192,6 +224,10 @@ class MutantBackend : public memory::MemoryBackend {
 
   const std::string mutation_;
   std::atomic<int> lists_{0};  // ListDir calls (list_order_varies)
+  absl::Mutex mu_;
+  // (path, algorithm) -> the first digests given (hash_stale)
+  absl::flat_hash_map<std::string, std::vector<std::string>> digests_
+      ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace

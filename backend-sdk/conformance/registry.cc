@@ -50,6 +50,7 @@ Registry AllChecks() {
   RegisterSessionChecks(registry);
   RegisterSymlinkChecks(registry);
   RegisterOptionalChecks(registry);
+  RegisterHashChecks(registry);
   RegisterConcurrencyChecks(registry);
   return registry;
 }

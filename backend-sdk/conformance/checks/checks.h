@@ -19,6 +19,7 @@ void RegisterDirectoryChecks(Registry& registry);    // directories.cc
 void RegisterSessionChecks(Registry& registry);      // sessions.cc
 void RegisterSymlinkChecks(Registry& registry);      // symlinks.cc
 void RegisterOptionalChecks(Registry& registry);     // optional.cc
+void RegisterHashChecks(Registry& registry);         // hash.cc
 void RegisterConcurrencyChecks(Registry& registry);  // concurrency.cc
 
 }  // namespace sftpgate::conformance
