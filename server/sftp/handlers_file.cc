@@ -334,7 +334,29 @@ void SessionImpl::Write(Op op, PacketReader& in) {
 void SessionImpl::Fstat(Op op, PacketReader& in) {
   Handle* h = ReadHandle(in, op);
   if (h == nullptr) return;
-  StatPath(std::move(op), h->path, true);
+  if (h->upload == nullptr) return StatPath(std::move(op), h->path, true);
+  // A writer sees its own file: the stored one (none yet for a new file)
+  // with the size its WRITEs give it, as fstat(2) would.
+  v1::StatRequest request;
+  request.set_path(h->path);
+  request.set_follow_symlinks(true);
+  backend_->Stat(std::move(request), [this, op = std::move(op), id = h->id](
+                                         const grpc::Status& status,
+                                         v1::StatResponse& response) {
+    Handle* h = handles_.Find(id);  // closed meanwhile: the stored file
+    std::optional<v1::Attributes> attrs;
+    if (status.ok()) {
+      attrs = std::move(*response.mutable_attributes());
+    } else if (h != nullptr &&
+               status.error_code() == grpc::StatusCode::NOT_FOUND) {
+      attrs = h->upload->NewFileAttributes();
+    }
+    if (!attrs.has_value()) return replier_.Result(op, status);
+    if (h != nullptr) {
+      attrs->set_size(h->upload->SizeOver(status.ok() ? attrs->size() : 0));
+    }
+    SendAttrs(op, *attrs);
+  });
 }
 
 void SessionImpl::Fsetstat(Op op, PacketReader& in) {
@@ -345,11 +367,32 @@ void SessionImpl::Fsetstat(Op op, PacketReader& in) {
   }
   Handle* h = FindHandle(id, op);
   if (h == nullptr) return;
+  if (attrs.has_size() && !h->is_dir && h->upload == nullptr) {
+    // As ftruncate(2) on a descriptor opened for reading only.
+    return replier_.Status(op, kFxPermissionDenied,
+                           "handle not open for writing");
+  }
   if (h->upload != nullptr) {
-    // The upload is not visible yet; CLOSE applies this after the commit.
-    if (!h->deferred_attributes.has_value()) h->deferred_attributes.emplace();
-    h->deferred_attributes->MergeFrom(attrs);
-    return replier_.Status(op, kFxOk);
+    // Everything else waits for CLOSE and is applied to the committed
+    // file (a mode or times set now would land on the file the upload
+    // replaces, and later WRITEs would move the times again).
+    v1::Attributes later = attrs;
+    later.clear_size();
+    if (later.ByteSizeLong() > 0) {
+      if (!h->deferred_attributes.has_value()) h->deferred_attributes.emplace();
+      h->deferred_attributes->MergeFrom(later);
+    }
+    if (!attrs.has_size()) return replier_.Status(op, kFxOk);
+    // A size takes effect here, between the WRITEs before and after it.
+    if (!GrowWithinQuota(h, attrs.size())) {
+      return replier_.Status(op, kFxFailure, kQuotaExceededMessage);
+    }
+    if (h->quota.has_value()) h->quota->committed = true;
+    return h->upload->Resize(
+        attrs.size(),
+        [this, op = std::move(op)](const grpc::Status& status) mutable {
+          replier_.Result(op, status);
+        });
   }
   v1::SetStatRequest request;
   request.set_path(h->path);

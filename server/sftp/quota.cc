@@ -105,15 +105,23 @@ void SessionImpl::OpenWithinQuota(Op op, std::string path, uint32_t pflags,
       });
 }
 
-bool SessionImpl::WithinQuota(Handle* h, uint64_t offset, size_t n) {
+bool SessionImpl::GrowWithinQuota(Handle* h, uint64_t end) {
   if (!h->quota.has_value()) return true;
   QuotaAllowance& allowance = *h->quota;
-  const uint64_t end = allowance.append ? allowance.size + n : offset + n;
   if (options_.quota_ledger->Grow(options_.quota, allowance.upload, end)) {
     allowance.size = std::max(allowance.size, end);
     return true;
   }
   QuotaExceeded(h->path, "bytes", options_.quota.quota_bytes);
+  return false;
+}
+
+bool SessionImpl::WithinQuota(Handle* h, uint64_t offset, size_t n) {
+  if (!h->quota.has_value()) return true;
+  const QuotaAllowance& allowance = *h->quota;
+  if (GrowWithinQuota(h, allowance.append ? allowance.size + n : offset + n)) {
+    return true;
+  }
   h->upload->Abort(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                                 std::string(kQuotaExceededMessage)));
   // The upload can commit nothing more: its room goes back to the user's

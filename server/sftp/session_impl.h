@@ -255,6 +255,9 @@ class SessionImpl final : public SftpSession {
   // Whether writing `n` bytes at `offset` keeps `h` within its allowance;
   // if not, fails its upload for good (nothing of it is committed).
   bool WithinQuota(Handle* h, uint64_t offset, size_t n);
+  // Whether `h`'s file may grow to `end` bytes (its allowance grows); if
+  // not, logs the refusal and changes nothing.
+  bool GrowWithinQuota(Handle* h, uint64_t end);
   // SETSTAT (any flavour): a size that grows the file is first reserved
   // against quota_bytes, and refused past it; anything else goes straight
   // to the backend.

@@ -38,11 +38,13 @@ void Upload::Write(uint64_t offset, absl::string_view data, Done done) {
     done(failed_);
     return;
   }
-  if (commit_done_ != nullptr || !after_commit_.empty()) {
+  if (Holding()) {
     HoldDuringCommit(offset, data, std::move(done));
     return;
   }
   bytes_written_ += data.size();
+  written_end_ = std::max(written_end_, offset + data.size());
+  if (options_.flags & kAppend) appended_ += data.size();
   if (options_.flags & kAppend) {
     // Every chunk goes to the end of file; offsets only number chunks.
     offset = next_offset_;
@@ -216,7 +218,7 @@ void Upload::Commit(Done done) {
     done(failed_);
     return;
   }
-  if (commit_done_ != nullptr || !after_commit_.empty()) {
+  if (Holding()) {
     after_commit_.push_back(
         {Held::kCommit, 0, std::string(), std::move(done), {}});
     return;
@@ -239,6 +241,60 @@ void Upload::Commit(Done done) {
   stream_->Close();
 }
 
+uint64_t Upload::SizeOver(uint64_t stored) const {
+  // Until the first commit a truncating upload replaces what is stored.
+  const uint64_t base = (options_.flags & kTruncate) ? 0 : stored;
+  if (options_.flags & kAppend) return base + appended_;
+  return std::max(base, written_end_);
+}
+
+std::optional<v1::Attributes> Upload::NewFileAttributes() const {
+  if (!(options_.flags & kCreate)) return std::nullopt;
+  v1::Attributes attrs;
+  const uint32_t permissions = options_.attributes.has_mode()
+                                   ? options_.attributes.mode() & 07777
+                                   : 0644;
+  attrs.set_mode(0100000 | permissions);
+  return attrs;
+}
+
+void Upload::Resize(uint64_t size, Done done) {
+  if (!failed_.ok()) {
+    done(failed_);
+    return;
+  }
+  if (Holding()) {
+    after_commit_.push_back(
+        {Held::kResize, size, std::string(), std::move(done), {}});
+    return;
+  }
+  Commit(
+      [this, size, done = std::move(done)](const grpc::Status& status) mutable {
+        if (!status.ok()) return done(status);
+        // Until SetStat answers, WRITEs and commits are held (Holding()).
+        resizing_ = true;
+        v1::SetStatRequest request;
+        request.set_path(options_.path);
+        request.mutable_attributes()->set_size(size);
+        request.set_follow_symlinks(true);
+        backend_->SetStat(
+            std::move(request),
+            [this, alive = std::weak_ptr<bool>(alive_), done = std::move(done)](
+                const grpc::Status& status, v1::SetStatResponse&) mutable {
+              if (alive.expired()) return;
+              resizing_ = false;
+              // The next WRITE says where the data continues (the old end of
+              // the data means nothing after a resize).
+              if (status.ok()) {
+                have_next_ = false;
+                written_end_ = 0;  // the stored size says it all now
+              }
+              done(status);
+              ReplayHeld();
+            });
+      });
+}
+
 void Upload::OnFinish(const grpc::Status& status) {
   // The stream has ended either way; drop it (its own closure keeps it
   // alive until this returns).
@@ -247,6 +303,7 @@ void Upload::OnFinish(const grpc::Status& status) {
     // Later streams continue the committed file.
     options_.flags &= ~(kTruncate | kExclusive);
     dirty_ = false;
+    appended_ = 0;
     Done done = std::move(commit_done_);
     commit_done_ = nullptr;
     while (!blocked_.empty()) {  // all written before the half-close
@@ -271,6 +328,9 @@ void Upload::ReplayHeld() {
     switch (h.kind) {
       case Held::kCommit:
         Commit(std::move(h.done));
+        break;
+      case Held::kResize:
+        Resize(h.offset, std::move(h.done));
         break;
       case Held::kWrite:
         Write(h.offset, h.data, std::move(h.done));

@@ -55,6 +55,13 @@ class Upload {
   // status. WRITEs arriving meanwhile go to the next stream.
   void Commit(Done done);
 
+  // Sets the file's size to `size` in order with the WRITEs around it, as
+  // ftruncate(2) on the handle would: what was written so far is
+  // committed, the committed file resized (the backend's SetStat), and
+  // WRITEs arriving meanwhile wait and then continue the resized file.
+  // `done` gets the commit's error or SetStat's status.
+  void Resize(uint64_t size, Done done);
+
   // Fails the upload for good with `status`: the stream is cancelled (the
   // backend discards it), waiting WRITEs and the next commit get `status`.
   void Abort(const grpc::Status& status) { Fail(status); }
@@ -63,20 +70,32 @@ class Upload {
   // progress for longer than the call timeout.
   void CheckTimeout(backend::Clock::time_point now);
 
+  // The file's size as the handle's writer sees it, given the size the
+  // backend reports for the path (`stored`, 0 when it does not exist yet):
+  // what the WRITEs accepted so far make of it once committed.
+  uint64_t SizeOver(uint64_t stored) const;
+
+  // The attributes the file will have if the upload creates it (type,
+  // permission bits as given at OPEN or 0644), or nullopt when it only
+  // writes to an existing file.
+  std::optional<v1::Attributes> NewFileAttributes() const;
+
   // Bytes accepted from the client.
   uint64_t bytes_written() const { return bytes_written_; }
   // The file's size after the last successful commit, as the backend
   // reported it (0 before one).
   uint64_t committed_size() const { return committed_size_; }
   // Something waits on the backend (a WRITE answer or a commit).
-  bool busy() const { return !blocked_.empty() || commit_done_ != nullptr; }
+  bool busy() const {
+    return !blocked_.empty() || commit_done_ != nullptr || resizing_;
+  }
 
  private:
   // A WRITE (or, with is_commit, a commit) that arrived while a commit was
   // in progress; replayed in order once it ends.
   struct Held {
-    enum Kind { kWrite, kCommit, kRefused } kind;
-    uint64_t offset;
+    enum Kind { kWrite, kCommit, kResize, kRefused } kind;
+    uint64_t offset;  // kResize: the size
     std::string data;
     Done done;
     backend::BudgetCharge charge;  // for `data`
@@ -104,6 +123,11 @@ class Upload {
   Done PopBlocked();
   // Tells the stream whether to report progress (only while busy()).
   void WatchProgress();
+  // A commit or resize is in progress, or requests wait for one: new
+  // requests queue behind them.
+  bool Holding() const {
+    return commit_done_ != nullptr || resizing_ || !after_commit_.empty();
+  }
   void OnFinish(const grpc::Status& status);
   void ReplayHeld();
 
@@ -123,6 +147,10 @@ class Upload {
   // Commit in progress, and WRITEs that arrived during it.
   Done commit_done_;
   std::deque<Held> after_commit_;
+  // The committed file is being resized (Resize's SetStat).
+  bool resizing_ = false;
+  // Expires with the Upload: Resize's SetStat answer may come later.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   // Set when a WRITE during the commit did not fit in the budget: later
   // ones are refused at once, and the upload fails after the commit.
   grpc::Status refused_during_commit_;
@@ -130,6 +158,10 @@ class Upload {
   // commit.
   bool dirty_ = false;
   uint64_t bytes_written_ = 0;
+  // For SizeOver: the end of the furthest WRITE since the upload began or
+  // was last resized, and the bytes appended since the last commit.
+  uint64_t written_end_ = 0;
+  uint64_t appended_ = 0;
   uint64_t committed_size_ = 0;
   backend::Clock::time_point last_progress_;
 };

@@ -155,6 +155,54 @@ class ParamikoTest(harness.GateTestCase):
             f.prefetch()
             self.assertEqual(harness.sha256(f.read()), harness.sha256(expected))
 
+    def test_truncate_through_a_handle_is_ordered_with_writes(self):
+        # ftruncate(2) semantics: the size changes between the WRITEs
+        # before and after it, and the handle sees it (FSTAT).
+        path = f"{self.dir}/ft.txt"
+        self.write(path, b"0123456789")
+        with self.sftp.open(path, "r+") as f:
+            f.truncate(2)
+            self.assertEqual(f.stat().st_size, 2)
+            f.seek(5)
+            f.write(b"W")
+        self.assertEqual(self.read(path), b"01\0\0\0W")
+        with self.sftp.open(path, "w") as f:
+            f.write(b"x" * 100)
+            f.truncate(10)
+            f.seek(100)
+            f.write(b"tail!")
+            f.truncate(0)
+            f.seek(0)
+            f.write(b"abc")
+        self.assertEqual(self.read(path), b"abc")
+        with self.sftp.open(path, "w") as f:
+            f.write(b"y" * 100)
+            f.truncate(10)
+            f.seek(100)
+            f.write(b"tail!")
+            self.assertEqual(f.stat().st_size, 105)
+        self.assertEqual(self.read(path), b"y" * 10 + b"\0" * 90 + b"tail!")
+
+    def test_truncate_needs_a_handle_open_for_writing(self):
+        path = f"{self.dir}/ro.txt"
+        self.write(path, b"0123456789")
+        # OpenSSH answers ftruncate's EINVAL ("Bad message"); the gate says
+        # what is wrong.
+        refused = OSError if harness.REFERENCE else PermissionError
+        with self.sftp.open(path, "r") as f:
+            with self.assertRaises(refused):
+                f.truncate(2)
+        self.assertEqual(self.read(path), b"0123456789")
+
+    def test_a_writer_sees_its_new_file(self):
+        path = f"{self.dir}/new.txt"
+        with self.sftp.open(path, "w") as f:
+            f.write(b"12345")
+            attrs = f.stat()
+            self.assertTrue(stat.S_ISREG(attrs.st_mode), oct(attrs.st_mode))
+            self.assertEqual(attrs.st_size, 5)
+        self.assertEqual(self.sftp.stat(path).st_size, 5)
+
     def test_append(self):
         path = f"{self.dir}/log.txt"
         self.write(path, b"one\n")

@@ -215,7 +215,7 @@ class QuotaTestBase(QuotaHarness):
 
     def test_growing_a_file_by_setstat_is_held_to_the_quota(self):
         """A truncate upwards (paramiko: SETSTAT by path, FSETSTAT on a
-        handle open for reading) reserves the growth like a WRITE: past the
+        handle open for reading and writing) reserves the growth like a WRITE: past the
         quota it is refused and the file keeps its size; up to the quota,
         and any shrinking, is served."""
         client = self.sftp("alice")
@@ -226,10 +226,10 @@ class QuotaTestBase(QuotaHarness):
         self.assertEqual(client.stat("/a.bin").st_size, 512 * KIB)
         client.truncate("/a.bin", QUOTA_BYTES)  # exactly the quota fits
         self.assertEqual(client.stat("/a.bin").st_size, QUOTA_BYTES)
-        with client.open("/a.bin", "rb") as f:
+        with client.open("/a.bin", "r+b") as f:
             with self.assertRaisesRegex(IOError, "quota exceeded"):
                 f.truncate(QUOTA_BYTES + 1)
-            f.truncate(100 * KIB)
+            f.truncate(100 * KIB)  # the refusal left the handle usable
         self.assertEqual(self.listing(), {"a.bin": 100 * KIB})
         self.assertEqual(self.refusals("bytes"), 2)
         self.assertTrue(self.gate.wait_for_log(
