@@ -336,11 +336,19 @@ void SessionImpl::Fstat(Op op, PacketReader& in) {
   if (h == nullptr) return;
   if (h->upload == nullptr) return StatPath(std::move(op), h->path, true);
   // A writer sees its own file: the stored one (none yet for a new file)
-  // with the size its WRITEs give it, as fstat(2) would.
+  // with the size its WRITEs give it, as fstat(2) would; after the
+  // commits and resizes asked for before this FSTAT.
+  h->upload->WhenSettled(
+      [this, op = std::move(op), id = h->id](const grpc::Status&) mutable {
+        FstatUpload(std::move(op), id);
+      });
+}
+
+void SessionImpl::FstatUpload(Op op, const std::string& id) {
   v1::StatRequest request;
-  request.set_path(h->path);
+  request.set_path(op.path);
   request.set_follow_symlinks(true);
-  backend_->Stat(std::move(request), [this, op = std::move(op), id = h->id](
+  backend_->Stat(std::move(request), [this, op = std::move(op), id](
                                          const grpc::Status& status,
                                          v1::StatResponse& response) {
     Handle* h = handles_.Find(id);  // closed meanwhile: the stored file

@@ -198,6 +198,8 @@ class SessionImpl final : public SftpSession {
   void Write(Op op, PacketReader& in);
   void Fstat(Op op, PacketReader& in);
   void Fsetstat(Op op, PacketReader& in);
+  // FSTAT of upload handle `id` once its earlier commits are over.
+  void FstatUpload(Op op, const std::string& id);
   void Opendir(Op op, PacketReader& in);
   void Readdir(Op op, PacketReader& in);
   void Stat(Op op, PacketReader& in);

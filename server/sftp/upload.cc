@@ -258,6 +258,15 @@ std::optional<v1::Attributes> Upload::NewFileAttributes() const {
   return attrs;
 }
 
+void Upload::WhenSettled(Done done) {
+  if (Holding()) {
+    after_commit_.push_back(
+        {Held::kSettled, 0, std::string(), std::move(done), {}});
+    return;
+  }
+  done(failed_);
+}
+
 void Upload::Resize(uint64_t size, Done done) {
   if (!failed_.ok()) {
     done(failed_);
@@ -331,6 +340,9 @@ void Upload::ReplayHeld() {
         break;
       case Held::kResize:
         Resize(h.offset, std::move(h.done));
+        break;
+      case Held::kSettled:
+        WhenSettled(std::move(h.done));
         break;
       case Held::kWrite:
         Write(h.offset, h.data, std::move(h.done));

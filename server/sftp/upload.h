@@ -62,6 +62,11 @@ class Upload {
   // `done` gets the commit's error or SetStat's status.
   void Resize(uint64_t size, Done done);
 
+  // Runs `done` once the commits and resizes asked for before it are over
+  // (at once when none is pending), so that a request that reads the file
+  // (FSTAT) sees them. Its status is the upload's error, if it failed.
+  void WhenSettled(Done done);
+
   // Fails the upload for good with `status`: the stream is cancelled (the
   // backend discards it), waiting WRITEs and the next commit get `status`.
   void Abort(const grpc::Status& status) { Fail(status); }
@@ -94,7 +99,7 @@ class Upload {
   // A WRITE (or, with is_commit, a commit) that arrived while a commit was
   // in progress; replayed in order once it ends.
   struct Held {
-    enum Kind { kWrite, kCommit, kResize, kRefused } kind;
+    enum Kind { kWrite, kCommit, kResize, kSettled, kRefused } kind;
     uint64_t offset;  // kResize: the size
     std::string data;
     Done done;

@@ -1065,6 +1065,48 @@ TEST_F(SessionTest, FsetstatDuringUploadLandsOnTheCommittedFile) {
   EXPECT_EQ(attrs->mode() & 07777, 0600u);
 }
 
+// ftruncate on the handle, pipelined between WRITEs: the size changes
+// between them (the later WRITE continues the resized file), not at CLOSE.
+TEST_F(SessionTest, FsetstatSizeTakesEffectBetweenTheWrites) {
+  backend_.PutFile("/ft", "0123456789");
+  auto s = Connect();
+  const std::string h = s->Open("/ft", kFxfRead | kFxfWrite).handle();
+  EXPECT_EQ(s->Write(h, 0, "ab").status(), kFxOk);
+  v1::Attributes size;
+  size.set_size(3);
+  const uint32_t resize = s->NextId();
+  const uint32_t write = s->NextId();
+  const uint32_t fstat = s->NextId();
+  s->Feed(PacketBuilder(kFxpFsetstat).U32(resize).Str(h).Attrs(size).Build() +
+          PacketBuilder(kFxpWrite).U32(write).Str(h).U64(5).Str("W").Build() +
+          PacketBuilder(kFxpFstat).U32(fstat).Str(h).Build());
+  for (uint32_t id : {resize, write}) {
+    std::optional<Reply> reply = s->Wait(id);
+    ASSERT_TRUE(reply.has_value()) << id;
+    EXPECT_EQ(reply->status(), kFxOk) << id;
+  }
+  std::optional<Reply> attrs = s->Wait(fstat);
+  ASSERT_TRUE(attrs.has_value());
+  EXPECT_EQ(attrs->type, kFxpAttrs);
+  EXPECT_EQ(attrs->attrs().size(), 6u);  // the handle sees its own WRITE
+  EXPECT_EQ(s->Close(h).status(), kFxOk);
+  EXPECT_EQ(backend_.FileData("/ft"), std::string("ab2\0\0W", 6));
+}
+
+TEST_F(SessionTest, FsetstatSizeOnAReadingHandleIsRefused) {
+  backend_.PutFile("/ro", "0123456789");
+  auto s = Connect();
+  const std::string h = s->Open("/ro", kFxfRead).handle();
+  v1::Attributes size;
+  size.set_size(3);
+  const uint32_t id = s->NextId();
+  EXPECT_EQ(s->Call(PacketBuilder(kFxpFsetstat).U32(id).Str(h).Attrs(size), id)
+                .status(),
+            kFxPermissionDenied);
+  EXPECT_EQ(s->Close(h).status(), kFxOk);
+  EXPECT_EQ(backend_.FileData("/ro"), "0123456789");
+}
+
 TEST_F(SessionTest, CopyDataCopiesBetweenHandles) {
   const std::string data = Pattern(700 * 1024, 3);
   backend_.PutFile("/src", data);
