@@ -41,6 +41,9 @@ uint32_t WriteFlags(uint32_t pflags) {
 
 // Read-ahead per handle: several READs' worth, a few MiB at most.
 constexpr size_t kReadAheadBytes = 4 * 1024 * 1024;
+// What OPEN reads before any READ: a small file whole, and no more than
+// this for a handle that is never read (a client may hold hundreds).
+constexpr uint32_t kOpenReadAhead = 32 * 1024;
 
 }  // namespace
 
@@ -119,19 +122,20 @@ void SessionImpl::OpenForReading(Op op, const std::string& path) {
   handle->reader =
       std::make_unique<ReadAhead>(backend_, path, ReadAheadLimit());
   Handle* h = handles_.AddOpening(std::move(handle));  // Open checked room
-  h->reader->Start(read_size_hint_, [this, op = std::move(op),
-                                     id = h->id](const grpc::Status& status) {
-    if (status.ok()) {
-      handles_.FinishOpening(id);
-      return replier_.NewHandle(op, id);
-    }
-    handles_.DropOpening(id);
-    ReleaseLater(id);  // we run inside its ReadAhead
-    if (status.error_code() == grpc::StatusCode::FAILED_PRECONDITION) {
-      return replier_.Status(op, kFxFailure, "Is a directory");
-    }
-    replier_.Result(op, status);
-  });
+  h->reader->Start(
+      std::min(read_size_hint_, kOpenReadAhead),
+      [this, op = std::move(op), id = h->id](const grpc::Status& status) {
+        if (status.ok()) {
+          handles_.FinishOpening(id);
+          return replier_.NewHandle(op, id);
+        }
+        handles_.DropOpening(id);
+        ReleaseLater(id);  // we run inside its ReadAhead
+        if (status.error_code() == grpc::StatusCode::FAILED_PRECONDITION) {
+          return replier_.Status(op, kFxFailure, "Is a directory");
+        }
+        replier_.Result(op, status);
+      });
   ArmTick();  // the call timeout applies while OPEN waits
 }
 

@@ -21,18 +21,23 @@ void ReadAhead::Read(uint64_t offset, uint32_t length, Done done) {
   if (pending_.empty()) last_progress_ = backend::Clock::now();
   if (started_by_open_) {
     started_by_open_ = false;
-    // Start() guessed the chunk size before any READ. READs larger than
-    // its chunks: go on from the next byte not yet received in chunks of
-    // their size (one more call, and only for a file longer than what has
-    // arrived; a 1 GiB download in chunks 8 times smaller costs 8 times the
-    // messages). What has arrived is kept.
+    // Start()'s stream asked for one chunk only. The first READ at its
+    // start goes on from the next byte not yet received, to end of file,
+    // in chunks of its own size when larger (a 1 GiB download in chunks 8
+    // times smaller costs 8 times the messages): one more call, and only
+    // for a file longer than that chunk. What has arrived is kept.
     // (A first READ elsewhere restarts the stream there anyway.)
-    if (length > chunk_size_ && offset == position_ && stream_ != nullptr &&
-        !stream_done_ && discard_ == 0) {
-      chunk_size_ = length;
-      stream_->Cancel();
-      StartStream(position_ + buffered_);
+    if (offset == position_ && discard_ == 0 && stream_ != nullptr) {
+      const bool cut = stream_done_ && open_cut_;
+      if (cut || (!stream_done_ && length > chunk_size_)) {
+        chunk_size_ = std::max(chunk_size_, length);
+        stream_->Cancel();
+        ContinueStream();
+      }
+      // Still running with chunks no smaller than the READs: OnFinish
+      // continues it if it ends where it was cut.
     }
+    open_cut_ = false;
   }
   // The stream reached end of file before this READ came: the file may
   // have grown since, so ask again rather than answer EOF from memory. A
@@ -76,7 +81,9 @@ void ReadAhead::CheckGrowth() {
 void ReadAhead::Start(uint32_t chunk_size, Ready ready) {
   ready_ = std::move(ready);
   started_by_open_ = true;
-  Restart(0, chunk_size);
+  // One chunk until a READ comes: a handle opened and never read holds at
+  // most that (in our buffer and in gRPC's), however many are open.
+  Restart(0, chunk_size, /*end=*/chunk_size);
 }
 
 void ReadAhead::TellReady(const grpc::Status& status) {
@@ -91,7 +98,7 @@ void ReadAhead::Serve() {
   while (!pending_.empty()) {
     Pending& p = pending_.front();
     if (stream_ == nullptr || (p.offset != position_ && !SkipTo(p.offset))) {
-      Restart(p.offset, p.length);
+      Restart(p.offset, p.length, /*end=*/0);
     }
     if (buffered_ < p.length && !stream_done_) break;  // wait for more
     Pending request = std::move(p);
@@ -99,12 +106,18 @@ void ReadAhead::Serve() {
     if (buffered_ == 0) {
       if (stream_status_.ok()) {
         request.done(grpc::Status::OK, {}, /*eof=*/true);
-      } else {
-        const grpc::Status error = stream_status_;
-        ResetStream();  // the next READ tries a fresh stream
-        request.done(error, {}, false);
+        continue;
       }
-      continue;
+      // Every READ waiting now waited on this stream: all get its error
+      // (a hung backend must not cost each pipelined READ a timeout of its
+      // own). The next READ tries a fresh stream.
+      const grpc::Status error = stream_status_;
+      std::deque<Pending> failed = std::move(pending_);
+      pending_.clear();
+      ResetStream();
+      request.done(error, {}, false);
+      for (Pending& p : failed) p.done(error, {}, false);
+      return;
     }
     request.done(grpc::Status::OK,
                  Take(std::min<size_t>(request.length, buffered_)), false);
@@ -195,10 +208,11 @@ void ReadAhead::ResetStream() {
   stream_status_ = grpc::Status::OK;
 }
 
-void ReadAhead::Restart(uint64_t offset, uint32_t chunk_size) {
+void ReadAhead::Restart(uint64_t offset, uint32_t chunk_size, uint64_t end) {
   ResetStream();
   position_ = offset;
   chunk_size_ = chunk_size;
+  stream_end_ = end;
   resumes_left_ = kMaxResumes;
   StartStream(offset);
 }
@@ -208,7 +222,8 @@ void ReadAhead::StartStream(uint64_t offset) {
   v1::ReadRequest request;
   request.set_path(path_);
   request.set_offset(offset);
-  request.set_length(0);  // to end of file
+  // To end of file, or to stream_end_ (OPEN's first chunk).
+  request.set_length(stream_end_ > offset ? stream_end_ - offset : 0);
   request.set_chunk_size(chunk_size_);
   stream_ = backend_->Read(
       std::move(request),
@@ -256,10 +271,28 @@ void ReadAhead::OnFinish(const grpc::Status& status) {
     Serve();
     return;
   }
+  // OPEN's stream delivered all it asked for: the file may go on. Once a
+  // READ has come, go on at once; before, wait for one (Read).
+  if (status.ok() && stream_end_ != 0 &&
+      position_ + buffered_ + discard_ >= stream_end_) {
+    if (!started_by_open_) {
+      ContinueStream();
+      Serve();
+      return;
+    }
+    open_cut_ = true;
+  }
   stream_done_ = true;
   stream_status_ = status;
   TellReady(status);
   Serve();
+}
+
+void ReadAhead::ContinueStream() {
+  stream_end_ = 0;
+  stream_done_ = false;
+  discard_ = 0;  // a skip's bytes not asked for again (as on resume)
+  StartStream(position_ + buffered_);
 }
 
 void ReadAhead::CheckTimeout(backend::Clock::time_point now) {

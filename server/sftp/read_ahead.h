@@ -39,15 +39,16 @@ class ReadAhead {
             size_t buffer_limit);
   ~ReadAhead();
 
-  // Starts the stream at offset 0 in chunks of `chunk_size` before any
-  // READ comes (OPEN for reading): its first answer says whether the file
-  // can be read, so OPEN needs no Stat of its own. `ready` runs once: OK on
+  // Starts a stream for the first `chunk_size` bytes before any READ
+  // comes (OPEN for reading): its first answer says whether the file can
+  // be read, so OPEN needs no Stat of its own, and a small file arrives
+  // whole. The first READ continues it to end of file. `ready` runs once: OK on
   // the first chunk or the clean end of an empty file, otherwise the
   // stream's error (NOT_FOUND, FAILED_PRECONDITION for a directory, ...,
   // DEADLINE_EXCEEDED after the call timeout; see CheckTimeout). It runs
   // from inside the ReadAhead: it must not destroy it. Call once, first.
   // If the first READ is larger than `chunk_size`, the stream goes on in
-  // chunks of its size.
+  // chunks of its size. Until then the handle holds at most one chunk.
   void Start(uint32_t chunk_size, Ready ready);
 
   // Queues a READ of up to `length` (> 0) bytes at `offset`. `done` runs
@@ -77,11 +78,15 @@ class ReadAhead {
   // the buffer or at most one chunk past it (dropping the bytes between);
   // false if the stream must restart there instead.
   bool SkipTo(uint64_t offset);
-  // Drops the stream and its buffer; starts a new one at `offset`.
-  void Restart(uint64_t offset, uint32_t chunk_size);
+  // Drops the stream and its buffer; starts a new one at `offset` that
+  // runs to end of file, or (end != 0) stops before offset `end`.
+  void Restart(uint64_t offset, uint32_t chunk_size, uint64_t end);
   // Starts the Read call at `offset` (buffer and position untouched).
   void StartStream(uint64_t offset);
   void ResetStream();
+  // Starts the stream again, to end of file, at the next byte not yet
+  // received (after Start's stream ended where it was cut).
+  void ContinueStream();
   void Consume(size_t n);
   // Takes the first `n` (> 0, <= buffered_) bytes out of the buffer, as
   // Consume(n) does, and returns them: the front chunk itself when they
@@ -101,6 +106,10 @@ class ReadAhead {
   std::deque<Pending> pending_;
   Ready ready_;                   // Start's, until the stream first answers
   bool started_by_open_ = false;  // until the first READ (see Read)
+  // Where the current stream stops (0: end of file); set for Start's.
+  uint64_t stream_end_ = 0;
+  // Start's stream ended where it was cut, not at end of file.
+  bool open_cut_ = false;
   std::shared_ptr<backend::IncomingStream<backend::DataChunk>> stream_;
   // File offset of the first buffered byte (= where the stream stands).
   uint64_t position_ = 0;

@@ -18,6 +18,8 @@ The attacks:
   - WRITEs sent while their file commits (fsync@openssh.com on a backend
     slow to commit), on 8 channels;
   - WRITEs pipelined to a backend that stalls, on 8 channels;
+  - files opened for reading and never read, 256 handles on each of 8
+    channels (each may hold OPEN's first chunk, no more);
   - data sent past the SSH channel window (paramiko's window accounting
     forged), which must end the connection.
 
@@ -53,6 +55,11 @@ CONNECTION_OUTPUT = 8 * MIB  # per connection
 # (WINDOWBASE + WINDOWLIMIT of libssh 0.10.6), once there and once drained
 # into the front end, plus one partial SFTP packet.
 CHANNEL_INPUT = 2 * (1280000 + 640000) + MAX_PACKET
+# A file handle opened for reading and never read: OPEN's first chunk
+# (32 KiB, docs/operations.md) and the handle's own state and finished Read
+# call (measured: 67 KiB in all), at most 256 per channel (--max_handles).
+OPEN_HANDLE = 96 * 1024
+MAX_HANDLES = 256
 # Free memory the allocator may keep between transfers (docs/operations.md:
 # malloc arenas, process_tuning.h), and gRPC/libssh per-connection state.
 ALLOCATOR_SLACK_MIB = 24
@@ -254,6 +261,35 @@ class MemoryCapsTest(unittest.TestCase):
             "the front end fills a channel's window, then stops serving",
             lambda: max(len(c.channel.in_buffer) for c in chans)
             >= window - 64 * 1024 and self.in_flight() <= 2)
+
+    def test_reading_handles_never_read_on_eight_channels(self):
+        # Each OPEN for reading starts the handle's Read call; a read-ahead
+        # that ran on without a READ held megabytes per handle (3 GB for
+        # one connection of 10 channels before OPEN read one chunk only).
+        chans = self.connect(channels=8)
+        first = chans[0]
+        h = self.open_file(first, "/opened.bin",
+                           FXF_WRITE | FXF_CREAT | FXF_TRUNC)
+        data = os.urandom(4 * MIB)
+        for off in range(0, len(data), MAX_READ):
+            reply = first.call(WRITE, string(h), u64(off),
+                               string(data[off:off + MAX_READ]))
+            self.assertEqual(reply.status, FX_OK, repr(reply))
+        self.assertEqual(first.call(CLOSE, string(h)).status, FX_OK)
+        base = status_kib(self.pid, "VmRSS")
+        for c in chans:
+            c.send(b"".join(request(OPEN, i, string("/opened.bin"),
+                                    u32(FXF_READ), NO_ATTRS)
+                            for i in range(MAX_HANDLES)))
+        for c in chans:
+            for _ in range(MAX_HANDLES):
+                reply = c.read_packet(timeout=120)
+                self.assertIsNotNone(reply, "OPEN replies stopped coming")
+                self.assertEqual(reply.type, 102, repr(reply))  # HANDLE
+        time.sleep(2)  # time for read-aheads to run, were they to
+        self.assertWithin(
+            base, connection_worst_case(8) + 8 * MAX_HANDLES * OPEN_HANDLE,
+            "8 channels x 256 reading handles never read")
 
     def test_replies_never_read_on_eight_channels(self):
         chans = self.connect(channels=8)

@@ -183,16 +183,18 @@ TEST_F(SessionTest, PipelinedReadsShareOneReadAheadStream) {
     got += r->data();
   }
   EXPECT_TRUE(got == data);
-  EXPECT_EQ(backend_.read_streams.load(), 1);
+  // OPEN's stream stops after its first chunk (an unread handle holds no
+  // more); the first READ continues it to end of file: two calls.
+  EXPECT_EQ(backend_.read_streams.load(), 2);
 
   // A seek backwards restarts the stream at the new offset.
   EXPECT_EQ(s->Read(h, 100, 1000).data(), data.substr(100, 1000));
-  EXPECT_EQ(backend_.read_streams.load(), 2);
+  EXPECT_EQ(backend_.read_streams.load(), 3);
   // Continuing sequentially does not.
   EXPECT_EQ(s->Read(h, 1100, 5000).data(), data.substr(1100, 5000));
   // A small skip ahead within the buffer does not either.
   EXPECT_EQ(s->Read(h, 6200, 300).data(), data.substr(6200, 300));
-  EXPECT_EQ(backend_.read_streams.load(), 2);
+  EXPECT_EQ(backend_.read_streams.load(), 3);
   EXPECT_EQ(s->Close(h).status(), kFxOk);
 }
 
@@ -272,7 +274,7 @@ TEST_F(SessionTest, ManySmallChunksArriveIntactAndInOrder) {
     }
   }
   EXPECT_TRUE(got == data);
-  EXPECT_EQ(backend_.read_streams.load(), 1);
+  EXPECT_EQ(backend_.read_streams.load(), 2);  // OPEN's chunk, then the rest
 }
 
 // A large transfer each way, pipelined as OpenSSH does (64 requests of
@@ -425,11 +427,12 @@ TEST_F(SessionTest, OpenStreamGoesOnInChunksOfTheFirstReadsSize) {
   EXPECT_TRUE(read_all(h) == data);
   EXPECT_EQ(s->Close(h).status(), kFxOk);
   EXPECT_EQ(backend_.read_streams.load(), 2);
-  // The session now knows its client's READ size: one stream.
+  // The session now knows its client's READ size: OPEN's chunk is one
+  // READ's worth, and the rest comes in one more stream.
   h = s->Open("/big", kFxfRead).handle();
   EXPECT_TRUE(read_all(h) == data);
   EXPECT_EQ(s->Close(h).status(), kFxOk);
-  EXPECT_EQ(backend_.read_streams.load(), 3);
+  EXPECT_EQ(backend_.read_streams.load(), 4);
   // A first READ far into a file longer than the read-ahead, larger
   // still: the stream restarts there, and the bytes are those.
   const std::string longer = Pattern(8 << 20, 10);
@@ -439,7 +442,7 @@ TEST_F(SessionTest, OpenStreamGoesOnInChunksOfTheFirstReadsSize) {
   EXPECT_TRUE(s->Read(h, far, 128 * 1024).data() ==
               longer.substr(far, 128 * 1024));
   EXPECT_EQ(s->Close(h).status(), kFxOk);
-  EXPECT_EQ(backend_.read_streams.load(), 3 + 2);
+  EXPECT_EQ(backend_.read_streams.load(), 4 + 2);
 }
 
 TEST_F(SessionTest, BackendErrorsMapToSftpStatus) {
@@ -630,6 +633,43 @@ TEST_F(SessionTest, HungBackendTimesOutInsteadOfHanging) {
   // A listing that never starts fails OPENDIR.
   r = s->PathOp(kFxpOpendir, "/");
   EXPECT_EQ(r.status(), kFxFailure);
+  backend_.stall_ms = 0;
+}
+
+// READs pipelined on a stream that never delivers all fail once it times
+// out, not one call timeout after another (OpenSSH keeps 64 in flight:
+// that was 64 timeouts before the client saw an error).
+TEST_F(SessionTest, PipelinedReadsOnAHungStreamFailTogether) {
+  constexpr uint32_t kReads = 20;
+  constexpr uint32_t kLen = 32 * 1024;
+  backend_.PutFile("/f", Pattern(1 << 20));
+  server::SftpLimits limits = DefaultLimits();
+  limits.call_timeout_ms = 300;
+  auto s = Connect(false, limits);
+  const std::string h = s->Open("/f", kFxfRead).handle();
+  backend_.stall_ms = 60000;
+  std::string batch;
+  std::vector<uint32_t> ids;
+  for (uint32_t i = 0; i < kReads; ++i) {
+    ids.push_back(s->NextId());
+    batch += PacketBuilder(kFxpRead)
+                 .U32(ids.back())
+                 .Str(h)
+                 .U64(uint64_t{i + 1} * kLen)  // past OPEN's chunk
+                 .U32(kLen)
+                 .Build();
+  }
+  const auto start = std::chrono::steady_clock::now();
+  s->Feed(batch);
+  for (uint32_t id : ids) {
+    std::optional<Reply> r = s->Wait(id);
+    ASSERT_TRUE(r.has_value()) << id;
+    EXPECT_EQ(r->status(), kFxFailure);
+    EXPECT_EQ(r->message(), "backend timed out");
+  }
+  // One timeout (and the watchdog's tick) for all, with room for a slow
+  // machine; one per READ would be kReads * 300 ms = 6 s.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
   backend_.stall_ms = 0;
 }
 
