@@ -39,12 +39,18 @@ class BackendStub {
   }
 
   // The channel (also what the front end watches for its health metrics)
-  // and the two data methods: Backend.Read, for a call whose response
-  // messages are grpc::ByteBuffers holding encoded ReadChunks, and
-  // Backend.Write, for one whose request messages are grpc::ByteBuffers
-  // holding encoded WriteRequests.
+  // and the three streaming methods, for raw calls: Backend.Read, whose
+  // response messages are grpc::ByteBuffers holding encoded ReadChunks,
+  // Backend.ListDir, the same holding ListDirResponses, and Backend.Write,
+  // whose request messages are grpc::ByteBuffers holding encoded
+  // WriteRequests. (A response gRPC itself fails to parse only stops the
+  // reads, and the backend's OK would then end the stream as if complete;
+  // decoded by the front end, it ends the stream with an error.)
   const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
   const grpc::internal::RpcMethod& read_method() const { return read_method_; }
+  const grpc::internal::RpcMethod& list_dir_method() const {
+    return list_dir_method_;
+  }
   const grpc::internal::RpcMethod& write_method() const {
     return write_method_;
   }
@@ -55,8 +61,10 @@ class BackendStub {
   // "/sftpgate.v1.Backend/Read" and ".../Write"; RpcMethod keeps a pointer
   // into its name.
   const std::string read_method_name_;
+  const std::string list_dir_method_name_;
   const std::string write_method_name_;
   const grpc::internal::RpcMethod read_method_;
+  const grpc::internal::RpcMethod list_dir_method_;
   const grpc::internal::RpcMethod write_method_;
 };
 

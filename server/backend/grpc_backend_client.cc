@@ -96,12 +96,16 @@ class GrpcBackendClient final
       v1::ListDirRequest request,
       IncomingStream<v1::ListDirResponse>::Handler handler) override {
     *request.mutable_session() = options_.session;
-    return GrpcIncomingStream<v1::ListDirResponse>::Start(
+    // A raw call, decoded here, so that a batch gRPC cannot parse fails the
+    // listing instead of silently ending it (backend_stub.h).
+    return GrpcIncomingStream<v1::ListDirResponse, grpc::ByteBuffer>::Start(
         options_.poster, std::move(request), std::move(handler),
-        [async = stub_->async()](
-            grpc::ClientContext* context, const v1::ListDirRequest* request,
-            grpc::ClientReadReactor<v1::ListDirResponse>* r) {
-          async->ListDir(context, request, r);
+        [stub = stub_.get()](grpc::ClientContext* context,
+                             const v1::ListDirRequest* request,
+                             grpc::ClientReadReactor<grpc::ByteBuffer>* r) {
+          grpc::internal::ClientCallbackReaderFactory<grpc::ByteBuffer>::Create(
+              stub->channel().get(), stub->list_dir_method(), context, request,
+              r);
         });
   }
 

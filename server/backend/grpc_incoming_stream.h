@@ -23,6 +23,7 @@
 
 #include "absl/functional/any_invocable.h"
 #include "grpcpp/client_context.h"
+#include "grpcpp/support/byte_buffer.h"
 #include "grpcpp/support/client_callback.h"
 #include "server/backend/backend_client.h"
 #include "server/backend/backend_metrics.h"
@@ -37,6 +38,14 @@ template <typename Message>
 bool FromWire(Message* wire, Message* out) {
   *out = std::move(*wire);
   return true;
+}
+
+// A protobuf message decoded from a raw call's bytes, as gRPC's own
+// deserializer would; false for bytes it refuses (an invalid UTF-8 string,
+// a truncated message), which then end the stream with INTERNAL.
+template <typename Message>
+bool FromWire(grpc::ByteBuffer* wire, Message* out) {
+  return grpc::SerializationTraits<Message>::Deserialize(wire, out).ok();
 }
 
 template <typename Resp, typename Wire = Resp>

@@ -260,25 +260,25 @@ class QueueExecutor : public Executor {
   std::deque<absl::AnyInvocable<void()>> queue_;
 };
 
-// Serves Backend.Read by sending `messages` as they are (raw bytes), then
-// OK; every other method UNIMPLEMENTED.
-class ScriptedReadService : public grpc::CallbackGenericService {
+// Serves one streaming method (`method`, e.g. "/sftpgate.v1.Backend/Read")
+// by sending `messages` as they are (raw bytes), then OK; every other
+// method UNIMPLEMENTED.
+class ScriptedStreamService : public grpc::CallbackGenericService {
  public:
-  explicit ScriptedReadService(std::vector<std::string> messages)
-      : messages_(std::move(messages)) {}
+  ScriptedStreamService(std::string method, std::vector<std::string> messages)
+      : method_(std::move(method)), messages_(std::move(messages)) {}
 
   grpc::ServerGenericBidiReactor* CreateReactor(
       grpc::GenericCallbackServerContext* context) override {
-    return new Reactor(context->method() == "/sftpgate.v1.Backend/Read",
-                       messages_);
+    return new Reactor(context->method() == method_, messages_);
   }
 
  private:
   class Reactor : public grpc::ServerGenericBidiReactor {
    public:
-    Reactor(bool is_read, const std::vector<std::string>& messages)
+    Reactor(bool served, const std::vector<std::string>& messages)
         : messages_(messages) {
-      if (!is_read) {
+      if (!served) {
         Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED, ""));
         return;
       }
@@ -309,15 +309,20 @@ class ScriptedReadService : public grpc::CallbackGenericService {
     grpc::ByteBuffer message_;
   };
 
+  const std::string method_;
   const std::vector<std::string> messages_;
 };
 
-struct ReadResult {
-  std::vector<DataChunk> chunks;
+template <typename Resp>
+struct StreamResult {
+  std::vector<Resp> messages;
   std::optional<grpc::Status> status;
 };
 
-ReadResult ReadThrough(ScriptedReadService* service) {
+// Runs the stream `start(client, handler)` opens against `service` through
+// a real channel and the front end's BackendClient, to its end.
+template <typename Resp, typename Start>
+StreamResult<Resp> RunStream(ScriptedStreamService* service, Start start) {
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
@@ -337,13 +342,13 @@ ReadResult ReadThrough(ScriptedReadService* service) {
   options.budget = std::make_shared<TransferBudget>(size_t{64} << 20);
   auto client = NewGrpcBackendClient(MakeBackendStub(channel), options);
 
-  ReadResult result;
-  v1::ReadRequest request;
-  request.set_path("/f");
-  std::shared_ptr<IncomingStream<DataChunk>> stream;
-  stream = client->Read(
-      request, {[&](DataChunk chunk) {
-                  result.chunks.push_back(std::move(chunk));
+  StreamResult<Resp> result;
+  std::shared_ptr<IncomingStream<Resp>> stream;
+  stream =
+      start(*client,
+            typename IncomingStream<Resp>::Handler{
+                [&](Resp message) {
+                  result.messages.push_back(std::move(message));
                   stream->RequestNext();
                 },
                 [&](const grpc::Status& status) { result.status = status; }});
@@ -355,32 +360,88 @@ ReadResult ReadThrough(ScriptedReadService* service) {
   return result;
 }
 
+StreamResult<DataChunk> ReadThrough(std::vector<std::string> messages) {
+  ScriptedStreamService service("/sftpgate.v1.Backend/Read",
+                                std::move(messages));
+  return RunStream<DataChunk>(
+      &service, [](BackendClient& client, auto handler) {
+        v1::ReadRequest request;
+        request.set_path("/f");
+        return client.Read(std::move(request), std::move(handler));
+      });
+}
+
+StreamResult<v1::ListDirResponse> ListThrough(
+    std::vector<std::string> messages) {
+  ScriptedStreamService service("/sftpgate.v1.Backend/ListDir",
+                                std::move(messages));
+  return RunStream<v1::ListDirResponse>(
+      &service, [](BackendClient& client, auto handler) {
+        v1::ListDirRequest request;
+        request.set_path("/d");
+        return client.ListDir(std::move(request), std::move(handler));
+      });
+}
+
 TEST(DataChunkReadCallTest, ChunksArriveDecoded) {
-  ScriptedReadService service(
-      {Encode(0, Payload(100000)), Encode(100000, "tail")});
-  ReadResult r = ReadThrough(&service);
+  auto r = ReadThrough({Encode(0, Payload(100000)), Encode(100000, "tail")});
   ASSERT_TRUE(r.status.has_value());
   EXPECT_TRUE(r.status->ok()) << r.status->error_message();
-  ASSERT_EQ(r.chunks.size(), 2u);
-  EXPECT_EQ(r.chunks[0].offset(), 0u);
-  EXPECT_EQ(r.chunks[0].data(), Payload(100000));
-  EXPECT_EQ(r.chunks[1].offset(), 100000u);
-  EXPECT_EQ(r.chunks[1].data(), "tail");
+  ASSERT_EQ(r.messages.size(), 2u);
+  EXPECT_EQ(r.messages[0].offset(), 0u);
+  EXPECT_EQ(r.messages[0].data(), Payload(100000));
+  EXPECT_EQ(r.messages[1].offset(), 100000u);
+  EXPECT_EQ(r.messages[1].data(), "tail");
 }
 
 TEST(DataChunkReadCallTest, AMalformedChunkEndsTheStreamWithInternal) {
   // The backend then finishes OK: without the check the front end would
   // take the stream's end for the end of the file and serve a short file.
-  ScriptedReadService service({Encode(0, "good"),
-                               std::string("\x12\x09"
-                                           "cut",
-                                           5),
-                               Encode(4, "x")});
-  ReadResult r = ReadThrough(&service);
+  auto r = ReadThrough({Encode(0, "good"),
+                        std::string("\x12\x09"
+                                    "cut",
+                                    5),
+                        Encode(4, "x")});
   ASSERT_TRUE(r.status.has_value());
   EXPECT_EQ(r.status->error_code(), grpc::StatusCode::INTERNAL);
-  ASSERT_EQ(r.chunks.size(), 1u);
-  EXPECT_EQ(r.chunks[0].data(), "good");
+  ASSERT_EQ(r.messages.size(), 1u);
+  EXPECT_EQ(r.messages[0].data(), "good");
+}
+
+std::string Batch(const std::vector<std::string>& names) {
+  v1::ListDirResponse batch;
+  for (const std::string& name : names) batch.add_entries()->set_name(name);
+  std::string bytes;
+  // Encoded by hand (names under 128 bytes): protobuf checks UTF-8 as it
+  // serializes, a backend in another language may not.
+  for (const v1::DirEntry& entry : batch.entries()) {
+    std::string e;
+    entry.AppendPartialToString(&e);
+    bytes += static_cast<char>(0x0a);  // field 1, length-delimited
+    bytes += static_cast<char>(e.size());
+    bytes += e;
+  }
+  return bytes;
+}
+
+TEST(ListDirCallTest, BatchesArriveDecoded) {
+  auto r = ListThrough({Batch({"a", "b"}), Batch({"c"})});
+  ASSERT_TRUE(r.status.has_value());
+  EXPECT_TRUE(r.status->ok()) << r.status->error_message();
+  ASSERT_EQ(r.messages.size(), 2u);
+  EXPECT_EQ(r.messages[0].entries(1).name(), "b");
+  EXPECT_EQ(r.messages[1].entries(0).name(), "c");
+}
+
+TEST(ListDirCallTest, ABatchThatDoesNotParseFailsTheListing) {
+  // A name that is not UTF-8: gRPC's own parser refuses the batch and only
+  // stops reading, and the backend's OK then ended the listing as if
+  // complete (the names after it silently missing).
+  auto r = ListThrough({Batch({"a"}), Batch({"ok", "lat\xe9"}), Batch({"z"})});
+  ASSERT_TRUE(r.status.has_value());
+  EXPECT_EQ(r.status->error_code(), grpc::StatusCode::INTERNAL);
+  ASSERT_EQ(r.messages.size(), 1u);
+  EXPECT_EQ(r.messages[0].entries(0).name(), "a");
 }
 
 }  // namespace
