@@ -154,15 +154,20 @@ class BackendAsNobodyTest(harness.GateTestCase):
 
     def test_replacing_keeps_mode_and_group(self):
         """A file nobody may write is replaced as an in-place write would
-        leave it: its mode, and its group (one nobody belongs to)."""
+        leave it, as far as nobody may: its mode, and its group (one
+        nobody belongs to) even when the owner cannot be kept."""
         src = self.local_file("x", b"new contents\n")
-        path = self.disk_file(self.name("shared"), b"old\n",
-                              NOBODY.pw_uid, USERS, 0o640)
-        remote = os.path.basename(path)
-        self.gate.sftp_batch("alice", [f"put {src} {remote}"])
-        data, uid, gid, mode, _ = self.state(path)
-        self.assertEqual((data, uid, gid, mode),
-                         (b"new contents\n", NOBODY.pw_uid, USERS, 0o640))
+        for owner, mode in ((NOBODY.pw_uid, 0o640), (0, 0o664)):
+            with self.subTest(owner=owner):
+                path = self.disk_file(self.name(f"shared-{owner}"), b"old\n",
+                                      owner, USERS, mode)
+                remote = os.path.basename(path)
+                self.gate.sftp_batch("alice", [f"put {src} {remote}"])
+                data, uid, gid, got_mode, _ = self.state(path)
+                # Root's file becomes nobody's: only root can give it away.
+                self.assertEqual(
+                    (data, uid, gid, got_mode),
+                    (b"new contents\n", NOBODY.pw_uid, USERS, mode))
         # A new file is created as before.
         self.gate.sftp_batch("alice", [f"put {src} {self.name('new')}"])
         self.assertEqual(
