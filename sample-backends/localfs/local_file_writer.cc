@@ -103,8 +103,13 @@ absl::StatusOr<std::unique_ptr<LocalFileWriter>> LocalFileWriter::Start(
 absl::Status LocalFileWriter::Fill(const std::optional<struct stat>& existing,
                                    mode_t mode) {
   if (existing.has_value()) {
-    // Best effort: only a privileged backend may give the file away.
-    (void)::fchown(fd_.get(), existing->st_uid, existing->st_gid);
+    // The replacement keeps the owner and group, as a write in place
+    // would, as far as the backend may set them: only a privileged one can
+    // give the file away; an unprivileged one can still keep a group it
+    // belongs to. Before fchmod, which chown would strip set-ID bits from.
+    if (::fchown(fd_.get(), existing->st_uid, existing->st_gid) != 0) {
+      (void)::fchown(fd_.get(), -1, existing->st_gid);
+    }
     if (!(flags_ & WriteHeader::FLAG_TRUNCATE)) {
       UniqueFd src(::openat(target_.dir.get(), target_.name.c_str(),
                             O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));

@@ -355,6 +355,15 @@ absl::StatusOr<std::unique_ptr<FileWriter>> LocalFsBackend::OpenWrite(
     if (exclusive) return StatusFromErrno(EEXIST, req.what);
     if (S_ISDIR(st->st_mode)) return StatusFromErrno(EISDIR, req.what);
     if (!S_ISREG(st->st_mode)) return NotRegular(req.what);
+    // The upload renames a new file over this one, which only the
+    // directory's permissions govern; writing in place, as open(2) would,
+    // also needs the file's. Refuse what open(2) would refuse (as the
+    // backend's effective user: mode, ACLs, a read-only mount), before any
+    // data flows.
+    if (::faccessat(target.dir.get(), target.name.c_str(), W_OK,
+                    AT_EACCESS | AT_SYMLINK_NOFOLLOW) != 0) {
+      return StatusFromErrno(errno, req.what);
+    }
     existing = *st;
   } else if (!absl::IsNotFound(st.status()) ||
              !(header.flags() & WriteHeader::FLAG_CREATE)) {

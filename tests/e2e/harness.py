@@ -566,6 +566,7 @@ class GateTestCase(unittest.TestCase):
     `parametrize`), a temp dir per test, server logs printed on failure."""
 
     BACKEND = None
+    GATE_CLASS = Gate  # or a subclass that starts things its own way
     GATE_HOST = HOST  # where the servers listen and clients connect
     GATE_ARGS = ()  # extra sftpgate flags for this class's Gate
     maxDiff = None
@@ -573,8 +574,8 @@ class GateTestCase(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.gate = Gate(cls.BACKEND, host=cls.GATE_HOST,
-                        gate_args=cls.GATE_ARGS)
+        cls.gate = cls.GATE_CLASS(cls.BACKEND, host=cls.GATE_HOST,
+                                  gate_args=cls.GATE_ARGS)
         cls.addClassCleanup(cls.gate.cleanup)
         try:
             cls.gate.start()

@@ -1,10 +1,12 @@
 #include "backend_service.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <limits>
 #include <memory>
 #include <utility>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "sftpgate/paths.h"
 
@@ -70,6 +72,29 @@ absl::Status Take(absl::StatusOr<T> result, T* out) {
   return absl::OkStatus();
 }
 
+// The contract's names travel in proto3 `string` fields. Protobuf writes a
+// field that is not UTF-8 anyway (logging an error) but the receiver refuses
+// to parse the message, so one bad name would lose a whole reply: a listing
+// batch, a Stat. Names on disk are bytes (a Latin-1 file name), so a
+// backend can meet them; the host never sends them.
+
+// Clears the owner and group names of `attributes` that are not UTF-8:
+// they are only for display, and without them the front end shows the
+// session's user instead.
+void DropInvalidNames(Attributes* attributes) {
+  if (!IsValidUtf8(attributes->owner())) attributes->clear_owner();
+  if (!IsValidUtf8(attributes->group())) attributes->clear_group();
+}
+
+// FAILED_PRECONDITION (and `*text` cleared) when `*text` is not UTF-8: the
+// client could not be told it, nor name it back.
+absl::Status RequireUtf8(std::string* text, absl::string_view what) {
+  if (IsValidUtf8(*text)) return absl::OkStatus();
+  text->clear();
+  return absl::FailedPreconditionError(
+      absl::StrCat(what, " is not valid UTF-8"));
+}
+
 absl::Status ClientGone() {
   return absl::CancelledError("the client cancelled the call");
 }
@@ -132,12 +157,14 @@ grpc::Status BackendService::Describe(grpc::ServerContext*,
 grpc::Status BackendService::Stat(grpc::ServerContext*,
                                   const v1::StatRequest* request,
                                   v1::StatResponse* response) {
-  return Handle(*request, {request->path()},
-                [&](const Session& session) -> absl::Status {
-                  return Take(backend_->Stat(session, request->path(),
-                                             request->follow_symlinks()),
-                              response->mutable_attributes());
-                });
+  return Handle(
+      *request, {request->path()}, [&](const Session& session) -> absl::Status {
+        absl::Status status = Take(backend_->Stat(session, request->path(),
+                                                  request->follow_symlinks()),
+                                   response->mutable_attributes());
+        DropInvalidNames(response->mutable_attributes());
+        return status;
+      });
 }
 
 grpc::Status BackendService::MakeDir(grpc::ServerContext*,
@@ -214,11 +241,13 @@ grpc::Status BackendService::Symlink(grpc::ServerContext*,
 grpc::Status BackendService::ReadLink(grpc::ServerContext*,
                                       const v1::ReadLinkRequest* request,
                                       v1::ReadLinkResponse* response) {
-  return Handle(*request, {request->path()},
-                [&](const Session& session) -> absl::Status {
-                  return Take(backend_->ReadLink(session, request->path()),
-                              response->mutable_target());
-                });
+  return Handle(
+      *request, {request->path()}, [&](const Session& session) -> absl::Status {
+        absl::Status status = Take(backend_->ReadLink(session, request->path()),
+                                   response->mutable_target());
+        if (!status.ok()) return status;
+        return RequireUtf8(response->mutable_target(), "link target");
+      });
 }
 
 grpc::Status BackendService::Link(grpc::ServerContext*,
@@ -234,11 +263,13 @@ grpc::Status BackendService::Link(grpc::ServerContext*,
 grpc::Status BackendService::RealPath(grpc::ServerContext*,
                                       const v1::RealPathRequest* request,
                                       v1::RealPathResponse* response) {
-  return Handle(*request, {request->path()},
-                [&](const Session& session) -> absl::Status {
-                  return Take(backend_->RealPath(session, request->path()),
-                              response->mutable_path());
-                });
+  return Handle(
+      *request, {request->path()}, [&](const Session& session) -> absl::Status {
+        absl::Status status = Take(backend_->RealPath(session, request->path()),
+                                   response->mutable_path());
+        if (!status.ok()) return status;
+        return RequireUtf8(response->mutable_path(), "real path");
+      });
 }
 
 grpc::Status BackendService::StatFs(grpc::ServerContext*,
@@ -299,9 +330,19 @@ grpc::Status BackendService::ListDir(
           batch_bytes = 0;
           return absl::OkStatus();
         };
+        // Entries whose name is not UTF-8 are left out rather than sent:
+        // clients could not name them anyway, and sent they would cost the
+        // whole batch around them (see DropInvalidNames).
+        size_t skipped = 0;
+        std::string first_skipped;
         absl::Status listed = backend_->ListDirAfter(
             session, request->path(), request->start_after(),
             [&](DirEntry entry) -> absl::Status {
+              if (!IsValidUtf8(entry.name())) {
+                if (skipped++ == 0) first_skipped = entry.name();
+                return absl::OkStatus();
+              }
+              DropInvalidNames(entry.mutable_attributes());
               batch_bytes += entry.ByteSizeLong();
               *batch.add_entries() = std::move(entry);
               if (static_cast<size_t>(batch.entries_size()) >= max_entries ||
@@ -310,6 +351,18 @@ grpc::Status BackendService::ListDir(
               }
               return absl::OkStatus();
             });
+        if (skipped > 0) {
+          // Escaped: the raw bytes would garble the log (or forge lines).
+          std::fprintf(stderr,
+                       "warning: list \"%s\" (session root \"%s\", user "
+                       "\"%s\"): skipped %zu %s whose name is not valid "
+                       "UTF-8, e.g. \"%s\"\n",
+                       absl::CHexEscape(request->path()).c_str(),
+                       absl::CHexEscape(session.root()).c_str(),
+                       absl::CHexEscape(session.user()).c_str(), skipped,
+                       skipped == 1 ? "entry" : "entries",
+                       absl::CHexEscape(first_skipped).c_str());
+        }
         if (!listed.ok()) return listed;
         return flush();
       });

@@ -188,12 +188,14 @@ absl::StatusOr<v1::StatFsResponse> TestClient::StatFs(const std::string& path) {
   return response;
 }
 
-absl::StatusOr<Listing> TestClient::ListDir(const std::string& path) {
+absl::StatusOr<Listing> TestClient::ListDir(const std::string& path,
+                                            const std::string& start_after) {
   grpc::ClientContext context;
   SetDeadline(&context);
   v1::ListDirRequest request;
   *request.mutable_session() = session_;
   request.set_path(path);
+  request.set_start_after(start_after);
   auto reader = stub_->ListDir(&context, request);
   Listing listing;
   v1::ListDirResponse batch;

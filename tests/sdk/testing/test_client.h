@@ -112,7 +112,9 @@ class TestClient {
   absl::StatusOr<std::string> RealPath(const std::string& path);
   absl::StatusOr<v1::StatFsResponse> StatFs(const std::string& path);
 
-  absl::StatusOr<Listing> ListDir(const std::string& path);
+  // With `start_after`, only the names after it (a resumed listing).
+  absl::StatusOr<Listing> ListDir(const std::string& path,
+                                  const std::string& start_after = "");
   // The entry names of `path`, sorted.
   absl::StatusOr<std::vector<std::string>> ListNames(const std::string& path);
 

@@ -149,7 +149,10 @@ class Backend {
   // `sink` returns. Must not hold the whole listing in memory twice.
   // Entries come in ascending byte order of name (as std::string compares:
   // memcmp of the bytes), so that a broken listing can be resumed after
-  // the last name received (ListDirAfter).
+  // the last name received (ListDirAfter). Names travel as UTF-8: the host
+  // leaves out (and logs, escaped) entries whose name is not valid UTF-8,
+  // e.g. a Latin-1 name on disk, and clears owner/group names that are
+  // not; emit them as they are, the rest of the listing is unaffected.
   virtual absl::Status ListDir(const Session& session, absl::string_view path,
                                const DirEntrySink& sink) = 0;
 
@@ -191,7 +194,8 @@ class Backend {
                                absl::string_view target);
 
   // Returns the stored target of symlink `path`. NOT_FOUND if missing;
-  // INVALID_ARGUMENT if `path` is not a symlink.
+  // INVALID_ARGUMENT if `path` is not a symlink. The host answers a target
+  // that is not valid UTF-8 with FAILED_PRECONDITION.
   virtual absl::StatusOr<std::string> ReadLink(const Session& session,
                                                absl::string_view path);
 
@@ -203,7 +207,8 @@ class Backend {
                             absl::string_view new_path);
 
   // Returns `path` with every symlink resolved, in the session's view. The
-  // last component need not exist.
+  // last component need not exist. The host answers a result that is not
+  // valid UTF-8 with FAILED_PRECONDITION.
   virtual absl::StatusOr<std::string> RealPath(const Session& session,
                                                absl::string_view path);
 
