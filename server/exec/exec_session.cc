@@ -117,7 +117,10 @@ void ExecSession::Start() {
   // The client never runs a callback after its Shutdown() (in ours), so
   // `this` is alive whenever one runs.
   sftp::DescribeBackend(*backend_, options_.session,
-                        [this](v1::DescribeResponse caps) {
+                        [this](const grpc::Status&, v1::DescribeResponse caps) {
+                          // Without an answer, defaults serve: a command
+                          // is short, and its calls report the backend's
+                          // state themselves.
                           if (finished_) return;
                           caps_ = std::move(caps);
                           running_ = true;

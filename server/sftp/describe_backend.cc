@@ -6,9 +6,9 @@
 
 namespace sftpgate::server::sftp {
 
-void DescribeBackend(backend::BackendClient& backend,
-                     const v1::Session& session,
-                     absl::AnyInvocable<void(v1::DescribeResponse)> done) {
+void DescribeBackend(
+    backend::BackendClient& backend, const v1::Session& session,
+    absl::AnyInvocable<void(const grpc::Status&, v1::DescribeResponse)> done) {
   backend.Describe(
       v1::DescribeRequest(),
       [&session, done = std::move(done)](const grpc::Status& status,
@@ -20,7 +20,7 @@ void DescribeBackend(backend::BackendClient& backend,
                     {"error", status.error_message()}});
           caps.Clear();
         }
-        done(std::move(caps));
+        done(status, std::move(caps));
       });
 }
 

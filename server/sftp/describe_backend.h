@@ -11,14 +11,15 @@
 namespace sftpgate::server::sftp {
 
 // Calls Describe on `backend` and runs `done` once on the loop with the
-// backend's answer. If the call fails, logs a warning naming `session`
-// and runs `done` with an empty response (every optional capability
-// absent): the session serves anyway, and each later call reports the
-// backend's state itself. Never runs `done` after the backend client's
+// call's status and the backend's answer. If the call fails, logs a
+// warning naming `session` and runs `done` with the error and an empty
+// response (every optional capability absent), so a caller that can serve
+// without them may; one that needs them knows they are unknown (not
+// absent) and may ask again. Never runs `done` after the backend client's
 // Shutdown(). `backend` and `session` must outlive the call.
-void DescribeBackend(backend::BackendClient& backend,
-                     const v1::Session& session,
-                     absl::AnyInvocable<void(v1::DescribeResponse)> done);
+void DescribeBackend(
+    backend::BackendClient& backend, const v1::Session& session,
+    absl::AnyInvocable<void(const grpc::Status&, v1::DescribeResponse)> done);
 
 }  // namespace sftpgate::server::sftp
 

@@ -24,6 +24,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/strings/string_view.h"
+#include "grpcpp/support/status.h"
 #include "server/sftp/dir_listing.h"
 #include "server/sftp/quota_ledger.h"
 #include "server/sftp/read_ahead.h"
@@ -69,6 +70,12 @@ struct Handle {
   std::unique_ptr<DirListing> listing;
 
   uint64_t bytes_read = 0;
+  // The first error a READ on this handle got (EOF is none): what the
+  // download's `transfer` line reports.
+  grpc::Status read_error;
+  // OPEN answered with this file handle and its `transfer` line is not
+  // logged yet: the session logs one when it ends first ("aborted").
+  bool transfer_open = false;
   // Requests on this handle not answered yet (READ, READDIR, copy-data).
   // CLOSE waits for them: it runs `on_idle` once they are done.
   int pending = 0;

@@ -68,7 +68,7 @@ void SessionImpl::Open(Op op, PacketReader& in) {
   std::string parent;
   if (OpensForWriting(pflags) && (pflags & kFxfCreat)) {
     parent = std::string(SplitPath(path).parent);
-    if (known_dirs_.Contains(parent, KnownDirsNow())) {
+    if (known_dirs_.Contains(parent, Now())) {
       parent.clear();
       // Creating or truncating in a directory seen just now (`put`, `put
       // -r`): only a directory in the file's place could make open(2)
@@ -101,7 +101,7 @@ void SessionImpl::Open(Op op, PacketReader& in) {
           r.status = status;
           r.attrs = std::move(*response.mutable_attributes());
           if (parent && status.ok() && IsDirectory(r.attrs)) {
-            known_dirs_.Add(SplitPath(check->path).parent, KnownDirsNow());
+            known_dirs_.Add(SplitPath(check->path).parent, Now());
           }
           if (--check->waiting == 0) OpenChecked(std::move(*check));
         });
@@ -127,6 +127,7 @@ void SessionImpl::OpenForReading(Op op, const std::string& path) {
       [this, op = std::move(op), id = h->id](const grpc::Status& status) {
         if (status.ok()) {
           handles_.FinishOpening(id);
+          handles_.Find(id)->transfer_open = true;
           return replier_.NewHandle(op, id);
         }
         handles_.DropOpening(id);
@@ -186,10 +187,22 @@ void SessionImpl::OpenChecked(OpenCheck check) {
 void SessionImpl::FinishOpen(Op op, std::string path, uint32_t pflags,
                              v1::Attributes attrs, bool exists,
                              std::optional<QuotaAllowance> quota) {
+  const bool writing = OpensForWriting(pflags);
+  if (writing && !caps_known_) {
+    // How to stream the upload (random writes, chunk size) is the
+    // backend's to say.
+    return WhenDescribed(
+        [this, op = std::move(op), path = std::move(path), pflags,
+         attrs = std::move(attrs), exists,
+         quota = std::move(quota)](const grpc::Status& status) mutable {
+          if (!status.ok()) return replier_.Result(op, status);
+          FinishOpen(std::move(op), std::move(path), pflags, std::move(attrs),
+                     exists, std::move(quota));
+        });
+  }
   auto handle = std::make_unique<Handle>();
   handle->path = path;
   if (quota.has_value()) handle->quota.emplace(std::move(*quota));
-  const bool writing = OpensForWriting(pflags);
   if ((pflags & kFxfRead) || !writing) {
     handle->reader =
         std::make_unique<ReadAhead>(backend_, path, ReadAheadLimit());
@@ -211,6 +224,7 @@ void SessionImpl::FinishOpen(Op op, std::string path, uint32_t pflags,
   if (added == nullptr) {
     return replier_.Status(op, kFxFailure, "too many open handles");
   }
+  added->transfer_open = true;
   replier_.NewHandle(op, added->id);
   ArmTick();
 }
@@ -236,10 +250,7 @@ void SessionImpl::Close(Op op, PacketReader& in) {
 void SessionImpl::FinishClose(Op op, const std::string& id) {
   Handle* h = handles_.FindClosing(id);
   if (h->upload == nullptr) {
-    if (h->reader != nullptr) {
-      LogTransfer(*h, "ok");
-      NotifyTransfer(*h);
-    }
+    EndTransfer(*h, h->read_error);
     handles_.Release(id);
     return replier_.Status(op, kFxOk);
   }
@@ -254,13 +265,9 @@ void SessionImpl::Committed(Op op, const std::string& id,
   // Runs inside the handle's Upload: release the handle afterwards.
   Handle* h = handles_.FindClosing(id);
   ReleaseLater(id);
-  if (!status.ok()) {
-    LogTransfer(*h, status.error_message());
-    return replier_.Result(op, status);
-  }
+  EndTransfer(*h, status);
+  if (!status.ok()) return replier_.Result(op, status);
   if (h->quota.has_value()) h->quota->committed = true;
-  LogTransfer(*h, "ok");
-  NotifyTransfer(*h);
   if (!h->deferred_attributes.has_value()) return replier_.Result(op, status);
   // FSETSTAT during the upload: apply it to the committed file.
   v1::SetStatRequest request;
@@ -300,6 +307,7 @@ void SessionImpl::ServeRead(Op op, Handle* h, uint64_t offset,
       [this, h, op = std::move(op)](const grpc::Status& status,
                                     backend::DataChunk data, bool eof) {
         if (!status.ok()) {
+          if (h->read_error.ok()) h->read_error = status;  // for CLOSE's log
           replier_.Result(op, status);
         } else if (eof) {
           replier_.Status(op, kFxEof);

@@ -28,7 +28,7 @@ void SessionImpl::StatPath(Op op, std::string path, bool follow) {
                                             v1::StatResponse& response) {
                    if (!status.ok()) return replier_.Result(op, status);
                    if (IsDirectory(response.attributes())) {
-                     known_dirs_.Add(op.path, KnownDirsNow());
+                     known_dirs_.Add(op.path, Now());
                    }
                    SendAttrs(op, response.attributes());
                  });
@@ -69,7 +69,7 @@ void SessionImpl::Mkdir(Op op, PacketReader& in) {
   backend_->MakeDir(std::move(request),
                     [this, op = std::move(op)](const grpc::Status& status,
                                                v1::MakeDirResponse&) {
-                      if (status.ok()) known_dirs_.Add(op.path, KnownDirsNow());
+                      if (status.ok()) known_dirs_.Add(op.path, Now());
                       replier_.Result(op, status);
                     });
 }

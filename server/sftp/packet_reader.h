@@ -32,6 +32,8 @@ class PacketReader {
   bool ok() const { return ok_; }
   // Bytes not read yet.
   size_t remaining() const { return rest_.size(); }
+  // The bytes not read yet (to keep a request's fields for later).
+  absl::string_view rest() const { return rest_; }
 
  private:
   // Takes `n` bytes off the front, or fails the reader.

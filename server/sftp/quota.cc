@@ -19,7 +19,9 @@
 // front end, are accounted together in the user's QuotaLedger
 // (quota_ledger.h): together they never pass the quota. A backend that
 // cannot report usage gets no uploads from users with a quota (refused,
-// not unlimited), and each such session logs quota_unenforceable.
+// not unlimited), and each such session logs quota_unenforceable. Until
+// the backend answered Describe that is not known: such requests ask it
+// again (WhenDescribed) and fail as the backend does, not for the quota.
 
 #include <algorithm>
 #include <optional>
@@ -72,8 +74,22 @@ void SessionImpl::CheckQuotaCapability() {
 void SessionImpl::OpenWithinQuota(Op op, std::string path, uint32_t pflags,
                                   v1::Attributes attrs, bool exists,
                                   uint64_t old_size) {
+  if (!caps_known_) {
+    // Whether the backend reports usage is not known yet: never refuse
+    // for the quota on a guess.
+    return WhenDescribed([this, op = std::move(op), path = std::move(path),
+                          pflags, attrs = std::move(attrs), exists,
+                          old_size](const grpc::Status& status) mutable {
+      if (!status.ok()) return replier_.Result(op, status);
+      OpenWithinQuota(std::move(op), std::move(path), pflags, std::move(attrs),
+                      exists, old_size);
+    });
+  }
   if (!caps_.usage()) {
-    QuotaExceeded(path, "no_usage", 0);
+    const UserLimits& quota = options_.quota;
+    QuotaExceeded(
+        path, "no_usage",
+        quota.quota_bytes > 0 ? quota.quota_bytes : quota.quota_files);
     return replier_.Status(op, kFxFailure, kQuotaNoUsageMessage);
   }
   // Commits that finish from here on may be missing from the answer: the
@@ -135,8 +151,16 @@ void SessionImpl::SetStatWithinQuota(Op op, v1::SetStatRequest request) {
     return CallForStatus(std::move(op), &backend::BackendClient::SetStat,
                          std::move(request));
   }
+  if (!caps_known_) {
+    return WhenDescribed(
+        [this, op = std::move(op),
+         request = std::move(request)](const grpc::Status& status) mutable {
+          if (!status.ok()) return replier_.Result(op, status);
+          SetStatWithinQuota(std::move(op), std::move(request));
+        });
+  }
   if (!caps_.usage()) {
-    QuotaExceeded(request.path(), "no_usage", 0);
+    QuotaExceeded(request.path(), "no_usage", options_.quota.quota_bytes);
     return replier_.Status(op, kFxFailure, kQuotaNoUsageMessage);
   }
   v1::StatRequest stat;
@@ -187,6 +211,7 @@ void SessionImpl::SetStatWithinQuota(Op op, v1::SetStatRequest request) {
 }
 
 void SessionImpl::StatFsWithQuota(Op op, v1::StatFsResponse fs) {
+  // statvfs is served only once Describe answered (RunExtension).
   if (!caps_.usage()) return SendStatFs(op, fs);
   backend_->Usage(
       v1::UsageRequest(),

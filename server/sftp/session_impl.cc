@@ -140,16 +140,54 @@ void SessionImpl::Later(absl::AnyInvocable<void(SessionImpl*)> fn) {
   });
 }
 
-void SessionImpl::Start() {
+void SessionImpl::Start() { AskDescribe(); }
+
+// ---- backend capabilities ----
+
+void SessionImpl::AskDescribe() {
+  describing_ = true;
   // The client never runs a callback after its Shutdown() (in Teardown),
   // so `this` is alive whenever this one runs.
-  DescribeBackend(*backend_, options_.session,
-                  [this](v1::DescribeResponse caps) {
-                    caps_ = std::move(caps);
-                    describe_done_ = true;
-                    CheckQuotaCapability();
-                    if (init_received_ && !version_sent_) SendVersion();
-                  });
+  DescribeBackend(
+      *backend_, options_.session,
+      [this](const grpc::Status& status, v1::DescribeResponse caps) {
+        Described(status, std::move(caps));
+      });
+}
+
+void SessionImpl::Described(const grpc::Status& status,
+                            v1::DescribeResponse caps) {
+  describing_ = false;
+  if (status.ok()) {
+    caps_ = std::move(caps);
+    caps_known_ = true;
+    describe_error_ = grpc::Status::OK;
+    CheckQuotaCapability();
+  } else {
+    // A backend restarting, or not reachable yet: its capabilities are
+    // unknown, not absent, so the requests that need them ask again.
+    describe_error_ = status;
+    describe_failed_at_ = Now();
+  }
+  if (!describe_done_) {
+    describe_done_ = true;
+    // VERSION cannot wait for the backend: it advertises what is known.
+    if (init_received_ && !version_sent_) SendVersion();
+  }
+  for (auto& then : std::exchange(describe_waiters_, {})) then(status);
+}
+
+void SessionImpl::WhenDescribed(
+    absl::AnyInvocable<void(const grpc::Status&)> then) {
+  if (caps_known_) return then(grpc::Status::OK);
+  if (!describing_ && describe_done_ &&
+      Now() - describe_failed_at_ < kDescribeRetryInterval) {
+    // Asked a moment ago and failed: a backend that is down is not asked
+    // again for every request.
+    return then(describe_error_);
+  }
+  describe_waiters_.push_back(std::move(then));
+  if (!describing_) AskDescribe();
 }
 
 // ---- input ----
@@ -243,13 +281,27 @@ void SessionImpl::Extended(Op op, PacketReader& in) {
     op.name = e.name;
     op.slot = ExtensionSlot(&e);
     op.modifying = e.modifies;
-    if (!e.available(caps_)) return replier_.Status(op, kFxOpUnsupported);
-    if (e.modifies && read_only()) {
-      return replier_.Status(op, kFxPermissionDenied, kReadOnlyMessage);
-    }
-    return (this->*(e.handler))(std::move(op), in);
+    return RunExtension(std::move(op), e, in);
   }
   replier_.Status(op, kFxOpUnsupported, "unsupported extension");
+}
+
+void SessionImpl::RunExtension(Op op, const Extension& e, PacketReader& in) {
+  if (!e.available(caps_)) {
+    if (caps_known_) return replier_.Status(op, kFxOpUnsupported);
+    // Unknown until Describe answers: "unsupported" could be false.
+    return WhenDescribed(
+        [this, op = std::move(op), &e,
+         args = std::string(in.rest())](const grpc::Status& status) mutable {
+          if (!status.ok()) return replier_.Result(op, status);
+          PacketReader again(args);
+          RunExtension(std::move(op), e, again);
+        });
+  }
+  if (e.modifies && read_only()) {
+    return replier_.Status(op, kFxPermissionDenied, kReadOnlyMessage);
+  }
+  (this->*(e.handler))(std::move(op), in);
 }
 
 void SessionImpl::HandleInit(PacketReader& in) {
@@ -285,11 +337,9 @@ void SessionImpl::CloseSession(absl::string_view reason) {
 
 void SessionImpl::Shutdown() {
   if (shut_down_) return;
-  for (Handle* h : handles_.All()) {
-    if (h->upload != nullptr && (h->upload->busy() || handles_.Find(h->id))) {
-      LogTransfer(*h, "aborted");
-    }
-  }
+  // Transfers the client never closed (or whose commit is still running)
+  // end here: every file handle gets its one `transfer` line.
+  for (Handle* h : handles_.All()) LogTransfer(*h, "aborted");
   Teardown();
 }
 
@@ -300,7 +350,8 @@ void SessionImpl::Teardown() {
   shut_down_ = true;
   poster_->Detach();
   backend_->Shutdown();
-  copies_.clear();  // before the handles they point to
+  describe_waiters_.clear();  // requests never answered (see above)
+  copies_.clear();            // before the handles they point to
   deferred_reads_.clear();
   rate_timer_.reset();
   hashers_.clear();  // cancels their backend calls
@@ -345,8 +396,9 @@ void SessionImpl::OnTick() {
   ArmTick();
 }
 
-void SessionImpl::LogTransfer(const Handle& handle,
-                              absl::string_view result) const {
+void SessionImpl::LogTransfer(Handle& handle, absl::string_view result) {
+  if (!handle.transfer_open) return;
+  handle.transfer_open = false;
   const bool upload = handle.upload != nullptr;
   LogEvent(LogLevel::kInfo, "transfer",
            {{"session", options_.session.session_id()},
@@ -357,6 +409,18 @@ void SessionImpl::LogTransfer(const Handle& handle,
                                           : handle.bytes_read)},
             {"result", std::string(result)},
             {"ms", LogMillis(backend::Clock::now() - handle.opened)}});
+}
+
+void SessionImpl::EndTransfer(Handle& handle, const grpc::Status& status) {
+  if (!handle.transfer_open) return;
+  if (!status.ok()) {
+    // The backend's words, as in sftp_op's error when it has none.
+    return LogTransfer(handle, status.error_message().empty()
+                                   ? ToSftpStatus(status).message
+                                   : status.error_message());
+  }
+  LogTransfer(handle, "ok");
+  NotifyTransfer(handle);
 }
 
 void SessionImpl::NotifyTransfer(const Handle& handle) const {

@@ -14,6 +14,7 @@
 #ifndef SFTPGATE_SERVER_SFTP_SESSION_IMPL_H_
 #define SFTPGATE_SERVER_SFTP_SESSION_IMPL_H_
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -58,6 +59,10 @@ class SessionImpl final : public SftpSession {
   // Asks the backend what it can do (needed for VERSION). Call once, right
   // after the session is owned by a shared_ptr.
   void Start();
+
+  // How often a session whose Describe failed may ask again (only when a
+  // request needs the answer); within it such requests get the failure.
+  static constexpr auto kDescribeRetryInterval = std::chrono::seconds(1);
 
   size_t OnChannelData(absl::string_view data) override;
   void Shutdown() override;
@@ -140,10 +145,23 @@ class SessionImpl final : public SftpSession {
     for (const v1::DirEntry& e : entries) RememberIdNames(e.attributes());
     replier_.DirEntries(op, entries);
   }
-  void LogTransfer(const Handle& handle, absl::string_view result) const;
-  // Reports a finished transfer (a committed upload or a closed download)
-  // to options_.events.
+  // Logs `handle`'s `transfer` line with `result`, once: later calls for
+  // the same handle do nothing.
+  void LogTransfer(Handle& handle, absl::string_view result);
+  // A transfer ended with `status` (a commit's, or a download's first READ
+  // error): logs it, and reports a successful one (a committed upload, a
+  // download closed with every READ answered) to options_.events.
+  void EndTransfer(Handle& handle, const grpc::Status& status);
   void NotifyTransfer(const Handle& handle) const;
+
+  // ---- backend capabilities ----
+  // Runs `then` once caps_ holds the backend's answer to Describe: at once
+  // when it does; otherwise after asking again, with that call's status
+  // (not more often than kDescribeRetryInterval: within it, `then` gets
+  // the last failure at once).
+  void WhenDescribed(absl::AnyInvocable<void(const grpc::Status&)> then);
+  void AskDescribe();
+  void Described(const grpc::Status& status, v1::DescribeResponse caps);
 
   // ---- backend calls ----
   // A call whose only answer is a status.
@@ -215,6 +233,9 @@ class SessionImpl final : public SftpSession {
   void Readlink(Op op, PacketReader& in);
   void Symlink(Op op, PacketReader& in);
   void Extended(Op op, PacketReader& in);
+  // Serves extension `e` (its arguments in `in`) once it is known whether
+  // the backend supports it.
+  void RunExtension(Op op, const Extension& e, PacketReader& in);
   void PosixRename(Op op, PacketReader& in);
   void Statvfs(Op op, PacketReader& in);
   void Fstatvfs(Op op, PacketReader& in);
@@ -310,16 +331,24 @@ class SessionImpl final : public SftpSession {
   // Chunk size for a stream OPEN starts before any READ: this session's
   // last READ length (clients keep one), else the common 32 KiB.
   uint32_t read_size_hint_ = 32 * 1024;
-  // Now, for known_dirs_: options_.clock when injected, else Clock::now().
-  backend::Clock::time_point KnownDirsNow() const {
+  // Now, for known_dirs_ and Describe retries: options_.clock when
+  // injected, else Clock::now().
+  backend::Clock::time_point Now() const {
     return options_.clock ? options_.clock() : backend::Clock::now();
   }
+  // What Describe answered; empty (every capability absent) until it did.
   v1::DescribeResponse caps_;
+  bool caps_known_ = false;  // caps_ holds an answer
+  bool describing_ = false;  // a Describe call is in flight
+  // The last Describe failure and when it came (while !caps_known_).
+  grpc::Status describe_error_;
+  backend::Clock::time_point describe_failed_at_;
+  std::vector<absl::AnyInvocable<void(const grpc::Status&)>> describe_waiters_;
   absl::flat_hash_map<uint32_t, std::string> user_names_;
   absl::flat_hash_map<uint32_t, std::string> group_names_;
 
   bool init_received_ = false;
-  bool describe_done_ = false;
+  bool describe_done_ = false;  // the first Describe finished, either way
   bool version_sent_ = false;
   bool shut_down_ = false;
   bool input_paused_ = false;

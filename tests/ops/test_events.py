@@ -3,7 +3,8 @@
 writes every event it receives as one JSON line.
 
 What must hold: every committed upload gives exactly one UPLOAD event and
-an aborted one none; a consumer that is down for 5 s and comes back (same
+an aborted one none; a download closed by the client gives one DOWNLOAD,
+a failed or abandoned one none; a consumer that is down for 5 s and comes back (same
 unix socket) loses nothing within the queue bound; past the bound events
 are dropped, counted in sftpgate_events_dropped_total and logged."""
 
@@ -204,6 +205,43 @@ class EventsTest(OpsTestCase):
         # Ids are unique (the consumer deduplicates on them).
         ids = [e["eventId"] for e in events]
         self.assertEqual(len(ids), len(set(ids)))
+
+    def test_only_downloads_closed_without_error_give_events(self):
+        """As the `transfer` log line: a download whose READ failed (its
+        backend died) or that the client abandoned gives no DOWNLOAD; one
+        the client closed gives one, with the bytes sent."""
+        self.start(["--call-timeout-ms=3000"])
+        backend = [p for p in self.processes
+                   if p.argv[0].endswith("sftpgate-memory-backend")][0]
+        sftp = self.sftp("alice")
+        session = self.session_id()
+        size = 16 * 1024 * 1024
+        self.upload(sftp, "/f.bin", size)
+        with sftp.open("/f.bin", "rb") as f:
+            self.assertEqual(len(f.read()), size)
+
+        abandoner = self.sftp("alice")
+        abandoned_session = self.session_id()
+        abandoned = abandoner.open("/f.bin", "rb")  # referenced until gone
+        abandoned.read(1024 * 1024)
+        abandoner.get_channel().get_transport().sock.close()
+
+        failing = sftp.open("/f.bin", "rb")
+        failing.read(1024 * 1024)
+        backend.kill()
+        with self.assertRaises(IOError):
+            while failing.read(1024 * 1024):
+                pass
+        failing.close()
+        sftp.get_channel().get_transport().close()
+
+        events = self.wait_for_events(
+            lambda ev: self.logged_out(session)(ev) and
+            self.logged_out(abandoned_session)(ev))
+        downloads = [e for e in events if e["kind"] == "EVENT_KIND_DOWNLOAD"]
+        self.assertEqual(len(downloads), 1, downloads)
+        self.assertEqual(int(downloads[0]["size"]), size)
+        del abandoned
 
     def test_consumer_down_for_5s_then_back_loses_nothing(self):
         self.start()

@@ -1,17 +1,23 @@
 """Logs never hold secrets: after password, keyboard-interactive and
 public-key logins (right and wrong, local and delegated), the JSON log
 holds none of the passwords typed and none of the keys' base64 (public or
-private); auth events carry who/how/result and the key's fingerprint."""
+private); auth events carry who/how/result and the key's fingerprint.
+
+`transfer` lines account for data: every download handle ends with one,
+whose result is the error when a READ failed (the backend died), and
+`aborted` when the session ended with it open (the client vanished, the
+front end was stopped)."""
 
 import base64
 import json
 import os
+import signal
 import subprocess
 import unittest
 
 import paramiko
 
-from ops_harness import BIN_DIR, OpsTestCase, Process
+from ops_harness import BIN_DIR, OpsTestCase, Process, wait_until
 
 AUTHENTICATOR = os.path.join(BIN_DIR, "sftpgate-python-authenticator")
 GOOD = "Good-Pa55word-Sentinel-7f3a"
@@ -119,6 +125,82 @@ class LogSecretsTest(OpsTestCase):
         for event in key_logins:
             self.assertEqual(event["key"], fingerprint)
             self.assertTrue(event["remote"].startswith("127.0.0.1:"))
+
+
+
+class TransferLogTest(OpsTestCase):
+    """The `transfer` line of downloads that did not finish normally."""
+
+    MIB = 1024 * 1024
+    SIZE = 32 * MIB
+
+    def setUp(self):
+        super().setUp()
+        self.add_user("alice", GOOD)
+        self.backend = self.start_memory_backend()
+        self.backend_process = self.processes[-1]
+        self.start_gate(self.backend,
+                        ["--log-format=json", "--call-timeout-ms=3000"])
+        client = self.sftp("alice")
+        with client.open("/big.bin", "wb") as f:
+            f.set_pipelined(True)
+            f.write(os.urandom(self.SIZE))
+        client.close()
+
+    def transfers(self, path="/big.bin", direction="download"):
+        events = [json.loads(line) for line in self.gate.log().splitlines()
+                  if line.startswith("{")]
+        return [e for e in events if e["event"] == "transfer" and
+                e["path"] == path and e["direction"] == direction]
+
+    def wait_for_transfer(self, **match):
+        self.assertTrue(wait_until(lambda: self.transfers(**match)),
+                        self.gate.log()[-4000:])
+        return self.transfers(**match)
+
+    def start_download(self, nbytes):
+        """A paramiko download of /big.bin that has read `nbytes`."""
+        client = self.sftp("alice")
+        f = client.open("/big.bin", "rb")
+        self.assertEqual(len(f.read(nbytes)), nbytes)
+        return client, f
+
+    def test_a_download_whose_backend_died_logs_the_error(self):
+        client, f = self.start_download(self.MIB)
+        self.backend_process.kill()
+        with self.assertRaises(IOError):
+            while f.read(self.MIB):
+                pass
+        f.close()
+        [line] = self.wait_for_transfer()
+        self.assertNotEqual(line["result"], "ok", line)
+        self.assertNotEqual(line["result"], "aborted", line)
+        self.assertGreaterEqual(int(line["bytes"]), self.MIB)
+        self.assertLess(int(line["bytes"]), self.SIZE)
+        client.close()
+
+    def test_a_download_the_client_abandons_logs_aborted(self):
+        client, _ = self.start_download(4 * self.MIB)
+        # Gone without closing the handle, as a killed client.
+        client.get_channel().get_transport().sock.close()
+        [line] = self.wait_for_transfer()
+        self.assertEqual(line["result"], "aborted", line)
+        self.assertEqual(int(line["bytes"]), 4 * self.MIB)
+        # A download closed normally still logs ok.
+        client, f = self.start_download(self.MIB)
+        f.close()
+        lines = self.wait_for_transfer()
+        self.assertEqual([l["result"] for l in lines], ["aborted", "ok"])
+
+    def test_stopping_the_front_end_logs_open_downloads_aborted(self):
+        # Kept referenced: paramiko closes a file it collects.
+        client, f = self.start_download(2 * self.MIB)
+        self.gate.stop(signal.SIGTERM)
+        lines = self.transfers()
+        self.assertEqual([l["result"] for l in lines], ["aborted"],
+                         self.gate.log()[-4000:])
+        self.assertEqual(int(lines[0]["bytes"]), 2 * self.MIB)
+        del client, f
 
 
 if __name__ == "__main__":

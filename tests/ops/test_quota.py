@@ -11,6 +11,7 @@ can. A quota from the delegated authenticator is enforced the same way."""
 import os
 import re
 import subprocess
+import time
 import unittest
 import urllib.request
 
@@ -266,6 +267,10 @@ class QuotaWithoutUsageTest(QuotaHarness):
         with self.assertRaisesRegex(IOError, re.escape(NO_USAGE)):
             client.open("/a.bin", "wb")
         self.assertEqual(self.refusals("no_usage"), 1)
+        # The refusal names the quota that could not be enforced.
+        self.assertRegex(self.gate.log(),
+                         r"quota_exceeded .*user=alice .*kind=no_usage "
+                         r"quota=%d\b" % QUOTA_BYTES)
         self.assertEqual(self.listing(), {})
         # Without a quota: uploads as usual, and nothing logged.
         bob = self.sftp("bob")
@@ -273,6 +278,60 @@ class QuotaWithoutUsageTest(QuotaHarness):
             f.write(b"x" * KIB)
         self.assertEqual(self.listing("bob"), {"b.bin": KIB})
         self.assertNotRegex(self.gate.log(), r"quota_unenforceable .*user=bob")
+
+
+class QuotaDescribeRetryTest(QuotaHarness):
+    """A session that starts while its backend is down (restarting) cannot
+    learn at once whether the backend reports usage. It must neither
+    refuse the user's uploads for the quota for the rest of the session
+    nor log the quota as unenforceable: it asks Describe again when an
+    upload needs the answer (at most about once a second), and until an
+    answer arrives such requests fail as the backend does."""
+
+    def test_a_session_started_while_the_backend_was_down_recovers(self):
+        self.add_user("alice", "alice-Quota-42",
+                      extra={"quota_bytes": QUOTA_BYTES})
+        sock = self.path("memory.sock")
+        self.start_gate_with_metrics("unix:" + sock)  # no backend yet
+        client = self.sftp("alice")
+        self.assertTrue(self.gate.wait_for_log(
+            r"warning backend_describe_failed .*user=alice"), self.gate.log())
+        # Down: the upload fails as the backend does, not for the quota.
+        with self.assertRaisesRegex(IOError, "backend unavailable") as refused:
+            client.open("/early.bin", "wb")
+        self.assertNotIn("quota", str(refused.exception))
+
+        backend = Process([os.path.join(BIN_DIR, "sftpgate-memory-backend"),
+                           "--listen=unix:" + sock], self.path("memory.log"))
+        self.processes.append(backend)
+        self.assertTrue(backend.wait_for_log("listening"), backend.log())
+        # The front end's channel reconnects after its backoff (~1 s).
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with client.open("/a.bin", "wb") as f:
+                    f.write(b"x" * (100 * KIB))
+                break
+            except IOError as e:
+                self.assertNotIn("quota", str(e))
+                self.assertLess(time.monotonic(), deadline, str(e))
+                time.sleep(0.5)
+        self.assertEqual(client.stat("/a.bin").st_size, 100 * KIB)
+        # The same session now enforces the quota itself.
+        with self.assertRaisesRegex(IOError, "quota exceeded$"):
+            with client.open("/b.bin", "wb") as f:
+                f.write(b"y" * QUOTA_BYTES)
+        # statvfs (an extension that needs the backend's answer; paramiko
+        # has no call for it) shows it: f_frsize * f_blocks.
+        kind, reply = client._request(  # pylint: disable=protected-access
+            paramiko.sftp.CMD_EXTENDED, "statvfs@openssh.com", "/")
+        self.assertEqual(kind, paramiko.sftp.CMD_EXTENDED_REPLY)
+        _, frsize, blocks = (reply.get_int64() for _ in range(3))
+        self.assertEqual(frsize * blocks, QUOTA_BYTES)
+        log = self.gate.log()
+        self.assertNotIn("quota_unenforceable", log)
+        self.assertNotRegex(log, r"quota_exceeded .*kind=no_usage")
+        self.assertEqual(self.refusals("no_usage"), 0)
 
 
 class QuotaFromAuthenticatorTest(QuotaHarness):

@@ -39,6 +39,9 @@ struct FakeState {
   std::vector<std::string> calls;            // "Stat /a", "Write /b", ...
   grpc::Status remove_status;                // what Remove answers
   grpc::Status commit_status;                // what a Write's commit answers
+  int describes = 0;                         // Describe calls (not in `calls`)
+  int describe_failures = 0;  // Describe calls to fail before answering
+  v1::DescribeResponse caps;  // what Describe answers then
   bool shut_down = false;
   // What Read streams delivered: (offset, length) of every chunk.
   std::vector<std::pair<uint64_t, uint64_t>> chunks_sent;
@@ -188,7 +191,19 @@ class FakeBackendClient
       : state_(std::move(state)), options_(std::move(options)) {}
 
   void Describe(v1::DescribeRequest, Done<v1::DescribeResponse> done) override {
-    Answer(grpc::Status::OK, v1::DescribeResponse(), std::move(done));
+    v1::DescribeResponse caps;
+    grpc::Status status;
+    {
+      std::lock_guard<std::mutex> lock(state_->mu);
+      ++state_->describes;
+      if (state_->describe_failures > 0) {
+        --state_->describe_failures;
+        status =
+            grpc::Status(grpc::StatusCode::UNAVAILABLE, "Connection refused");
+      }
+      caps = state_->caps;
+    }
+    Answer(status, std::move(caps), std::move(done));
   }
   void Stat(v1::StatRequest request, Done<v1::StatResponse> done) override {
     state_->Record("Stat " + request.path());
@@ -244,10 +259,27 @@ class FakeBackendClient
     Unimplemented(std::move(done));
   }
   void StatFs(v1::StatFsRequest, Done<v1::StatFsResponse> done) override {
-    Unimplemented(std::move(done));
+    v1::StatFsResponse fs;
+    {
+      std::lock_guard<std::mutex> lock(state_->mu);
+      if (!state_->caps.stat_fs()) return Unimplemented(std::move(done));
+    }
+    fs.set_block_size(4096);
+    fs.set_blocks(1000);
+    Answer(grpc::Status::OK, std::move(fs), std::move(done));
   }
   void Usage(v1::UsageRequest, Done<v1::UsageResponse> done) override {
-    Unimplemented(std::move(done));
+    state_->Record("Usage");
+    v1::UsageResponse usage;
+    {
+      std::lock_guard<std::mutex> lock(state_->mu);
+      if (!state_->caps.usage()) return Unimplemented(std::move(done));
+      for (const auto& [path, contents] : state_->files) {
+        usage.set_bytes(usage.bytes() + contents.size());
+        usage.set_files(usage.files() + 1);
+      }
+    }
+    Answer(grpc::Status::OK, std::move(usage), std::move(done));
   }
   void Hash(v1::HashRequest, Done<v1::HashResponse> done) override {
     Unimplemented(std::move(done));
@@ -318,14 +350,14 @@ class FakeBackendClient
 
 class FakeClientSessionTest : public ::testing::Test {
  protected:
-  std::unique_ptr<SessionHarness> Connect() {
+  std::unique_ptr<SessionHarness> Connect(server::UserLimits quota = {}) {
     server::SftpLimits limits;
     limits.call_timeout_ms = 5000;
     auto harness = std::make_unique<SessionHarness>(
         [state = state_](BackendClientOptions options) {
           return std::make_shared<FakeBackendClient>(state, std::move(options));
         },
-        v1::Session(), limits);
+        v1::Session(), limits, /*total_budget=*/nullptr, quota);
     harness->Init();
     return harness;
   }
@@ -337,6 +369,15 @@ class FakeClientSessionTest : public ::testing::Test {
     for (size_t i = 0; i < size; ++i) contents[i] = char(i * 7 % 251);
     state_->files[path] = contents;
     return contents;
+  }
+
+  int Describes() {
+    std::lock_guard<std::mutex> lock(state_->mu);
+    return state_->describes;
+  }
+  int Calls(const std::string& call) {
+    std::lock_guard<std::mutex> lock(state_->mu);
+    return std::count(state_->calls.begin(), state_->calls.end(), call);
   }
 
   std::shared_ptr<FakeState> state_ = std::make_shared<FakeState>();
@@ -481,6 +522,55 @@ TEST_F(FakeClientSessionTest, ATinyReadAtAChunksEndDoesNotHoldTheChunk) {
   }
   EXPECT_FALSE(s->sink().wasteful_buffer.load());
   EXPECT_EQ(s->Close(h).status(), kFxOk);
+}
+
+// A session that started while its backend was unreachable does not know
+// whether the backend reports usage: an upload of a user with a quota gets
+// the backend's error (never a quota refusal) until Describe, asked again
+// when needed but at most once a second, answers; then it works.
+TEST_F(FakeClientSessionTest, AFailedDescribeIsAskedAgainWhenAQuotaNeedsIt) {
+  state_->describe_failures = 1;
+  state_->caps.set_usage(true);
+  server::UserLimits quota;
+  quota.quota_bytes = 1 << 20;
+  auto s = Connect(quota);
+  constexpr uint32_t kCreate = kFxfWrite | kFxfCreat | kFxfTrunc;
+
+  Reply early = s->Open("/a.bin", kCreate);
+  EXPECT_EQ(early.status(), kFxFailure);
+  EXPECT_EQ(early.message(), "backend unavailable");
+  EXPECT_EQ(Describes(), 1);  // not asked again within the second
+  EXPECT_EQ(Calls("Usage"), 0);
+
+  s->AdvanceClock(std::chrono::milliseconds(1100));
+  Reply open = s->Open("/a.bin", kCreate);
+  ASSERT_EQ(open.type, kFxpHandle) << open.message();
+  EXPECT_EQ(s->Write(open.handle(), 0, "abc").status(), kFxOk);
+  EXPECT_EQ(s->Close(open.handle()).status(), kFxOk);
+  EXPECT_EQ(Describes(), 2);
+  EXPECT_EQ(Calls("Usage"), 1);
+  // Known from now on: not asked again.
+  Reply again = s->Open("/b.bin", kCreate);
+  ASSERT_EQ(again.type, kFxpHandle) << again.message();
+  EXPECT_EQ(s->Close(again.handle()).status(), kFxOk);
+  EXPECT_EQ(Describes(), 2);
+  std::lock_guard<std::mutex> lock(state_->mu);
+  EXPECT_EQ(state_->files["/a.bin"], "abc");
+}
+
+// Extensions that depend on the backend's capabilities are not answered
+// "unsupported" just because Describe failed once.
+TEST_F(FakeClientSessionTest, AnExtensionWaitsForDescribeInsteadOfRefusing) {
+  state_->describe_failures = 1;
+  state_->caps.set_stat_fs(true);
+  auto s = Connect();
+  Reply early = s->Extended("statvfs@openssh.com", PacketBuilder(0).Str("/"));
+  EXPECT_EQ(early.status(), kFxFailure);
+  EXPECT_EQ(early.message(), "backend unavailable");
+  s->AdvanceClock(std::chrono::milliseconds(1100));
+  Reply statvfs = s->Extended("statvfs@openssh.com", PacketBuilder(0).Str("/"));
+  EXPECT_EQ(statvfs.type, kFxpExtendedReply);
+  EXPECT_EQ(Describes(), 2);
 }
 
 TEST_F(FakeClientSessionTest, SessionShutdownShutsTheClientDown) {

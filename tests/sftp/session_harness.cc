@@ -245,8 +245,10 @@ SessionHarness::SessionHarness(
 SessionHarness::SessionHarness(
     server::backend::BackendClientFactory backend, v1::Session session,
     server::SftpLimits limits,
-    std::shared_ptr<server::backend::TransferBudget> total_budget) {
+    std::shared_ptr<server::backend::TransferBudget> total_budget,
+    server::UserLimits quota) {
   server::SftpSessionOptions options;
+  options.quota = quota;
   options.session = std::move(session);
   options.backend = std::move(backend);
   options.executor = &executor_;

@@ -127,11 +127,12 @@ class SessionHarness {
       v1::Session session, server::SftpLimits limits,
       std::shared_ptr<server::backend::TransferBudget> total_budget = nullptr);
   // A session calling whatever client `backend` makes (e.g. an in-process
-  // fake).
+  // fake), for a user with `quota`.
   SessionHarness(
       server::backend::BackendClientFactory backend, v1::Session session,
       server::SftpLimits limits,
-      std::shared_ptr<server::backend::TransferBudget> total_budget = nullptr);
+      std::shared_ptr<server::backend::TransferBudget> total_budget = nullptr,
+      server::UserLimits quota = {});
   ~SessionHarness();
 
   // Feeds bytes as channel data, keeping what the session did not take
