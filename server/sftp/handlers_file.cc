@@ -64,6 +64,8 @@ void SessionImpl::Open(Op op, PacketReader& in) {
   if (handles_.full()) {
     return replier_.Status(op, kFxFailure, "too many open handles");
   }
+  if (op.trailing_slash)
+    return RefuseDirectorySyntax(std::move(op), path, pflags);
   if (!OpensForWriting(pflags)) return OpenForReading(std::move(op), path);
   std::string parent;
   if (OpensForWriting(pflags) && (pflags & kFxfCreat)) {
@@ -108,6 +110,29 @@ void SessionImpl::Open(Op op, PacketReader& in) {
   };
   stat(check->path, /*parent=*/false);
   if (!parent.empty()) stat(std::move(parent), /*parent=*/true);
+}
+
+// OPEN of "name/": open(2) fails whatever the flags (files are never
+// opened through a directory path here), and says why as open(2) would:
+// EISDIR for a directory or a file it would create, ENOTDIR for a file.
+// Without this, "put x newdir/" created a file named newdir.
+void SessionImpl::RefuseDirectorySyntax(Op op, const std::string& path,
+                                        uint32_t pflags) {
+  v1::StatRequest request;
+  request.set_path(path);
+  request.set_follow_symlinks(true);
+  backend_->Stat(std::move(request), [this, op = std::move(op), pflags](
+                                         const grpc::Status& status,
+                                         v1::StatResponse& response) {
+    const bool missing = status.error_code() == grpc::StatusCode::NOT_FOUND;
+    if (!status.ok() && !missing) return replier_.Result(op, status);
+    if ((status.ok() && IsDirectory(response.attributes())) ||
+        (missing && (pflags & kFxfCreat))) {
+      return replier_.Status(op, kFxFailure, "Is a directory");
+    }
+    if (missing) return replier_.Result(op, status);
+    replier_.Status(op, kFxNoSuchFile, kNotADirectoryMessage);
+  });
 }
 
 // The stream that serves the handle's READs starts now, and OPEN answers
@@ -173,7 +198,7 @@ void SessionImpl::OpenChecked(OpenCheck check) {
     return replier_.Result(check.op, check.parent.status);
   }
   if (!IsDirectory(check.parent.attrs)) {
-    return replier_.Status(check.op, kFxNoSuchFile, "Not a directory");
+    return replier_.Status(check.op, kFxNoSuchFile, kNotADirectoryMessage);
   }
   if (QuotaApplies()) {
     return OpenWithinQuota(std::move(check.op), std::move(check.path),

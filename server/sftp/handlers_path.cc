@@ -22,16 +22,20 @@ void SessionImpl::Lstat(Op op, PacketReader& in) {
 void SessionImpl::StatPath(Op op, std::string path, bool follow) {
   v1::StatRequest request;
   request.set_path(std::move(path));
-  request.set_follow_symlinks(follow);
-  backend_->Stat(std::move(request),
-                 [this, op = std::move(op)](const grpc::Status& status,
-                                            v1::StatResponse& response) {
-                   if (!status.ok()) return replier_.Result(op, status);
-                   if (IsDirectory(response.attributes())) {
-                     known_dirs_.Add(op.path, Now());
-                   }
-                   SendAttrs(op, response.attributes());
-                 });
+  // "link/" names what the link points to, for LSTAT too.
+  request.set_follow_symlinks(follow || op.trailing_slash);
+  backend_->Stat(std::move(request), [this, op = std::move(op)](
+                                         const grpc::Status& status,
+                                         v1::StatResponse& response) {
+    if (!status.ok()) return replier_.Result(op, status);
+    if (op.trailing_slash && !IsDirectory(response.attributes())) {
+      return replier_.Status(op, kFxNoSuchFile, kNotADirectoryMessage);
+    }
+    if (IsDirectory(response.attributes())) {
+      known_dirs_.Add(op.path, Now());
+    }
+    SendAttrs(op, response.attributes());
+  });
 }
 
 void SessionImpl::Setstat(Op op, PacketReader& in) {
@@ -127,6 +131,11 @@ void SessionImpl::Readlink(Op op, PacketReader& in) {
   std::string path;
   if (!ReadPath(in, op, &path)) return;
   if (!caps_.symlinks()) return replier_.Status(op, kFxOpUnsupported);
+  // "link/" resolves through the link: a directory or an error, never a
+  // link (readlink(2): EINVAL or ENOTDIR).
+  if (op.trailing_slash) {
+    return replier_.Status(op, kFxFailure, "Not a symbolic link");
+  }
   v1::ReadLinkRequest request;
   request.set_path(std::move(path));
   backend_->ReadLink(std::move(request), [this, op = std::move(op)](

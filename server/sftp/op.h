@@ -19,6 +19,9 @@ struct Op {
   const char* name = "";  // "OPEN", "posix-rename@openssh.com", ...
   int slot = 0;           // metrics slot of `name` (SftpMetrics)
   std::string path;       // for the log
+  // The client's path ended in '/' (the normalized one does not): as in
+  // POSIX, it must name a directory (a symlink to one is followed).
+  bool trailing_slash = false;
   bool modifying = false;
   backend::Clock::time_point start;
   // Reported to SftpSessionOptions::events when the request succeeds

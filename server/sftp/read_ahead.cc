@@ -259,7 +259,25 @@ void ReadAhead::OnChunk(backend::DataChunk chunk) {
 }
 
 void ReadAhead::OnFinish(const grpc::Status& status) {
-  if (backend::BrokeOnBackendSide(status) && resumes_left_ > 0) {
+  const bool broke = backend::BrokeOnBackendSide(status);
+  // OPEN's stream delivered all it asked for (even if its replica went
+  // away afterwards): the file may go on. Once a READ has come, go on at
+  // once; before, wait for one (Read).
+  if ((status.ok() || broke) && stream_end_ != 0 &&
+      position_ + buffered_ + discard_ >= stream_end_) {
+    if (!started_by_open_) {
+      ContinueStream();
+      Serve();
+      return;
+    }
+    open_cut_ = true;
+    stream_done_ = true;
+    stream_status_ = grpc::Status::OK;
+    TellReady(grpc::Status::OK);
+    Serve();
+    return;
+  }
+  if (broke && resumes_left_ > 0) {
     // The replica serving the stream went away (or the connection broke).
     // Reading changes nothing, so carry on from the next byte not yet
     // received, on whichever replica the channel picks now; what is
@@ -270,17 +288,6 @@ void ReadAhead::OnFinish(const grpc::Status& status) {
     StartStream(next);
     Serve();
     return;
-  }
-  // OPEN's stream delivered all it asked for: the file may go on. Once a
-  // READ has come, go on at once; before, wait for one (Read).
-  if (status.ok() && stream_end_ != 0 &&
-      position_ + buffered_ + discard_ >= stream_end_) {
-    if (!started_by_open_) {
-      ContinueStream();
-      Serve();
-      return;
-    }
-    open_cut_ = true;
   }
   stream_done_ = true;
   stream_status_ = status;

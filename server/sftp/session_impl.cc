@@ -450,6 +450,9 @@ bool SessionImpl::ReadPath(PacketReader& in, Op& op, std::string* path) {
     return false;
   }
   *path = *std::move(normalized);
+  if (raw.size() > 1 && raw.back() == '/' && *path != "/") {
+    op.trailing_slash = true;
+  }
   if (op.path.empty()) {
     op.path = *path;
   } else {

@@ -47,6 +47,8 @@ inline constexpr absl::string_view kReadOnlyMessage =
     "Permission denied (read-only session)";
 // What an upload past the user's quota gets (on WRITE and on CLOSE).
 inline constexpr absl::string_view kQuotaExceededMessage = "quota exceeded";
+// ENOTDIR, which OpenSSH reports as SSH_FX_NO_SUCH_FILE.
+inline constexpr absl::string_view kNotADirectoryMessage = "Not a directory";
 // What an upload of a user with a quota gets from a backend without Usage.
 inline constexpr absl::string_view kQuotaNoUsageMessage =
     "quota exceeded (the backend reports no usage)";
@@ -216,6 +218,7 @@ class SessionImpl final : public SftpSession {
   void Write(Op op, PacketReader& in);
   void Fstat(Op op, PacketReader& in);
   void Fsetstat(Op op, PacketReader& in);
+  void RefuseDirectorySyntax(Op op, const std::string& path, uint32_t pflags);
   // FSTAT of upload handle `id` once its earlier commits are over.
   void FstatUpload(Op op, const std::string& id);
   void Opendir(Op op, PacketReader& in);

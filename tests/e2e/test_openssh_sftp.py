@@ -225,6 +225,22 @@ class OpenSshSftpTest(harness.GateTestCase):
         proc = self.batch([f"rename {self.name('nope')} b"], check=False)
         self.assertFails(proc, "No such file or directory")
 
+    def test_a_trailing_slash_names_a_directory(self):
+        # As on a POSIX server: "put f newdir/" must not create a file named
+        # newdir, nor "get f.txt/" read the file.
+        d = self.name("dir")
+        f = self.local_file("f.txt", b"x")
+        self.batch([f"mkdir {d}", f"put {f} {d}/f.txt"])
+        proc = self.batch([f"put {f} {d}/newdir/"], check=False)
+        self.assertNotEqual(proc.returncode, 0, proc.stdout)
+        proc = self.batch([f"get {d}/f.txt/ back.txt"], check=False)
+        self.assertNotEqual(proc.returncode, 0, proc.stdout)
+        self.assertFalse(os.path.exists(self.local_path("back.txt")))
+        self.assertEqual(self.outputs([f"ls -1 {d}"])[0].split(),
+                         [f"{d}/f.txt"])
+        # A directory named with a slash is still one.
+        self.assertIn("f.txt", self.outputs([f"ls -1 {d}/"])[0])
+
     def test_rmdir_of_non_empty_directory_fails(self):
         d = self.name("dir")
         f = self.local_file("f.txt", b"x")
