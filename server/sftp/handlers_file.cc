@@ -112,10 +112,10 @@ void SessionImpl::Open(Op op, PacketReader& in) {
   if (!parent.empty()) stat(std::move(parent), /*parent=*/true);
 }
 
-// OPEN of "name/": open(2) fails whatever the flags (files are never
-// opened through a directory path here), and says why as open(2) would:
-// EISDIR for a directory or a file it would create, ENOTDIR for a file.
-// Without this, "put x newdir/" created a file named newdir.
+// OPEN (or REMOVE, pflags 0) of "name/": open(2) and unlink(2) fail
+// whatever the flags, and say why as they would: EISDIR for a directory
+// or a file OPEN would create, ENOTDIR for a file. Without this, "put x
+// newdir/" created a file named newdir, and "rm file/" removed the file.
 void SessionImpl::RefuseDirectorySyntax(Op op, const std::string& path,
                                         uint32_t pflags) {
   v1::StatRequest request;

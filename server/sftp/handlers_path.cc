@@ -53,6 +53,8 @@ void SessionImpl::Setstat(Op op, PacketReader& in) {
 void SessionImpl::Remove(Op op, PacketReader& in) {
   std::string path;
   if (!ReadPath(in, op, &path)) return;
+  // unlink(2) of "name/" fails: EISDIR or ENOTDIR (never removes a file).
+  if (op.trailing_slash) return RefuseDirectorySyntax(std::move(op), path, 0);
   known_dirs_.Clear();  // it may have been a symlink to a directory
   op.event = v1::EVENT_KIND_REMOVE;
   v1::RemoveRequest request;

@@ -236,6 +236,8 @@ class OpenSshSftpTest(harness.GateTestCase):
         proc = self.batch([f"get {d}/f.txt/ back.txt"], check=False)
         self.assertNotEqual(proc.returncode, 0, proc.stdout)
         self.assertFalse(os.path.exists(self.local_path("back.txt")))
+        proc = self.batch([f"rm {d}/f.txt/"], check=False)
+        self.assertNotEqual(proc.returncode, 0, proc.stdout)
         self.assertEqual(self.outputs([f"ls -1 {d}"])[0].split(),
                          [f"{d}/f.txt"])
         # A directory named with a slash is still one.

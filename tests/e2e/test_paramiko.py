@@ -203,6 +203,17 @@ class ParamikoTest(harness.GateTestCase):
             self.assertEqual(attrs.st_size, 5)
         self.assertEqual(self.sftp.stat(path).st_size, 5)
 
+    def test_a_trailing_slash_names_a_directory(self):
+        path = f"{self.dir}/f.txt"
+        self.write(path, b"x")
+        for call in (lambda: self.sftp.remove(path + "/"),
+                     lambda: self.sftp.open(path + "/", "r"),
+                     lambda: self.sftp.stat(path + "/")):
+            with self.assertRaises(OSError):
+                call()
+        self.assertEqual(self.read(path), b"x")
+        self.assertTrue(stat.S_ISDIR(self.sftp.stat(self.dir + "/").st_mode))
+
     def test_append(self):
         path = f"{self.dir}/log.txt"
         self.write(path, b"one\n")
