@@ -27,8 +27,9 @@ void ReadAhead::Read(uint64_t offset, uint32_t length, Done done) {
     // times smaller costs 8 times the messages): one more call, and only
     // for a file longer than that chunk. What has arrived is kept.
     // (A first READ elsewhere restarts the stream there anyway.)
+    const bool cut = stream_done_ && open_cut_;
+    open_cut_ = false;
     if (offset == position_ && discard_ == 0 && stream_ != nullptr) {
-      const bool cut = stream_done_ && open_cut_;
       if (cut || (!stream_done_ && length > chunk_size_)) {
         chunk_size_ = std::max(chunk_size_, length);
         stream_->Cancel();
@@ -36,8 +37,13 @@ void ReadAhead::Read(uint64_t offset, uint32_t length, Done done) {
       }
       // Still running with chunks no smaller than the READs: OnFinish
       // continues it if it ends where it was cut.
+    } else if (cut && offset >= position_ &&
+               offset - position_ <= buffered_ + chunk_size_) {
+      // A first READ a little further on: the end of OPEN's chunk is not
+      // the end of the file, so go on from there (the READ rides the
+      // stream, as SkipTo allows). Farther ahead, Serve restarts there.
+      ContinueStream();
     }
-    open_cut_ = false;
   }
   // The stream reached end of file before this READ came: the file may
   // have grown since, so ask again rather than answer EOF from memory. A

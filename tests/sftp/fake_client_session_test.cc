@@ -475,6 +475,27 @@ TEST_F(FakeClientSessionTest, AHandleNeverReadHoldsOneChunk) {
   EXPECT_EQ(state_->BytesSent(), kHandles * 32 * 1024u);
 }
 
+// OPEN's stream has ended where its chunk was cut before the first READ
+// comes, and that READ is not at the start: the file goes on all the same
+// (it answered EOF once, depending on timing).
+TEST_F(FakeClientSessionTest, AFirstReadPastOpensChunkAfterItsStreamEnded) {
+  constexpr uint32_t kChunk = 32 * 1024;
+  const std::string contents = AddPatternFile("/big", 8 * kChunk);
+  auto s = Connect();
+  const std::string h = s->Open("/big", kFxfRead).handle();
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (state_->BytesSent() < kChunk &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // its end
+  EXPECT_EQ(s->Read(h, kChunk, kChunk).data(), contents.substr(kChunk, kChunk));
+  EXPECT_EQ(s->Read(h, 5 * kChunk, kChunk).data(),
+            contents.substr(5 * kChunk, kChunk));
+  EXPECT_EQ(s->Close(h).status(), kFxOk);
+}
+
 TEST_F(FakeClientSessionTest, ReadFarAheadStartsAtItsOffsetNotStreamingTheGap) {
   constexpr uint64_t kMiB = 1024 * 1024;
   constexpr uint32_t kRead = 32 * 1024;
