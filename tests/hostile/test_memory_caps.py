@@ -231,18 +231,21 @@ class MemoryCapsTest(unittest.TestCase):
         reply = s.call(CLOSE, string(h))
         self.assertEqual((reply.type, reply.status), (STATUS, FX_OK))
 
+    def upload(self, s, path, size):
+        """Writes `size` random bytes to `path` in READ-sized WRITEs."""
+        h = self.open_file(s, path, FXF_WRITE | FXF_CREAT | FXF_TRUNC)
+        data = os.urandom(size)
+        for off in range(0, len(data), MAX_READ):
+            reply = s.call(WRITE, string(h), u64(off),
+                           string(data[off:off + MAX_READ]))
+            self.assertEqual(reply.status, FX_OK, repr(reply))
+        self.assertEqual(s.call(CLOSE, string(h)).status, FX_OK)
+
     def flood_reads(self, chans, count):
         """Opens /never-read.bin on each channel and sends `count` 255 KiB
         READs on each, reading no reply."""
         first = chans[0]
-        h = self.open_file(first, "/never-read.bin",
-                           FXF_WRITE | FXF_CREAT | FXF_TRUNC)
-        data = os.urandom(4 * MIB)
-        for off in range(0, len(data), MAX_READ):
-            reply = first.call(WRITE, string(h), u64(off),
-                               string(data[off:off + MAX_READ]))
-            self.assertEqual(reply.status, FX_OK, repr(reply))
-        self.assertEqual(first.call(CLOSE, string(h)).status, FX_OK)
+        self.upload(first, "/never-read.bin", 4 * MIB)
         handles = [self.open_file(c, "/never-read.bin", FXF_READ)
                    for c in chans]
         for c, h in zip(chans, handles):
@@ -268,14 +271,7 @@ class MemoryCapsTest(unittest.TestCase):
         # one connection of 10 channels before OPEN read one chunk only).
         chans = self.connect(channels=8)
         first = chans[0]
-        h = self.open_file(first, "/opened.bin",
-                           FXF_WRITE | FXF_CREAT | FXF_TRUNC)
-        data = os.urandom(4 * MIB)
-        for off in range(0, len(data), MAX_READ):
-            reply = first.call(WRITE, string(h), u64(off),
-                               string(data[off:off + MAX_READ]))
-            self.assertEqual(reply.status, FX_OK, repr(reply))
-        self.assertEqual(first.call(CLOSE, string(h)).status, FX_OK)
+        self.upload(first, "/opened.bin", 4 * MIB)
         base = status_kib(self.pid, "VmRSS")
         for c in chans:
             c.send(b"".join(request(OPEN, i, string("/opened.bin"),
